@@ -1,0 +1,108 @@
+"""Shared fixtures: the real embedder, the real llama.cpp model and a real Chroma index, loaded once.
+
+Lessons for tests are written here (small, original) or read from the project's own corpus/.
+Nothing here reads ../shared.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+def lesson(title: str, body: str, **meta: object) -> str:
+    """An MDX lesson with frontmatter."""
+    fm = "\n".join([f'title: "{title}"', *(f"{k}: {v}" for k, v in meta.items())])
+    return f"---\n{fm}\n---\n\n# {title}\n\n{textwrap.dedent(body).strip()}\n"
+
+
+MINI = {
+    "photosynthesis.mdx": lesson(
+        "Photosynthesis",
+        """
+        ## How plants make food
+
+        Plants capture light with chlorophyll in their leaves and turn carbon dioxide and water into glucose.
+        Oxygen is released as a by-product of this reaction.
+
+        <Quiz question="Which pigment captures light in leaves?" options="Chlorophyll|Haemoglobin|Melanin" answer="0" explanation="Chlorophyll absorbs red and blue light." />
+
+        ## Where it happens
+
+        The reactions take place inside chloroplasts, small green organelles found in plant cells.
+        """,
+        order=1,
+    ),
+    "volcanoes.mdx": lesson(
+        "Volcanoes",
+        """
+        ## Why volcanoes erupt
+
+        Magma rises because it is less dense than the surrounding rock. Gas dissolved in the magma expands
+        as pressure drops, and when the pressure is released suddenly the volcano erupts.
+
+        <FunFact>
+        Olympus Mons on Mars is the tallest known volcano in the solar system.
+        </FunFact>
+        """,
+        order=2,
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from tutor.embedding import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def llm():
+    from tutor.llm import LocalLLM
+
+    return LocalLLM(n_ctx=4096)
+
+
+@pytest.fixture
+def mini_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "lessons"
+    d.mkdir()
+    for name, text in MINI.items():
+        (d / name).write_text(text, encoding="utf-8")
+    return d
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder):
+    """The bundled corpus indexed once into a scratch index: (settings, store)."""
+    from tutor.index import ChunkStore
+    from tutor.settings import Settings
+    from tutor.sync import sync_index
+
+    base = tmp_path_factory.mktemp("corpus")
+    lessons = base / "lessons"
+    shutil.copytree(CORPUS, lessons)
+    settings = Settings(lessons_dir=lessons, index_dir=base / "index")
+    store = ChunkStore(settings.index_dir)
+    sync_index(settings.lessons_dir, store, embedder)
+    return settings, store
+
+
+@pytest.fixture(scope="session")
+def tutor(corpus_index, embedder, llm):
+    from tutor.app import build_tutor
+
+    settings, store = corpus_index
+    return build_tutor(settings, store=store, embedder=embedder, llm=llm)

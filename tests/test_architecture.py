@@ -1,0 +1,49 @@
+"""Imports go one way, and each third-party library has one home module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOMES = {
+    "sentence_transformers": {"tutor/embedding.py"},
+    "torch": {"tutor/embedding.py"},
+    "chromadb": {"tutor/index.py"},
+    "llama_cpp": {"tutor/llm.py"},
+    "langchain_text_splitters": {"tutor/chunking.py"},
+    "bm25s": {"tutor/retrieval.py"},
+    "gradio": {"ui/app.py"},
+    "matplotlib": {"tutor/plots.py"},
+}
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_each_library_is_imported_in_one_module():
+    files = [p for d in ("tutor", "ui") for p in (ROOT / d).rglob("*.py")]
+    for lib, homes in HOMES.items():
+        users = {p.relative_to(ROOT).as_posix() for p in files if lib in imports(p)}
+        assert users <= homes, f"{lib} imported outside {homes}: {users - homes}"
+
+
+def test_core_never_imports_the_ui():
+    for p in (ROOT / "tutor").rglob("*.py"):
+        if p.name == "cli.py":
+            continue  # the edge may start the UI (lazily, inside `tutor serve`)
+        assert not imports(p) & {"ui", "gradio"}, p
+
+
+def test_every_module_opens_with_a_docstring():
+    for d in ("tutor", "ui", "bench"):
+        for p in (ROOT / d).rglob("*.py"):
+            assert ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))), p

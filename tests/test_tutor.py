@@ -1,0 +1,187 @@
+"""Answers with the real llama.cpp model over the real index of the bundled corpus."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from tutor.answers import Done, Retrieved, Token
+from tutor.errors import BadQuestion
+from tutor.grounding import parse_citations
+from tutor.lessons import load_lessons
+from tutor.tutor import Turn, turn_of
+
+ON_TOPIC = "How does self-attention use queries, keys and values?"
+
+
+def test_answer_cites_passages_that_exist(tutor):
+    a = tutor.ask(ON_TOPIC)
+    assert not a.refused and a.text
+    numbers = {s.number for s in a.sources}
+    assert set(a.citations) <= numbers
+    assert all(s.cited == (s.number in a.citations) for s in a.sources)
+    cited_first = [s.cited for s in a.sources]
+    assert cited_first == sorted(cited_first, reverse=True)  # cited sources come first
+    assert any("attention" in s.title.lower() for s in a.sources[:2])
+    assert a.quote and a.quote.text in next(s.text for s in a.sources if s.number == 1)
+    assert a.sentences, "every answer sentence is checked"
+    assert a.timings.prompt_tokens > 0 and a.timings.completion_tokens > 0 and a.timings.ttft_s > 0
+    assert isinstance(a.gpu_offload, bool)
+
+
+def test_stream_yields_retrieved_tokens_then_done(tutor):
+    events = list(tutor.stream("What is next-token prediction?"))
+    assert isinstance(events[0], Retrieved) and isinstance(events[-1], Done)
+    tokens = [e.text for e in events if isinstance(e, Token)]
+    assert len(tokens) > 1
+    done = events[-1].answer
+    assert done.text == parse_citations("".join(tokens), len(done.sources))[0]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is a good recipe for banana bread?",
+        "Who won the football world cup in 1998?",
+        "What is the capital city of Australia?",
+    ],
+)
+def test_off_topic_is_refused_with_suggestions_and_no_llm_call(tutor, question, monkeypatch):
+    calls = []
+    monkeypatch.setattr(tutor.llm, "stream", lambda *a, **k: calls.append(1) or iter(()))
+    a = tutor.ask(question)
+    assert a.refused and not calls
+    assert a.suggestions and all(s.title for s in a.suggestions)
+
+
+def test_follow_up_with_a_pronoun_stays_on_the_lesson(tutor):
+    first = tutor.ask("What is retrieval-augmented generation?")
+    assert first.sources[0].lesson_id.endswith("/retrieval-augmented-generation")
+    history = [turn_of(first)]
+    r = tutor.retrieve("And why does it reduce hallucinations?", history)
+    assert r.passages[0].chunk.lesson_id.endswith("/retrieval-augmented-generation")
+    first = Turn("How does mixture-of-experts work?", "", ["large-language-models/en/the-scaling-debate"])
+    r = tutor.retrieve("What are its drawbacks?", [first])
+    assert r.passages[0].chunk.lesson_id.endswith("/the-scaling-debate")
+
+
+def test_quiz_answer_keys_never_reach_the_index_or_a_reply(tutor, corpus_index):
+    settings, store = corpus_index
+    _, chunks = store.all_chunks()
+    text = "\n".join(c.text for c in chunks)
+    lessons = load_lessons(settings.lessons_dir).lessons
+    quizzes = [q for le in lessons for q in le.quizzes]
+    assert quizzes
+    for q in quizzes:
+        assert q.question not in text and q.explanation not in text
+    q = quizzes[0]
+    a = tutor.ask(q.question)
+    assert q.explanation not in a.text and "answer=" not in a.text
+
+
+def test_empty_and_overlong_questions(tutor):
+    for empty in ("", "   \n"):
+        with pytest.raises(BadQuestion):
+            tutor.ask(empty)
+    long_q = "Explain tokens. " * 2000
+    a = tutor.ask(long_q)
+    assert a.notice and len(a.question) < len(long_q)
+
+
+def test_concurrent_asks_all_complete(tutor):
+    questions = ["What is RLHF?", "What is a context window?", "What are embeddings?", "What is quantisation?"]
+    out: dict[str, object] = {}
+    errors: list[BaseException] = []
+
+    def run(q: str) -> None:
+        try:
+            out[q] = tutor.ask(q)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(q,)) for q in questions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors and set(out) == set(questions)
+    for q, a in out.items():
+        assert a.question == q and (a.refused or a.text)
+
+
+def test_cli_ask_json_shape(corpus_index):
+    settings, _ = corpus_index
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tutor.cli",
+            "ask",
+            "What does a tokenizer do?",
+            "--json",
+            "--index",
+            str(settings.index_dir),
+            "--lessons",
+            str(settings.lessons_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    for key in (
+        "answer",
+        "citations",
+        "sources",
+        "flagged",
+        "quote",
+        "refused",
+        "suggestions",
+        "gpu_offload",
+        "timings",
+    ):
+        assert key in d
+    assert {"embed_s", "retrieve_s", "prompt_tokens", "ttft_s", "total_s", "completion_tokens"} <= set(d["timings"])
+    assert {"lesson_id", "path", "title", "breadcrumb", "language", "score", "chunk_id", "start", "end"} <= set(
+        d["sources"][0]
+    )
+
+
+def test_missing_model_and_missing_index_are_one_clear_line(tmp_path, corpus_index):
+    settings, _ = corpus_index
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tutor.cli",
+            "ask",
+            "hi there friend",
+            "--index",
+            str(settings.index_dir),
+            "--model",
+            str(tmp_path / "none.gguf"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 1 and "none.gguf" in r.stderr and "TUTOR_MODEL" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\x00" * 100)
+    r = subprocess.run(
+        [sys.executable, "-m", "tutor.cli", "ask", "hi there", "--index", str(settings.index_dir), "--model", str(bad)],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 1 and "bad.gguf" in r.stderr
+    r = subprocess.run(
+        [sys.executable, "-m", "tutor.cli", "search", "hi", "--index", str(tmp_path / "noidx")],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 1 and "tutor index" in r.stderr

@@ -1,0 +1,229 @@
+"""The web UI: hostile lesson text stays text, the listen rule, and four learners at once through the API."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tutor.answers import Answer, Quote, SentenceCheck, Source, Suggestion, Timings
+from tutor.errors import ConfigError, LessonError
+from tutor.manifest import LessonEntry, Manifest
+from tutor.settings import Settings
+from tutor.sync import SyncSummary
+from tutor.tutor import Turn
+from ui import render
+from ui.access import is_loopback, listen_credentials, parse_auth
+
+HOSTILE = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2">'
+
+
+def source(number: int, cited: bool, text: str = f"Plain start. {HOSTILE} Plain end.", **kw) -> Source:
+    fields = dict(
+        chunk_id=f"c{number}",
+        lesson_id=f"p/en/l{number}",
+        path=f"p/lessons/en/l{number}.mdx",
+        title=f"Lesson {number} {HOSTILE}",
+        breadcrumb=f"Lesson {number} > {HOSTILE}",
+        anchor="a",
+        language="en",
+        program="p",
+        start=0,
+        end=len(text),
+        score=0.03,
+        similarity=0.58,
+        text=text,
+    )
+    fields.update(kw)
+    return Source(number=number, cited=cited, **fields)  # type: ignore[arg-type]
+
+
+def answer(**kw) -> Answer:
+    fields = dict(
+        question=HOSTILE,
+        text=f"An answer [1]. {HOSTILE}",
+        refused=False,
+        sources=[source(1, True, highlights=[(0, 12)]), source(2, False)],
+        citations=[1],
+        sentences=[SentenceCheck("An answer [1].", True, 0.9, 1), SentenceCheck(HOSTILE, False, 0.1, None)],
+        quote=Quote(f"Quoted {HOSTILE}", HOSTILE, HOSTILE, "p/l1.mdx", 0, 10),
+        suggestions=[],
+        gpu_offload=False,
+        timings=Timings(ttft_s=0.5, total_s=2.0),
+    )
+    fields.update(kw)
+    return Answer(**fields)  # type: ignore[arg-type]
+
+
+def entry(title: str, program: str, language: str) -> LessonEntry:
+    return LessonEntry(
+        hash="h", path=f"{title}.mdx", title=title, program=program, language=language, slug=title.lower(), chunks=3
+    )
+
+
+def assert_inert(html: str) -> None:
+    assert "<script" not in html and "<img" not in html, html
+    assert "&lt;script&gt;" in html
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+def test_every_renderer_escapes_hostile_lesson_and_question_text():
+    m = Manifest(collection="c", indexed_at=1.0, lessons={"p/en/x": entry(HOSTILE, "p", "en")})
+    refused = answer(
+        refused=True,
+        text="Not covered.",
+        sentences=[],
+        quote=None,
+        citations=[],
+        suggestions=[Suggestion("p/en/x", HOSTILE, HOSTILE, 0.2)],
+    )
+    summary = SyncSummary(added=[HOSTILE], updated=[HOSTILE], warnings=[LessonError(HOSTILE, HOSTILE, 3)])
+    for html in (
+        render.answer_panel(answer()),
+        render.answer_panel(refused),
+        render.retrieved_panel([source(1, False)], refused=False),
+        render.sync_html(summary),
+        render.status_html(HOSTILE, True, m),
+        render.error_html(HOSTILE),
+    ):
+        assert_inert(html)
+    for msg in render.chat_messages([Turn(HOSTILE, HOSTILE)], HOSTILE, HOSTILE):
+        assert "<" not in msg["content"] and "&lt;script&gt;" in msg["content"]
+
+
+def test_highlights_wrap_the_supporting_spans_and_stay_escaped():
+    text = "Cats <purr>. Dogs bark. Fish swim."
+    out = render.highlighted(text, [(13, 23), (0, 4), (2, 8), (40, 50)])  # overlapping and out of range
+    assert out == "<mark>Cats &lt;pu</mark>rr&gt;. <mark>Dogs bark.</mark> Fish swim."
+    assert render.highlighted("a<b", []) == "a&lt;b"
+
+
+def test_answer_panel_shows_cited_first_folds_the_rest_and_flags_unsupported_sentences():
+    html = render.answer_panel(answer())
+    cited, details = html.index('class="src cited"'), html.index("<details>")
+    assert cited < details < html.index('class="src uncited"')
+    assert "Not backed by the lessons" in html and 'class="warn unsupported"' in html
+    assert "From the lesson" in html and "Quoted &lt;script&gt;" in html
+    assert "<mark>Plain start.</mark>" in html
+    assert 'style="width:58%"' in html  # the score bar is the similarity
+    nothing_cited = render.answer_panel(answer(citations=[], sources=[source(1, False), source(2, False)]))
+    assert "<details>" not in nothing_cited and nothing_cited.count('class="src uncited"') == 2
+
+
+def test_refusal_panel_lists_suggested_lessons_by_title():
+    a = answer(
+        refused=True,
+        text="Not covered.",
+        sentences=[],
+        quote=None,
+        citations=[],
+        suggestions=[
+            Suggestion("p/en/a", "Alpha Lesson", "a.mdx", 0.2),
+            Suggestion("p/en/b", "Beta Lesson", "b.mdx", 0.1),
+        ],
+    )
+    html = render.answer_panel(a)
+    assert "Not covered" in html and "Alpha Lesson" in html and "Beta Lesson" in html
+
+
+def test_filter_choices_come_from_the_manifest():
+    lessons = {"a/en/one": entry("One", "a", "en"), "b/es/two": entry("Dos", "b", "es")}
+    m = Manifest(collection="c", lessons=lessons)
+    assert render.program_choices(m) == [("All programs", ""), ("a", "a"), ("b", "b")]
+    assert render.lesson_choices(m, "b") == [("All lessons", ""), ("Dos (es)", "b/es/two")]
+    assert len(render.lesson_choices(m)) == 3 and render.lesson_choices(None) == [("All lessons", "")]
+    assert "no index yet" in render.status_html("m.gguf", False, None)
+
+
+# --- who may connect ----------------------------------------------------------------------------------
+def test_open_address_needs_credentials():
+    with pytest.raises(ConfigError, match="listening on 0.0.0.0 needs credentials"):
+        listen_credentials("0.0.0.0", None)
+    with pytest.raises(ConfigError):
+        listen_credentials("192.168.1.5", "")
+    assert listen_credentials("0.0.0.0", "ada:s3cret:x") == ("ada", "s3cret:x")
+    for host in ("127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"):
+        assert is_loopback(host) and listen_credentials(host, None) is None
+    assert not is_loopback("0.0.0.0") and not is_loopback("::") and not is_loopback("example.org")
+    for bad in ("nopassword", ":pw", "user:"):
+        with pytest.raises(ConfigError):
+            parse_auth(bad)
+
+
+def test_serve_refuses_before_loading_anything(tmp_path):
+    from ui.app import serve
+
+    settings = Settings(lessons_dir=tmp_path, index_dir=tmp_path / "idx", host="0.0.0.0", auth=None)
+    with pytest.raises(ConfigError, match="TUTOR_AUTH"):
+        serve(settings)
+    assert not (tmp_path / "idx").exists()  # no index was opened, no model loaded
+
+
+# --- four learners at once through gradio_client --------------------------------------------------------
+@pytest.fixture(scope="module")
+def app_url(corpus_index, embedder, llm):
+    from tutor.app import build_tutor
+    from ui.app import build_app, launch
+
+    settings, store = corpus_index
+    short = settings.model_copy(update={"max_tokens": 32})  # short answers keep eight of them quick
+    tutor = build_tutor(short, store=store, embedder=embedder, llm=llm)
+    demo = build_app(tutor)
+    launch(demo, "127.0.0.1", None, None, prevent_thread_lock=True)  # the first free port from 7860
+    yield demo.local_url
+    demo.close()
+
+
+def texts(chat: list[dict]) -> list[tuple[str, str]]:
+    """(role, text) of each message the Chatbot returned (content is a list of parts)."""
+    out = []
+    for m in chat:
+        parts = m["content"] if isinstance(m["content"], list) else [m["content"]]
+        out.append((m["role"], "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in parts)))
+    return out
+
+
+CONVERSATIONS = [
+    ("How does self-attention work?", "Why does it need queries and keys?"),
+    ("What are embeddings used for?", "How are they compared?"),
+    ("What is retrieval-augmented generation?", "Why does it reduce hallucinations?"),
+    ("What is a context window?", "What happens when it is full?"),
+]
+
+
+def test_four_sessions_at_once_each_keep_their_own_history(app_url):
+    from gradio_client import Client
+
+    def converse(pair: tuple[str, str]) -> tuple[list, list, str]:
+        client = Client(app_url, verbose=False)
+        try:
+            chat1, sources1, box1 = client.predict(pair[0], "", "", api_name="/ask")
+            chat2, _, _ = client.predict(pair[1], "", "", api_name="/ask")
+        finally:
+            client.close()
+        assert box1 == ""  # the question box is cleared once the question is taken
+        return texts(chat1), texts(chat2), sources1
+
+    with ThreadPoolExecutor(len(CONVERSATIONS)) as pool:
+        results = list(pool.map(converse, CONVERSATIONS, timeout=600))
+    first_answers = []
+    for (q1, q2), (chat1, chat2, sources1) in zip(CONVERSATIONS, results, strict=True):
+        assert [r for r, _ in chat1] == ["user", "assistant"] and chat1[0][1] == q1 and chat1[1][1]
+        # the follow-up shows this session's own first turn, then its own new turn: nobody else's
+        assert [t for _, t in chat2[:2]] == [t for _, t in chat1]
+        assert [(r, t) for r, t in chat2 if r == "user"] == [("user", q1), ("user", q2)]
+        assert chat2[3][0] == "assistant" and chat2[3][1]
+        assert 'class="src' in sources1  # the sources panel came with the answer
+        first_answers.append(chat1[1][1])
+    assert len(set(first_answers)) == len(CONVERSATIONS)  # four different questions, four different answers
+
+
+def test_empty_question_shows_the_core_message_and_keeps_the_chat(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    try:
+        chat, sources, _ = client.predict("   ", "", "", api_name="/ask")
+    finally:
+        client.close()
+    assert chat == [] and 'class="error"' in sources and "empty" in sources

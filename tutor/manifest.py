@@ -1,0 +1,91 @@
+"""The index manifest: which lesson versions are live, written atomically.
+
+Chunks live in Chroma; the manifest says which of them readers may see: for each lesson id its content hash,
+and the collection in use. A sync first adds a lesson's new chunks, then swaps the manifest (write to a
+temporary file, fsync, rename), then deletes the old chunks. A reader filters hits through the manifest it
+holds, so it sees a lesson wholly old or wholly new, and a crash at any step leaves a usable index; the
+`dirty` flag tells the next sync to sweep chunks that no manifest entry owns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+@dataclass
+class LessonEntry:
+    hash: str
+    path: str
+    title: str
+    program: str
+    language: str
+    slug: str
+    chunks: int
+    description: str = ""
+    order: float | None = None
+    quizzes: list[dict[str, Any]] = field(default_factory=list)  # answer keys: never sent to the LLM
+
+
+@dataclass
+class Manifest:
+    embedder: str = ""
+    chunker: str = ""
+    max_tokens: int = 0
+    collection: str = ""
+    lessons_dir: str = ""
+    indexed_at: float = 0.0
+    generation: int = 0  # bumped on every write; readers cache derived data (BM25) by it
+    dirty: bool = False
+    lessons: dict[str, LessonEntry] = field(default_factory=dict)
+
+    @property
+    def live(self) -> set[tuple[str, str]]:
+        return {(lid, e.hash) for lid, e in self.lessons.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["format"] = FORMAT
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Manifest:
+        lessons = {k: LessonEntry(**v) for k, v in d.get("lessons", {}).items()}
+        fields = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k != "lessons"}
+        return cls(**fields, lessons=lessons)
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    path = Path(index_dir) / MANIFEST
+    try:
+        return Manifest.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+
+
+def write_manifest(index_dir: Path, manifest: Manifest) -> None:
+    """Atomic replace: a reader or a crash sees the old file or the new one, never a mix."""
+    manifest.generation += 1
+    manifest.indexed_at = time.time()
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    tmp = index_dir / f".{MANIFEST}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(manifest.to_json(), f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, index_dir / MANIFEST)
+
+
+def manifest_mtime(index_dir: Path) -> int:
+    try:
+        return (Path(index_dir) / MANIFEST).stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0

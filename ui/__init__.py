@@ -1,0 +1,1 @@
+"""The web UI: a thin Gradio layer over `tutor` (ui/app.py wires the page, ui/render.py draws the HTML)."""
