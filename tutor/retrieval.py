@@ -28,6 +28,7 @@ DENSE_K = 40  # candidates from each ranking before fusion
 SPARSE_K = 40
 DENSE_WEIGHT = 1.0
 SPARSE_WEIGHT = 0.8  # measured: docs/benchmarks.md, "Retrieval quality"
+EXTRA_WEIGHT = 0.5  # rankings of secondary queries (a follow-up's own words, beside the combined query)
 LESSON_TOP = 1  # a lesson ranks by its best passage; summing its top 2 or 3 measured worse
 
 
@@ -150,16 +151,17 @@ class Retriever:
         rankings: list[tuple[float, list[Chunk]]] = []
         sims: dict[str, float] = {}
         chunk_of: dict[str, Chunk] = {}
-        for q, v in zip(queries, vecs):
+        for i, (q, v) in enumerate(zip(queries, vecs)):
             dense = self.store.query(v, DENSE_K, filters.where())
             sparse = self._sparse_search(q, filters, SPARSE_K)
             for c, s in dense:
                 sims[c.id] = max(sims.get(c.id, -1.0), s)
             for c, _ in dense + sparse:
                 chunk_of[c.id] = c
-            rankings += [(DENSE_WEIGHT, [c for c, _ in dense]), (SPARSE_WEIGHT, [c for c, _ in sparse])]
+            w = 1.0 if i == 0 else EXTRA_WEIGHT
+            rankings += [(w * DENSE_WEIGHT, [c for c, _ in dense]), (w * SPARSE_WEIGHT, [c for c, _ in sparse])]
         if boost_lessons:
-            near = self.store.query(vecs[-1], DENSE_K, filters.where())
+            near = self.store.query(vecs[0], DENSE_K, filters.where())
             rankings.append((DENSE_WEIGHT, [c for c, _ in near if c.lesson_id in boost_lessons]))
         fused: dict[str, float] = {}
         for weight, chunks in rankings:
