@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import lesson
 from tutor.errors import LessonError, LessonsNotFound
-from tutor.lessons import load_lessons, parse_lesson, read_lesson
+from tutor.lessons import load_lessons, read_lesson
+from tutor.mdx import parse_lesson
 
 COMPONENTS = """---
 title: "Components"

@@ -240,7 +240,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from tutor.evaluation import run_eval
 
-    report = run_eval(_settings(args), off_topic=args.off_topic, out_dir=Path(args.out), answers=not args.no_answers)
+    report = run_eval(
+        _settings(args), off_topic=args.off_topic, out_dir=Path(args.out), answers=not args.no_answers, limit=args.limit
+    )
     print(report.summary())
     return 0
 
@@ -293,6 +295,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", metavar="DIR", default="eval-report")
     sp.add_argument("--model", metavar="GGUF")
     sp.add_argument("--no-answers", action="store_true", help="retrieval and refusal only, no LLM")
+    sp.add_argument("--limit", type=int, help="use only the first N quiz questions")
     return p
 
 

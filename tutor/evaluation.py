@@ -7,13 +7,15 @@ language would. Figures go to report.json, report.md and PNG plots.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tutor.lessons import Lesson, Quiz
+from tutor.lessons import Lesson, Quiz, load_lessons
 from tutor.retrieval import Filters, Retriever
 
 log = logging.getLogger(__name__)
@@ -87,3 +89,124 @@ def load_off_topic(path: Path | None) -> list[str]:
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
+
+
+@dataclass
+class EvalReport:
+    lessons_dir: str
+    questions: int
+    retrieval: dict[str, Any]
+    refusal: dict[str, Any]
+    answers: dict[str, Any] | None
+    latency_ms: dict[str, float]
+    misses: list[dict[str, Any]]
+    files: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        r, f = self.retrieval, self.refusal
+        lines = [
+            f"{self.questions} quiz questions from {self.lessons_dir}",
+            f"lesson recall@1 {r['recall@1']:.3f}  @3 {r['recall@3']:.3f}  @5 {r['recall@5']:.3f}  MRR {r['mrr']:.3f}",
+            f"off-topic refused {f['off_topic_refused']:.3f} of {f['off_topic']}; "
+            f"quiz questions answered {f['quiz_answered']:.3f}",
+            f"retrieval p50 {self.latency_ms['retrieval_p50']:.1f} ms, p95 {self.latency_ms['retrieval_p95']:.1f} ms",
+        ]
+        if self.answers:
+            a = self.answers
+            lines += [
+                f"groundedness {a['groundedness']:.3f} of {a['sentences']} answer sentences "
+                f"({a['grounded_by_cited']:.3f} by a cited passage); quiz accuracy {a['quiz_accuracy']:.3f} "
+                f"of {a['quizzes']}",
+                f"time to first token p50 {self.latency_ms['ttft_p50']:.0f} ms, "
+                f"p95 {self.latency_ms['ttft_p95']:.0f} ms",
+            ]
+        lines.append("wrote " + ", ".join(self.files))
+        return "\n".join(lines)
+
+
+def _quiz_choice(reply: str, n_options: int) -> int | None:
+    m = re.search(r"\b([1-9])\b", reply)
+    return int(m.group(1)) - 1 if m and int(m.group(1)) <= n_options else None
+
+
+def run_eval(
+    settings: Any, *, off_topic: Path | None = None, out_dir: Path = Path("eval-report"), answers: bool = True,
+    limit: int | None = None,
+) -> EvalReport:
+    """Index `settings.lessons_dir` into out_dir/index (reused on later runs) and measure everything."""
+    from tqdm import tqdm
+
+    from tutor import plots, prompts
+    from tutor.app import build_tutor, reindex
+    from tutor.settings import Settings
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings(**{**settings.model_dump(), "index_dir": out_dir / "index"})
+    tutor = build_tutor(settings)
+    reindex(tutor)
+    queries = quiz_queries(load_lessons(settings.lessons_dir).lessons)[:limit]
+    ks = tuple(range(1, 11))
+    metrics = retrieval_metrics(tutor.retriever, tqdm(queries, desc="retrieval", leave=False), ks)
+    off = load_off_topic(off_topic)
+    refused_off = sum(not tutor.retriever.search(q).covered(settings.min_evidence) for q in off)
+    answered = sum(
+        tutor.retriever.search(q.question, Filters(language=q.language)).covered(settings.min_evidence)
+        for q in queries
+    )
+    latency = {"retrieval_p50": percentile(metrics.latency_ms, 50), "retrieval_p95": percentile(metrics.latency_ms, 95)}
+    answer_stats = None
+    ttft: list[float] = []
+    if answers:
+        sentences = supported = by_cited = correct = 0
+        for q in tqdm(queries, desc="answers", leave=False):
+            a = tutor.ask(q.question, filters=Filters(language=q.language))
+            if a.refused:
+                continue
+            ttft.append(a.timings.ttft_s * 1000)
+            sentences += len(a.sentences)
+            supported += sum(s.supported for s in a.sentences)
+            by_cited += sum(s.supported and s.source in a.citations for s in a.sentences)
+            r = tutor.retrieve(q.question, filters=Filters(language=q.language))
+            for i, p in enumerate(r.passages, 1):
+                p.number = i
+            prompt, stop = tutor.llm.render(prompts.quiz_messages(r.passages, q.question, q.quiz.options))
+            reply = tutor.llm.complete(prompt, stop, max_tokens=8)
+            correct += _quiz_choice(reply, len(q.quiz.options)) == q.quiz.answer
+        answer_stats = {
+            "sentences": sentences,
+            "groundedness": supported / max(1, sentences),
+            "grounded_by_cited": by_cited / max(1, sentences),
+            "quizzes": len(queries),
+            "quiz_accuracy": correct / max(1, len(queries)),
+            "model": tutor.llm.model_path.name,
+        }
+        latency |= {"ttft_p50": percentile(ttft, 50), "ttft_p95": percentile(ttft, 95)}
+    report = EvalReport(
+        str(settings.lessons_dir),
+        len(queries),
+        {f"recall@{k}": metrics.recall[k] for k in ks} | {"mrr": metrics.mrr},
+        {"off_topic": len(off), "off_topic_refused": refused_off / max(1, len(off)),
+         "quiz_answered": answered / max(1, len(queries)), "min_evidence": settings.min_evidence},
+        answer_stats,
+        latency,
+        metrics.misses,
+    )
+    files = [
+        plots.recall_curve(metrics.recall, out_dir / "recall_at_k.png", "Lesson recall@k on quiz questions"),
+        plots.latency_histogram({"retrieval": metrics.latency_ms, "first token": ttft}, out_dir / "latency.png",
+                                "Latency per question"),
+    ]
+    (out_dir / "report.json").write_text(json.dumps(asdict(report), indent=2), encoding="utf-8")
+    (out_dir / "report.md").write_text(_markdown(report), encoding="utf-8")
+    report.files = [str(p) for p in [*files, out_dir / "report.json", out_dir / "report.md"]]
+    return report
+
+
+def _markdown(r: EvalReport) -> str:
+    rows = "\n".join(f"| {m['lesson']} | {m['question']} | {m['got']} | {m['rank'] or '-'} |" for m in r.misses)
+    lines = ["# Tutor evaluation", "", "```", r.summary(), "```", "",
+             "![recall](recall_at_k.png) ![latency](latency.png)", "",
+             "## Questions whose lesson was not ranked first", "",
+             "| lesson | quiz question | ranked first | rank of its lesson |", "|---|---|---|---|", rows, ""]
+    return "\n".join(lines)

@@ -1,10 +1,8 @@
-"""Read .md/.mdx lessons into `Lesson` objects: frontmatter, identity, text blocks with source spans, quizzes.
+"""Find and read lesson files into `Lesson` objects with a stable identity (program, language, slug).
 
-A lesson's retrievable text is a list of `Block`s, each carrying the character span it came from in the
-source file, so that a UI can show and highlight the exact passage. MDX components are interpreted:
-`<Quiz .../>` becomes a structured `Quiz` and never enters the text; `<ThinkAboutIt>`, `<FunFact>` and
-`<Callout>` keep their text under a label; `<Illustration>` keeps alt and caption; imports, exports, MDX
-comments and other JSX tags are dropped. A file that cannot be read raises `LessonError` naming it.
+Walks a lessons directory (course layout `programs/<program>/lessons/<lang>/<slug>.mdx` or a flat folder),
+guards against bad files (too big, empty, binary, not UTF-8, symlink loops) and parses each with tutor.mdx.
+Every unreadable file becomes a `LessonError` warning naming it; the other lessons are still returned.
 """
 
 from __future__ import annotations
@@ -18,42 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tutor.errors import LessonError, LessonsNotFound
+from tutor.mdx import Block, Quiz, parse_lesson
 
 log = logging.getLogger(__name__)
 
 LESSON_SUFFIXES = (".md", ".mdx")
 NOT_LESSONS = {"readme", "source", "license", "licence", "changelog", "contributing", "code_of_conduct"}
 MAX_LESSON_BYTES = 5 * 1024 * 1024
-LABELS = {"ThinkAboutIt": "Think about it", "FunFact": "Fun fact", "Callout": "Note"}
 LANG_DIR = re.compile(r"^[a-z]{2}([-_][A-Za-z]{2,4})?$")  # "en", "pt-BR"
-HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-ATTR_NAME = re.compile(r"([A-Za-z_][\w-]*)\s*=\s*")
-TAG_OPEN = re.compile(r"^<([A-Z][A-Za-z0-9]*)\b")
-EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
-
-
-@dataclass(frozen=True)
-class Quiz:
-    question: str
-    options: list[str]
-    answer: int  # 0-based index into options
-    explanation: str
-    line: int
-
-
-@dataclass(frozen=True)
-class Block:
-    """A piece of retrievable text: a heading, a paragraph, a list, a labelled call-out."""
-
-    kind: str  # "heading", "text", "callout", "illustration", "code"
-    text: str
-    start: int  # character offsets into the source file, end exclusive
-    end: int
-    level: int = 0  # heading level, 1..6
-
 
 @dataclass
 class Lesson:
@@ -81,198 +52,6 @@ class LoadReport:
     lessons: list[Lesson]
     warnings: list[LessonError]
     failed_paths: list[str]  # files that exist but could not be read: their indexed version is kept
-
-
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
-
-
-def _parse_frontmatter(text: str, path: str) -> tuple[dict[str, Any], int]:
-    """(frontmatter, offset where the body starts)."""
-    if not text.startswith("---"):
-        return {}, 0
-    m = re.match(r"---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|$)", text, re.S)
-    if not m:
-        raise LessonError(path, "frontmatter opened with '---' is never closed; add a closing '---' line", 1)
-    try:
-        data = yaml.safe_load(m.group(1)) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise LessonError(path, f"malformed frontmatter: {problem}; fix the YAML", line) from None
-    if not isinstance(data, dict):
-        raise LessonError(path, "frontmatter must be a mapping of 'key: value' lines", 2)
-    return data, m.end()
-
-
-def _attrs(tag: str) -> dict[str, str]:
-    """JSX attributes: name="..", name='..' or name={expression}; an array expression becomes 'a|b|c'."""
-    out: dict[str, str] = {}
-    i, n = 0, len(tag)
-    while True:
-        m = ATTR_NAME.search(tag, i)
-        if not m:
-            return out
-        name, i = m.group(1), m.end()
-        if i >= n:
-            return out
-        if tag[i] in "\"'":
-            end = tag.find(tag[i], i + 1)
-            end = n if end < 0 else end
-            out[name], i = tag[i + 1 : end], end + 1
-            continue
-        depth, j, quote = 0, i, ""
-        while j < n:  # a balanced {expression}, quotes respected
-            ch = tag[j]
-            if quote:
-                quote = "" if ch == quote and tag[j - 1] != "\\" else quote
-            elif ch in "\"'`":
-                quote = ch
-            elif ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    break
-            j += 1
-        expr = tag[i + 1 : j].strip()
-        i = j + 1
-        try:
-            value = json.loads(expr)
-        except ValueError:
-            value = expr.strip("\"'`")
-        out[name] = "|".join(map(str, value)) if isinstance(value, list) else str(value)
-
-
-def _quiz(tag: str, path: str, line: int) -> Quiz:
-    a = _attrs(tag)
-    options = [o.strip() for o in a.get("options", "").split("|") if o.strip()]
-    if not a.get("question") or len(options) < 2:
-        raise LessonError(path, "<Quiz> needs a question and at least two '|'-separated options", line)
-    try:
-        answer = int(next((a[k] for k in ("answer", "correct", "correctAnswer", "answerIndex") if k in a), ""))
-    except ValueError:
-        raise LessonError(path, "<Quiz> answer must be the 0-based index of the right option", line) from None
-    if not 0 <= answer < len(options):
-        raise LessonError(path, f"<Quiz> answer {answer} is not an option index (0..{len(options) - 1})", line)
-    return Quiz(a["question"].strip(), options, answer, a.get("explanation", "").strip(), line)
-
-
-def _clean_inline(text: str) -> str:
-    """Drop emoji and MDX expression comments; keep Markdown emphasis (it reads fine to models)."""
-    text = re.sub(r"\{/\*.*?\*/\}", "", text, flags=re.S)
-    return EMOJI.sub("", text).strip()
-
-
-def parse_lesson(text: str, path: str) -> tuple[dict[str, Any], list[Block], list[Quiz]]:
-    """Parse one lesson's source into frontmatter, retrievable blocks and quizzes."""
-    meta, pos = _parse_frontmatter(text, path)
-    blocks: list[Block] = []
-    quizzes: list[Quiz] = []
-    para_start: int | None = None
-    para_end = 0
-    in_fence = False
-    label: tuple[str, int, int] | None = None  # (component, line, offset) of an open labelled component
-
-    def flush() -> None:
-        nonlocal para_start
-        if para_start is not None:
-            body = _clean_inline(text[para_start:para_end])
-            if body:
-                kind = "code" if body.startswith("```") else "text"
-                if label:
-                    body, kind = f"{LABELS[label[0]]}: {body}", "callout"
-                blocks.append(Block(kind, body, para_start, para_end))
-            para_start = None
-
-    lines = text[pos:].splitlines(keepends=True)
-    offset = pos
-    i = 0
-    while i < len(lines):
-        raw = lines[i]
-        start, end = offset, offset + len(raw.rstrip("\r\n"))
-        stripped = raw.strip()
-        offset += len(raw)
-        i += 1
-        if in_fence or stripped.startswith("```") or stripped.startswith("~~~"):
-            if stripped.startswith("```") or stripped.startswith("~~~"):
-                in_fence = not in_fence
-            para_start = start if para_start is None else para_start
-            para_end = end
-            continue
-        if not stripped:
-            flush()
-            continue
-        if para_start is None and re.match(r"^(import|export)\s", stripped):
-            continue
-        if stripped in ("---", "***", "___") or re.fullmatch(r"\{/\*.*\*/\}", stripped):
-            flush()
-            continue
-        heading = HEADING.match(stripped)
-        if heading and not label:
-            flush()
-            title = _clean_inline(heading.group(2))
-            if title:
-                blocks.append(Block("heading", title, start, end, level=len(heading.group(1))))
-            continue
-        tag = TAG_OPEN.match(stripped)
-        if tag:
-            flush()
-            name = tag.group(1)
-            line_no = _line_of(text, start)
-            if name in LABELS:
-                if label:
-                    raise LessonError(path, f"<{name}> opened inside unclosed <{label[0]}>", line_no)
-                label = (name, line_no, start)
-                gt = raw.find(">", raw.find("<" + name) + len(name) + 1)
-                inline = raw.rstrip("\r\n")[gt + 1 :] if gt >= 0 else ""
-                if inline.strip():  # text on the tag's own line, maybe closed there too
-                    lead = len(inline) - len(inline.lstrip())
-                    para_start, para_end = start + gt + 1 + lead, end
-                    close = f"</{name}>"
-                    if inline.rstrip().endswith(close):
-                        para_end = start + gt + 1 + len(inline.rstrip()) - len(close)
-                        flush()
-                        label = None
-                continue
-            # a self-closing tag may run over several lines: gather until '/>' or '>'
-            whole, tag_end = stripped, end
-            while not re.search(r"/?>\s*$", whole) and i < len(lines):
-                whole += " " + lines[i].strip()
-                tag_end = offset + len(lines[i].rstrip("\r\n"))
-                offset += len(lines[i])
-                i += 1
-            if not re.search(r"/?>\s*$", whole):
-                raise LessonError(path, f"<{name}> is never closed: end it with '/>'", line_no)
-            if name == "Quiz":
-                quizzes.append(_quiz(whole, path, line_no))
-            elif name == "Illustration":
-                a = _attrs(whole)
-                alt = ". ".join(x.strip().rstrip(".") for x in (a.get("alt"), a.get("caption")) if x)
-                if alt:
-                    blocks.append(Block("illustration", f"Illustration: {alt}.", start, tag_end))
-            continue  # any other JSX tag is dropped; text between such tags stays
-        closing = re.match(r"^</([A-Z][A-Za-z0-9]*)>$", stripped)
-        if closing:
-            flush()
-            if closing.group(1) in LABELS:
-                if not label or label[0] != closing.group(1):
-                    raise LessonError(path, f"</{closing.group(1)}> closes nothing", _line_of(text, start))
-                label = None
-            continue
-        para_start = start if para_start is None else para_start
-        para_end = end
-        if label and stripped.endswith(f"</{label[0]}>"):  # text line that closes the component
-            para_end = end - len(f"</{label[0]}>")
-            flush()
-            label = None
-    flush()
-    if in_fence:
-        log.debug("%s: code fence left open at end of file", path)
-    if label:
-        raise LessonError(path, f"<{label[0]}> is never closed: add </{label[0]}>", label[1])
-    return meta, blocks, quizzes
 
 
 def _identity(rel: Path, meta: dict[str, Any], root_name: str) -> tuple[str, str, str]:

@@ -55,8 +55,8 @@ class Settings(BaseSettings):
         0.34,
         ge=-1.0,
         le=1.0,
-        description="Refuse (no LLM call) when the best passage's cosine similarity is below this. "
-        "See docs/benchmarks.md for the measurement behind the default.",
+        description="Refuse (no LLM call) when no passage reaches this cosine similarity to the question and "
+        "none holds every term of it. The default is measured: docs/benchmarks.md, 'Refusal threshold'.",
     )
     rewrite_followups: bool = Field(
         False, description="Let the LLM rewrite follow-up questions into standalone ones (for bigger models)."

@@ -1,0 +1,86 @@
+"""Retrieval quality and the refusal threshold, measured on one or more lesson collections.
+
+For each lessons directory: index it into a scratch index, then
+- lesson recall@1/3/5 and MRR of the lessons' own quiz questions (English quizzes, and all languages),
+  searched within the quiz's language; targets: recall@1 >= 0.80, recall@3 >= 0.97, MRR >= 0.88;
+- the evidence gate: for each candidate `min_evidence`, the share of quiz questions answered and of the
+  shipped off-topic questions (tutor/off_topic.txt) refused; targets: >= 98% answered, >= 97% refused.
+The baseline in the same run is a naive dense-only ranking of the same chunks (top-k by cosine).
+
+    python bench/quality.py [DIR ...]     # default: corpus/
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import DEFAULT_LESSONS, Targets, describe_machine  # noqa: E402
+from tutor.embedding import Embedder  # noqa: E402
+from tutor.evaluation import QuizQuery, load_off_topic, quiz_queries, retrieval_metrics  # noqa: E402
+from tutor.index import ChunkStore  # noqa: E402
+from tutor.lessons import load_lessons  # noqa: E402
+from tutor.retrieval import Filters, Retriever  # noqa: E402
+from tutor.settings import Settings  # noqa: E402
+from tutor.sync import sync_index  # noqa: E402
+
+THRESHOLDS = [0.26, 0.28, 0.30, 0.32, 0.34, 0.36, 0.38, 0.40]
+DEFAULT_THRESHOLD = Settings.model_fields["min_evidence"].default
+
+
+def dense_only(store: ChunkStore, embedder: Embedder, queries: list[QuizQuery]) -> tuple[float, float, float]:
+    """Baseline: lessons ranked by their best chunk's cosine similarity alone."""
+    ranks = []
+    for q in queries:
+        hits = store.query(embedder.embed_one(q.question), 40, Filters(language=q.language).where())
+        lessons = list(dict.fromkeys(c.lesson_id for c, _ in hits))
+        ranks.append(lessons.index(q.lesson_id) + 1 if q.lesson_id in lessons else 10**6)
+    n = max(1, len(ranks))
+    return sum(r <= 1 for r in ranks) / n, sum(r <= 3 for r in ranks) / n, sum(1 / r for r in ranks) / n
+
+
+def main() -> None:
+    dirs = [Path(a).resolve() for a in sys.argv[1:]] or [DEFAULT_LESSONS]
+    print("== retrieval quality and refusal threshold ==")
+    print(describe_machine())
+    embedder = Embedder()
+    off = load_off_topic(None)
+    targets = Targets()
+    for d in dirs:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = ChunkStore(Path(tmp))
+            s = sync_index(d, store, embedder)
+            retriever = Retriever(store, embedder)
+            queries = quiz_queries(load_lessons(d).lessons)
+            print(f"\n{d}: {len(s.added)} lessons, {s.chunks} chunks, {len(queries)} quiz questions")
+            for label, qs in (("English quizzes", [q for q in queries if q.language == "en"]), ("all", queries)):
+                if not qs:
+                    continue
+                m = retrieval_metrics(retriever, qs)
+                b1, b3, bmrr = dense_only(store, embedder, qs)
+                print(f"  {label:16} n={m.n:3}  hybrid recall@1 {m.recall[1]:.3f} @3 {m.recall[3]:.3f} "
+                      f"@5 {m.recall[5]:.3f} MRR {m.mrr:.3f}   | dense-only baseline @1 {b1:.3f} @3 {b3:.3f} "
+                      f"MRR {bmrr:.3f}")
+                if label == "English quizzes":
+                    targets.check(f"{d.name} recall@1", m.recall[1], ">=", 0.80)
+                    targets.check(f"{d.name} recall@3", m.recall[3], ">=", 0.97)
+                    targets.check(f"{d.name} MRR", m.mrr, ">=", 0.88)
+            on = [retriever.search(q.question, Filters(language=q.language)) for q in queries if q.language == "en"]
+            gone = [retriever.search(q) for q in off]
+            print(f"  evidence gate over {len(on)} English quiz questions and {len(gone)} off-topic questions:")
+            for t in THRESHOLDS:
+                answered = sum(r.covered(t) for r in on) / max(1, len(on))
+                refused = sum(not r.covered(t) for r in gone) / max(1, len(gone))
+                mark = "  <- default" if t == DEFAULT_THRESHOLD else ""
+                print(f"    min_evidence {t:.2f}: answered {answered:.3f}, refused off-topic {refused:.3f}{mark}")
+                if t == DEFAULT_THRESHOLD:
+                    targets.check(f"{d.name} quiz questions answered", answered, ">=", 0.98)
+                    targets.check(f"{d.name} off-topic refused", refused, ">=", 0.97)
+    targets.report()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Retrieval latency at ~1k, ~10k and ~100k chunks: `Retriever.search(question, k=6)` end to end, the query
+embedding included (dense Chroma query + BM25 + fusion + evidence-gate figures), p50 and p95 in ms.
+
+How the big indexes are made: DIR is indexed for real with the default "fast" embedder, then its chunks are
+replicated into a scratch ChunkStore collection until each scale is reached (one collection grown 1k -> 10k ->
+100k). Embedding 100k texts would take hours on 2 cores, so each copy reuses the already computed vectors
+plus small Gaussian noise (sigma 0.01 per dimension, then renormalised: cosine ~0.98 to the original), with
+two words of each chunk's text swapped for other words of the same chunk so BM25 sees distinct documents.
+Copies are new lessons (`<slug>-rN`, their own content hash) written with `ChunkStore.put`; a Manifest
+listing every copy is written with `tutor.manifest.write_manifest`, so the manifest filter admits them.
+Copy 0 is DIR's own chunks, unchanged.
+
+The first query after an index change rebuilds BM25 over all live chunks; it is reported on its own and left
+out of p50/p95. Queries: DIR's quiz questions, cycled to 60 (chunk breadcrumbs if DIR has no quizzes), two
+passes, so 120 timed searches per scale.
+
+Known limit found by this benchmark: `ChunkStore.all_chunks` reads the whole collection with one
+`Collection.get`, which fails past 32,766 chunks (SQLite "too many SQL variables"), so BM25 cannot be built
+and every search fails. When that happens the failure is reported as a MISS, and the scale is measured again
+with a paged read (`paged_all_chunks` below, the proposed fix) patched onto that store instance.
+Baseline in the same run, interleaved query by query: `Embedder.embed_one` alone, to show how much of the
+search time is the embedding.
+
+Targets: p50 <= 25 ms at ~10k chunks, p50 <= 60 ms at ~100k chunks.
+
+Run: .venv/bin/python bench/retrieval.py [DIR]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Targets, header, lessons_arg, median, percentile, perturb_words, timed  # noqa: E402
+from tutor.chunking import CHUNKER_VERSION, Chunk  # noqa: E402
+from tutor.embedding import Embedder  # noqa: E402
+from tutor.index import ChunkStore  # noqa: E402
+from tutor.manifest import Manifest, write_manifest  # noqa: E402
+from tutor.retrieval import Retriever  # noqa: E402
+from tutor.sync import sync_index  # noqa: E402
+
+SCALES = (1_000, 10_000, 100_000)
+TARGET_P50_MS = {10_000: 25.0, 100_000: 60.0}
+N_QUERIES = 60
+PASSES = 2
+PAGE = 5_000  # rows per Collection.get in the paged read
+K = 6
+NOISE = 0.01  # per-dimension sigma added to a unit vector before renormalising
+FLUSH = 5_000  # chunks per ChunkStore.put call
+
+
+class Replicas:
+    """Grows one scratch collection by whole copies of the base lessons."""
+
+    def __init__(self, store: ChunkStore, base: Manifest, chunks: list[Chunk], vectors: np.ndarray, name: str):
+        self.store, self.base = store, base
+        self.m = Manifest(
+            embedder=name,
+            chunker=CHUNKER_VERSION,
+            max_tokens=base.max_tokens,
+            collection="chunks_bench",
+            lessons_dir=base.lessons_dir,
+        )
+        self.rows: dict[str, list[int]] = {}
+        for i, c in enumerate(chunks):
+            self.rows.setdefault(c.lesson_id, []).append(i)
+        self.chunks, self.vectors = chunks, vectors
+        self.copies = 0
+        self.rng, self.np_rng = random.Random(0), np.random.default_rng(0)
+
+    @property
+    def n(self) -> int:
+        return self.copies * len(self.chunks)
+
+    def _copy(self, r: int) -> tuple[list[Chunk], np.ndarray]:
+        out: list[Chunk] = []
+        for lid, entry in self.base.lessons.items():
+            rows = self.rows.get(lid, [])
+            if r == 0:
+                out += [self.chunks[i] for i in rows]
+                self.m.lessons[lid] = entry
+                continue
+            new_lid, h = f"{lid}-r{r}", hashlib.sha256(f"{entry.hash}:{r}".encode()).hexdigest()[:16]
+            p = PurePosixPath(entry.path)
+            path, slug = str(p.with_name(f"{p.stem}-r{r}{p.suffix}")), f"{entry.slug}-r{r}"
+            for k, i in enumerate(rows):
+                c = self.chunks[i]
+                text = perturb_words(c.text, self.rng)
+                out.append(
+                    dataclasses.replace(
+                        c, id=f"{new_lid}#{h}:{k}", lesson_id=new_lid, lesson_hash=h, slug=slug, path=path, text=text
+                    )
+                )
+            self.m.lessons[new_lid] = dataclasses.replace(entry, hash=h, path=path, slug=slug, quizzes=[])
+        order = [i for lid in self.base.lessons for i in self.rows.get(lid, [])]
+        vecs = self.vectors[order]
+        if r:
+            vecs = vecs + self.np_rng.normal(0.0, NOISE, vecs.shape).astype(np.float32)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        return out, vecs
+
+    def grow_to(self, target: int) -> float:
+        """Add copies until ~target chunks; returns the seconds spent in ChunkStore.put."""
+        want = max(1, round(target / len(self.chunks)))
+        put_s = 0.0
+        pend_c: list[Chunk] = []
+        pend_v: list[np.ndarray] = []
+        while self.copies < want or pend_c:
+            if self.copies < want:
+                cs, vs = self._copy(self.copies)
+                self.copies += 1
+                pend_c += cs
+                pend_v.append(vs)
+            if len(pend_c) >= FLUSH or self.copies >= want:
+                put_s += timed(self.store.put, self.m.collection, pend_c, np.concatenate(pend_v))[0]
+                pend_c, pend_v = [], []
+        write_manifest(self.store.index_dir, self.m)  # the new copies go live here
+        self.store.set_manifest(self.m)
+        return put_s
+
+
+def paged_all_chunks(store: ChunkStore) -> tuple[Manifest, list[Chunk]]:
+    """ChunkStore.all_chunks reading the collection in pages of PAGE rows (the proposed fix)."""
+    m = store.require()
+    col = store.collection(m.collection)
+    live = m.live
+    seen: dict[str, Chunk] = {}
+    for offset in range(0, col.count(), PAGE):
+        got = col.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+        for i, d, md in zip(got["ids"], got["documents"], got["metadatas"]):
+            if (md["lesson_id"], md["lesson_hash"]) in live:
+                seen[i] = Chunk.from_metadata(i, d, md)
+    return m, sorted(seen.values(), key=lambda c: (c.lesson_id, c.start))
+
+
+def first_query(retriever: Retriever, store: ChunkStore, query: str, t: Targets, n: int) -> tuple[float, str]:
+    """Seconds of the first search after an index change (BM25 rebuild); patches in the paged read if the
+    store's own read fails."""
+    try:
+        return timed(retriever.search, query, k=K)[0], ""
+    except Exception as exc:  # chromadb raises InternalError; any failure here is the finding
+        msg = str(exc).splitlines()[0][:110]
+        print(f"{n:8d} Retriever.search FAILS: {type(exc).__name__}: {msg}")
+        t.note(False, f"Retriever.search works at {n} chunks (ChunkStore.all_chunks: {msg})")
+        store.all_chunks = lambda: paged_all_chunks(store)  # type: ignore[method-assign]
+        return timed(retriever.search, query, k=K)[0], " (paged read: proposed fix)"
+
+
+def main() -> None:
+    args = lessons_arg()
+    header("bench/retrieval.py: Retriever.search latency (query embedding included) by index size", args.lessons)
+    t0 = time.perf_counter()
+    emb = Embedder(backend="fast")
+    t = Targets()
+    with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
+        work = Path(tmp)
+        base_store = ChunkStore(work / "base")
+        index_s, summary = timed(sync_index, args.lessons, base_store, emb)
+        base, chunks = base_store.all_chunks()
+        got = base_store.vectors([c.id for c in chunks])
+        vectors = np.stack([got[c.id] for c in chunks]).astype(np.float32)
+        print(f"base index: {len(base.lessons)} lessons, {len(chunks)} chunks embedded in {index_s:.1f} s")
+
+        questions = [q["question"] for e in base.lessons.values() for q in e.quizzes] or [c.breadcrumb for c in chunks]
+        queries = [questions[i % len(questions)] for i in range(N_QUERIES)]
+        print(f"queries: {N_QUERIES} ({len(questions)} distinct quiz questions, cycled); k={K}")
+        for q in queries[:5]:
+            emb.embed_one(q)  # warm-up: first calls pay one-off allocation costs
+
+        store = ChunkStore(work / "big")
+        reps = Replicas(store, base, chunks, vectors, emb.name)
+        retriever = Retriever(store, emb)
+        head = f"{'chunks':>8} {'put s':>7} {'1st query s':>11} {'p50 ms':>7} {'p95 ms':>7} {'embed_one':>9} "
+        print("\n" + head + f"{'in-search embed':>15} {'rest':>6} {'embed_one/p50':>13}")
+        results: dict[int, float] = {}
+        for scale in SCALES:
+            put_s = reps.grow_to(scale)
+            first_s, how = first_query(retriever, store, queries[0], t, reps.n)  # rebuilds BM25: apart
+            search_ms, embed_ms, inner_ms, rest_ms = [], [], [], []
+            for q in queries * PASSES:  # interleaved with the baseline so load on the machine hits both alike
+                embed_ms.append(1000 * timed(emb.embed_one, q)[0])
+                sec, res = timed(retriever.search, q, k=K)
+                search_ms.append(1000 * sec)
+                inner_ms.append(1000 * res.embed_s)
+                rest_ms.append(1000 * res.retrieve_s)
+            p50, e50 = median(search_ms), median(embed_ms)
+            results[scale] = p50
+            print(
+                f"{reps.n:8d} {put_s:7.1f} {first_s:11.2f} {p50:7.1f} {percentile(search_ms, 95):7.1f} "
+                f"{e50:9.1f} {median(inner_ms):15.1f} {median(rest_ms):6.1f} {e50 / p50:13.0%}{how}",
+                flush=True,
+            )
+            print(f"{'':8} BM25 build (first query - p50): ~{first_s - p50 / 1000:.2f} s", flush=True)
+        print(
+            "columns (ms are medians): put s = ChunkStore.put time for the chunks added at this scale; embed_one ="
+            " Embedder.embed_one alone (baseline);\n  in-search embed / rest = Retrieval.embed_s / retrieve_s of"
+            " the same searches (rest: Chroma query, BM25, fusion, gate)"
+        )
+        for scale, target in TARGET_P50_MS.items():
+            t.check(f"search p50 at ~{scale // 1000}k chunks", results[scale], "<=", target, "{:.1f}", " ms")
+    t.report()
+    print(f"(total run time {time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""`tutor eval` on a small lesson set: real index, real model; files written, figures in range."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import CORPUS
+
+
+def test_eval_writes_report_plots_and_sane_figures(tmp_path: Path):
+    lessons = tmp_path / "lessons"
+    shutil.copytree(CORPUS / "programs" / "large-language-models" / "lessons" / "en", lessons / "en")
+    out = tmp_path / "report"
+    r = subprocess.run(
+        [sys.executable, "-m", "tutor.cli", "eval", "--lessons", str(lessons), "--out", str(out), "--limit", "6"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "recall@1" in r.stdout and "quiz accuracy" in r.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["questions"] == 6
+    for k in (1, 3, 5):
+        assert 0.0 <= report["retrieval"][f"recall@{k}"] <= 1.0
+    assert report["retrieval"]["recall@1"] <= report["retrieval"]["recall@3"] <= report["retrieval"]["recall@5"]
+    assert report["refusal"]["off_topic"] >= 50 and 0 <= report["refusal"]["off_topic_refused"] <= 1
+    assert report["answers"] and 0 <= report["answers"]["groundedness"] <= 1
+    assert report["latency_ms"]["retrieval_p95"] >= report["latency_ms"]["retrieval_p50"] > 0
+    for name in ("recall_at_k.png", "latency.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| lesson |" in (out / "report.md").read_text()
+
+
+def test_default_models_load_offline(tmp_path: Path):
+    code = (
+        "from tutor.embedding import Embedder; from tutor.llm import LocalLLM;"
+        "e = Embedder(); v = e.embed(['hello world']); assert v.shape == (1, 384);"
+        "m = LocalLLM(n_ctx=512); p, s = m.render([{'role': 'user', 'content': 'Hi'}]);"
+        "print('ok', m.model_path.name, len(m.complete(p, s, max_tokens=4)) >= 0)"
+    )
+    env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           "HF_HOME": str(tmp_path / "hf")}  # an empty HF cache: nothing may come from a hub
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "ok SmolLM2-135M-Instruct.Q4_1.gguf True" in r.stdout
