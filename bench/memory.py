@@ -8,9 +8,12 @@ one conversation, each waited for to the end. Memory is read from /proc only: th
 VmRSS sampled every 0.1 s (max over time), and at the end each process's VmHWM (its own peak RSS).
 The server is stopped at the end.
 
+Answers are capped at --max-tokens (default 32; the tutor default is 256) to keep the run short; memory
+does not depend on it (llama.cpp allocates the KV cache for the whole n_ctx when the model loads).
+
 Target: peak RSS of the server's process tree <= 1.5 GB (10^9 bytes; GiB shown too).
 
-Run: HF_HUB_OFFLINE=1 .venv/bin/python bench/memory.py [LESSONS_DIR]   (default: corpus/)
+Run: HF_HUB_OFFLINE=1 .venv/bin/python bench/memory.py [LESSONS_DIR] [--reps N_QUESTIONS] [--max-tokens T]
 """
 
 from __future__ import annotations
@@ -120,11 +123,12 @@ def serve_tree_kb(pid: int, field: str) -> dict[int, int]:
 
 
 def main() -> int:
-    args = lessons_arg()
+    args = lessons_arg(**{"max-tokens": {"type": int, "default": 32, "help": "answer length cap (TUTOR_MAX_TOKENS)"}})
     lessons_dir, n_questions = args.lessons, args.reps or N_QUESTIONS
     header("memory: tutor serve", lessons_dir)
     py = sys.executable
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # the answer cap only shortens the run: the KV cache is allocated for the whole n_ctx at load time
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TUTOR_MAX_TOKENS": str(args.max_tokens)}
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp, open(Path(tmp) / "serve.log", "wb") as log:
         index = str(Path(tmp) / "index")
         # cwd=tmp: no tutor.toml of the working directory applies, so these are the defaults
@@ -147,6 +151,7 @@ def main() -> int:
             up_s = wait_up(url, proc, START_TIMEOUT_S)
             time.sleep(1.0)  # let start-up settle
             base = serve_tree_kb(proc.pid, "VmRSS")
+            print(f"answers capped at {args.max_tokens} tokens; every other setting is the default")
             print(
                 f"server pid {proc.pid} answered after {up_s:.1f} s ({len(base)} process(es)); "
                 f"baseline RSS right after start-up: {gb(sum(base.values()))}"

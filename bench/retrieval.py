@@ -12,14 +12,15 @@ Copy 0 is DIR's own chunks, unchanged.
 
 The first query after an index change rebuilds BM25 over all live chunks; it is reported on its own and left
 out of p50/p95. Queries: DIR's quiz questions, cycled to 60 (chunk breadcrumbs if DIR has no quizzes), two
-passes, so 120 timed searches per scale.
+passes, so 120 timed searches per scale. Baseline in the same run, alternating with the search query by
+query: `Embedder.embed_one` alone, to show how much of the search time is the embedding. Side by side, for
+information, one pass with `torch.set_num_threads(1)` (on a busy 2-core machine, two intra-op threads
+wait on each other; the tutor does not set this today).
 
 Known limit found by this benchmark: `ChunkStore.all_chunks` reads the whole collection with one
 `Collection.get`, which fails past 32,766 chunks (SQLite "too many SQL variables"), so BM25 cannot be built
 and every search fails. When that happens the failure is reported as a MISS, and the scale is measured again
 with a paged read (`paged_all_chunks` below, the proposed fix) patched onto that store instance.
-Baseline in the same run, interleaved query by query: `Embedder.embed_one` alone, to show how much of the
-search time is the embedding.
 
 Targets: p50 <= 25 ms at ~10k chunks, p50 <= 60 ms at ~100k chunks.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import random
 import sys
 import tempfile
@@ -37,6 +39,7 @@ import time
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -142,6 +145,30 @@ def paged_all_chunks(store: ChunkStore) -> tuple[Manifest, list[Chunk]]:
     return m, sorted(seen.values(), key=lambda c: (c.lesson_id, c.start))
 
 
+def measure(retriever: Retriever, emb: Embedder, queries: list[str]) -> tuple[list[float], ...]:
+    """ms per query: search, embed_one (baseline), and the search's own embed_s and retrieve_s. The two calls
+    alternate in order query by query, so neither always runs right after the other's CPU burst."""
+    search_ms, embed_ms, inner_ms, rest_ms = [], [], [], []
+    for i, q in enumerate(queries):
+        if i % 2:
+            embed_ms.append(1000 * timed(emb.embed_one, q)[0])
+        sec, res = timed(retriever.search, q, k=K)
+        if not i % 2:
+            embed_ms.append(1000 * timed(emb.embed_one, q)[0])
+        search_ms.append(1000 * sec)
+        inner_ms.append(1000 * res.embed_s)
+        rest_ms.append(1000 * res.retrieve_s)
+    return search_ms, embed_ms, inner_ms, rest_ms
+
+
+def own_cpu_while_idle(seconds: float = 1.0) -> float:
+    """Share of one core this process used while the main thread slept (background threads: Chroma, torch)."""
+    t = os.times()
+    time.sleep(seconds)
+    u = os.times()
+    return (u.user + u.system - t.user - t.system) / seconds
+
+
 def first_query(retriever: Retriever, store: ChunkStore, query: str, t: Targets, n: int) -> tuple[float, str]:
     """Seconds of the first search after an index change (BM25 rebuild); patches in the paged read if the
     store's own read fails."""
@@ -164,7 +191,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
         work = Path(tmp)
         base_store = ChunkStore(work / "base")
-        index_s, summary = timed(sync_index, args.lessons, base_store, emb)
+        index_s, _ = timed(sync_index, args.lessons, base_store, emb)
         base, chunks = base_store.all_chunks()
         got = base_store.vectors([c.id for c in chunks])
         vectors = np.stack([got[c.id] for c in chunks]).astype(np.float32)
@@ -185,13 +212,8 @@ def main() -> None:
         for scale in SCALES:
             put_s = reps.grow_to(scale)
             first_s, how = first_query(retriever, store, queries[0], t, reps.n)  # rebuilds BM25: apart
-            search_ms, embed_ms, inner_ms, rest_ms = [], [], [], []
-            for q in queries * PASSES:  # interleaved with the baseline so load on the machine hits both alike
-                embed_ms.append(1000 * timed(emb.embed_one, q)[0])
-                sec, res = timed(retriever.search, q, k=K)
-                search_ms.append(1000 * sec)
-                inner_ms.append(1000 * res.embed_s)
-                rest_ms.append(1000 * res.retrieve_s)
+            idle = own_cpu_while_idle()
+            search_ms, embed_ms, inner_ms, rest_ms = measure(retriever, emb, queries * PASSES)
             p50, e50 = median(search_ms), median(embed_ms)
             results[scale] = p50
             print(
@@ -199,7 +221,19 @@ def main() -> None:
                 f"{e50:9.1f} {median(inner_ms):15.1f} {median(rest_ms):6.1f} {e50 / p50:13.0%}{how}",
                 flush=True,
             )
-            print(f"{'':8} BM25 build (first query - p50): ~{first_s - p50 / 1000:.2f} s", flush=True)
+            print(
+                f"{'':8} BM25 build (first query - p50): ~{first_s - p50 / 1000:.2f} s; this process's own CPU"
+                f" while idle 1 s before timing: {idle:.0%}"
+            )
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)  # side by side: single-threaded torch, which is not what the tutor does today
+            one = measure(retriever, emb, queries)
+            torch.set_num_threads(threads)
+            print(
+                f"{'':8} with torch.set_num_threads(1): search p50 {median(one[0]):.1f} ms, p95 "
+                f"{percentile(one[0], 95):.1f} ms, embed_one p50 {median(one[1]):.1f} ms",
+                flush=True,
+            )
         print(
             "columns (ms are medians): put s = ChunkStore.put time for the chunks added at this scale; embed_one ="
             " Embedder.embed_one alone (baseline);\n  in-search embed / rest = Retrieval.embed_s / retrieve_s of"

@@ -233,7 +233,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
-    serve(_settings(args))
+    serve(_settings(args), announce=print)
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no usage reports from a local tutor; before the import
@@ -151,9 +151,12 @@ def launch(
                        ssr_mode=False, **kw)
 
 
-def serve(settings: Settings) -> None:
-    """`tutor serve`: refuse an open address without credentials, build the tutor, listen until stopped."""
+def serve(settings: Settings, announce: Callable[[str], None] = log.warning) -> None:
+    """`tutor serve`: refuse an open address without credentials, build the tutor, load the model (so a bad
+    GGUF fails here, in one line), say whether it runs on the GPU, listen until stopped."""
     credentials = listen_credentials(settings.host, settings.auth)
     tutor = build_tutor(settings)
+    llm = tutor.llm
+    announce(f"model {llm.model_path.name}, GPU offload: {'yes' if llm.gpu_offload else 'no (CPU)'}")
     demo = build_app(tutor)
     launch(demo, settings.host, settings.port, credentials, quiet=False)  # gradio prints the URL
