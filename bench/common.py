@@ -171,7 +171,7 @@ def lessons_arg(argv: list[str] | None = None, **extra: Any) -> Any:
     p.add_argument("lessons", nargs="?", type=Path, default=DEFAULT_LESSONS, help="lessons directory")
     p.add_argument("--reps", type=int, default=0, help="repetitions (0: chosen from the corpus size)")
     for name, kw in extra.items():
-        p.add_argument(f"--{name}", **kw)
+        p.add_argument(f"--{name.replace('_', '-')}", **kw)
     args = p.parse_args(argv)
     args.lessons = args.lessons.resolve()
     if not args.lessons.is_dir():

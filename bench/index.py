@@ -135,13 +135,17 @@ def quality(lessons: Path, stores: dict[str, ChunkStore], embedders: dict[str, E
     if not queries:
         print("no <Quiz> questions in these lessons: quality check skipped")
         return
-    recall5 = {}
+    recall5, missed = {}, {}
     print(f"{'backend':8} {'recall@1':>9} {'recall@3':>9} {'recall@5':>9} {'MRR':>7} {'p50 ms':>7}")
     for name in ("fast", "torch"):
         m = retrieval_metrics(Retriever(stores[name], embedders[name]), queries, ks=(1, 3, 5))
         recall5[name] = m.recall[5]
+        missed[name] = {(x["question"], x["lesson"]): x["rank"] for x in m.misses if (x["rank"] or 10**6) > 5}
         r = m.recall
         print(f"{name:8} {r[1]:9.3f} {r[3]:9.3f} {r[5]:9.3f} {m.mrr:7.3f} {median(m.latency_ms):7.1f}")
+    for a, b in (("fast", "torch"), ("torch", "fast")):
+        for q, lesson in sorted(set(missed[a]) - set(missed[b])):
+            print(f"  not in top 5 with {a} only (rank {missed[a][q, lesson]}): {q[:80]!r} -> {lesson}")
     t.check("recall@5 fast - torch", recall5["fast"] - recall5["torch"], ">=", -0.01, "{:+.3f}")
 
 

@@ -114,6 +114,16 @@ def questions(lessons_dir: Path, n: int) -> list[str]:
     return [qs[i % len(qs)] for i in range(n)]
 
 
+def outcome(result: object) -> str:
+    """What the sources panel (an output of /ask) says: answered, refused or error."""
+    panel = (
+        next((x for x in result if isinstance(x, str) and 'class="panel' in x), "")
+        if isinstance(result, tuple | list)
+        else ""
+    )
+    return "error" if 'class="error"' in panel else "refused" if "answer refused" in panel else "answered"
+
+
 def gb(kb: float) -> str:
     return f"{kb * 1024 / 1e9:.2f} GB ({kb / 2**20:.2f} GiB)"
 
@@ -161,10 +171,12 @@ def main() -> int:
 
             client = Client(url, verbose=False, download_files=False)
             latencies: list[float] = []
+            kinds: dict[str, int] = {"answered": 0, "refused": 0, "error": 0}
             for q in questions(lessons_dir, n_questions):  # one conversation: the session keeps its history
                 t0 = time.perf_counter()
-                client.submit(q, "", "", api_name="/ask").result(timeout=300)  # question, program, lesson
+                out = client.submit(q, "", "", api_name="/ask").result(timeout=300)  # question, program, lesson
                 latencies.append(time.perf_counter() - t0)
+                kinds[outcome(out)] += 1
             after = serve_tree_kb(proc.pid, "VmRSS")
             hwm = serve_tree_kb(proc.pid, "VmHWM")
             sampler.stop.set()
@@ -182,6 +194,7 @@ def main() -> int:
                 proc.kill()
                 proc.wait()
     lat = sorted(latencies)
+    print(", ".join(f"{v} {k}" for k, v in kinds.items()))
     print(f"{len(lat)} questions through /ask: median {lat[len(lat) // 2]:.1f} s, max {lat[-1]:.1f} s each")
     print(
         f"RSS after the questions: {gb(sum(after.values()))} (baseline {gb(sum(base.values()))}, "
