@@ -166,7 +166,7 @@ def own_cpu_while_idle(seconds: float = 1.0) -> float:
     t = os.times()
     time.sleep(seconds)
     u = os.times()
-    return (u.user + u.system - t.user - t.system) / seconds
+    return max(0.0, u.user + u.system - t.user - t.system) / seconds
 
 
 def first_query(retriever: Retriever, store: ChunkStore, query: str, t: Targets, n: int) -> tuple[float, str]:

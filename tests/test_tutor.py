@@ -185,3 +185,11 @@ def test_missing_model_and_missing_index_are_one_clear_line(tmp_path, corpus_ind
         text=True,
     )
     assert r.returncode == 1 and "tutor index" in r.stderr
+
+
+def test_follow_up_keeps_the_passages_so_the_prompt_prefix_is_shared(tutor):
+    first = tutor.ask("How does self-attention use queries, keys and values?")
+    turn = turn_of(first)
+    assert turn.passages == [s.chunk_id for s in sorted(first.sources, key=lambda s: s.number) if s.number]
+    r = tutor.retrieve("Why is it expensive for long texts?", [turn])
+    assert [p.chunk.id for p in r.passages][: len(turn.passages)] == turn.passages

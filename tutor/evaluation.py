@@ -130,7 +130,11 @@ def _quiz_choice(reply: str, n_options: int) -> int | None:
 
 
 def run_eval(
-    settings: Any, *, off_topic: Path | None = None, out_dir: Path = Path("eval-report"), answers: bool = True,
+    settings: Any,
+    *,
+    off_topic: Path | None = None,
+    out_dir: Path = Path("eval-report"),
+    answers: bool = True,
     limit: int | None = None,
 ) -> EvalReport:
     """Index `settings.lessons_dir` into out_dir/index (reused on later runs) and measure everything."""
@@ -151,8 +155,7 @@ def run_eval(
     off = load_off_topic(off_topic)
     refused_off = sum(not tutor.retriever.search(q).covered(settings.min_evidence) for q in off)
     answered = sum(
-        tutor.retriever.search(q.question, Filters(language=q.language)).covered(settings.min_evidence)
-        for q in queries
+        tutor.retriever.search(q.question, Filters(language=q.language)).covered(settings.min_evidence) for q in queries
     )
     latency = {"retrieval_p50": percentile(metrics.latency_ms, 50), "retrieval_p95": percentile(metrics.latency_ms, 95)}
     answer_stats = None
@@ -186,16 +189,21 @@ def run_eval(
         str(settings.lessons_dir),
         len(queries),
         {f"recall@{k}": metrics.recall[k] for k in ks} | {"mrr": metrics.mrr},
-        {"off_topic": len(off), "off_topic_refused": refused_off / max(1, len(off)),
-         "quiz_answered": answered / max(1, len(queries)), "min_evidence": settings.min_evidence},
+        {
+            "off_topic": len(off),
+            "off_topic_refused": refused_off / max(1, len(off)),
+            "quiz_answered": answered / max(1, len(queries)),
+            "min_evidence": settings.min_evidence,
+        },
         answer_stats,
         latency,
         metrics.misses,
     )
     files = [
         plots.recall_curve(metrics.recall, out_dir / "recall_at_k.png", "Lesson recall@k on quiz questions"),
-        plots.latency_histogram({"retrieval": metrics.latency_ms, "first token": ttft}, out_dir / "latency.png",
-                                "Latency per question"),
+        plots.latency_histogram(
+            {"retrieval": metrics.latency_ms, "first token": ttft}, out_dir / "latency.png", "Latency per question"
+        ),
     ]
     (out_dir / "report.json").write_text(json.dumps(asdict(report), indent=2), encoding="utf-8")
     (out_dir / "report.md").write_text(_markdown(report), encoding="utf-8")
@@ -205,8 +213,20 @@ def run_eval(
 
 def _markdown(r: EvalReport) -> str:
     rows = "\n".join(f"| {m['lesson']} | {m['question']} | {m['got']} | {m['rank'] or '-'} |" for m in r.misses)
-    lines = ["# Tutor evaluation", "", "```", r.summary(), "```", "",
-             "![recall](recall_at_k.png) ![latency](latency.png)", "",
-             "## Questions whose lesson was not ranked first", "",
-             "| lesson | quiz question | ranked first | rank of its lesson |", "|---|---|---|---|", rows, ""]
+    lines = [
+        "# Tutor evaluation",
+        "",
+        "```",
+        r.summary(),
+        "```",
+        "",
+        "![recall](recall_at_k.png) ![latency](latency.png)",
+        "",
+        "## Questions whose lesson was not ranked first",
+        "",
+        "| lesson | quiz question | ranked first | rank of its lesson |",
+        "|---|---|---|---|",
+        rows,
+        "",
+    ]
     return "\n".join(lines)

@@ -148,6 +148,20 @@ class ChunkStore:
                 out.append((Chunk.from_metadata(i, d, md), 1.0 - float(dist)))
         return out
 
+    def chunks(self, ids: list[str]) -> list[Chunk]:
+        """The live chunks among `ids`, in the order given (gone or replaced ones are skipped)."""
+        if not ids:
+            return []
+        m = self.require()
+        got = self.collection(m.collection).get(ids=ids, include=["documents", "metadatas"])
+        live = m.live
+        found = {
+            i: Chunk.from_metadata(i, d, md)
+            for i, d, md in zip(got["ids"], got["documents"], got["metadatas"])
+            if (md["lesson_id"], md["lesson_hash"]) in live
+        }
+        return [found[i] for i in ids if i in found]
+
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored vectors of the given chunk ids (for sentence-support checks)."""
         if not ids:

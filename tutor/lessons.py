@@ -26,6 +26,7 @@ NOT_LESSONS = {"readme", "source", "license", "licence", "changelog", "contribut
 MAX_LESSON_BYTES = 5 * 1024 * 1024
 LANG_DIR = re.compile(r"^[a-z]{2}([-_][A-Za-z]{2,4})?$")  # "en", "pt-BR"
 
+
 @dataclass
 class Lesson:
     program: str

@@ -25,6 +25,7 @@ ATTR_NAME = re.compile(r"([A-Za-z_][\w-]*)\s*=\s*")
 TAG_OPEN = re.compile(r"^<([A-Z][A-Za-z0-9]*)\b")
 EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
 
+
 @dataclass(frozen=True)
 class Quiz:
     question: str

@@ -138,9 +138,11 @@ class Retriever:
         count_tokens: Callable[[str], int] | None = None,
         extra_queries: list[str] | None = None,
         boost_lessons: list[str] | None = None,
+        keep: list[str] | None = None,
     ) -> Retrieval:
         """Rank passages for `query`; `extra_queries` add rankings (follow-ups); `boost_lessons` adds a
-        ranking of those lessons' own passages, so a follow-up stays on the conversation's topic."""
+        ranking of those lessons' own passages, so a follow-up stays on the conversation's topic; `keep`
+        (chunk ids) go first, in their order, so a follow-up's prompt shares the previous prompt's prefix."""
         import time
 
         filters = filters or Filters()
@@ -176,6 +178,10 @@ class Retriever:
         ranked = [Passage(chunk_of[cid], fused[cid], sims.get(cid, 0.0)) for cid in order]
         lessons = _rank_lessons(ranked)
         passages = _diversify(ranked, k)
+        if keep:
+            kept = [Passage(c, fused.get(c.id, 0.0), sims.get(c.id, 0.0)) for c in self.store.chunks(keep)]
+            ids = {p.chunk.id for p in kept}
+            passages = (kept + [p for p in passages if p.chunk.id not in ids])[: max(k, len(kept))]
         if budget_tokens and count_tokens:
             passages = _within_budget(passages, budget_tokens, count_tokens)
         best = max((p.similarity for p in ranked[: max(k, 10)]), default=-1.0)

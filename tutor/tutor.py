@@ -40,6 +40,7 @@ class Turn:
     question: str
     answer: str
     lessons: list[str] = field(default_factory=list)  # lesson ids the answer rested on, best first
+    passages: list[str] = field(default_factory=list)  # chunk ids in the answer's prompt, in prompt order
 
 
 class Tutor:
@@ -67,7 +68,7 @@ class Tutor:
     def retrieve(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Retrieval:
         """History-aware retrieval: a follow-up is searched together with the previous question, and
         the previous turn's lessons are favoured; with `rewrite_followups` a bigger LLM rewrites it."""
-        query, extra, boost = question, [], None
+        query, extra, boost, keep = question, [], None, None
         last = history[-1] if history else None
         if last and self.settings.rewrite_followups:
             msgs = prompts.rewrite_messages([(t.question, t.answer) for t in history[-HISTORY_TURNS:]], question)
@@ -76,7 +77,9 @@ class Tutor:
             if rewritten and rewritten[0].strip():
                 query, extra = rewritten[0].strip(), [question]
         elif last and (FOLLOW_UP.search(question) or len(question.split()) <= 4):
-            query, extra, boost = f"{last.question} {question}", [question], last.lessons[:2]
+            # a follow-up leans on the last answer: search with the last question, favour its lessons, and
+            # keep its passages first so llama.cpp reuses the evaluated prompt prefix
+            query, extra, boost, keep = f"{last.question} {question}", [question], last.lessons[:2], last.passages
         return self.retriever.search(
             query,
             filters,
@@ -85,6 +88,7 @@ class Tutor:
             count_tokens=self.llm.count_tokens,
             extra_queries=extra,
             boost_lessons=boost,
+            keep=keep,
         )
 
     def suggestions(self, retrieval: Retrieval, n: int = 3) -> list[Suggestion]:
@@ -181,7 +185,10 @@ class Tutor:
 def turn_of(answer: Answer) -> Turn:
     """The history entry a finished answer leaves for the next question."""
     lessons = list(dict.fromkeys(s.lesson_id for s in answer.sources if s.cited or s.number == 1))
-    return Turn(answer.question, answer.text, [] if answer.refused else lessons)
+    if answer.refused:
+        return Turn(answer.question, answer.text)
+    passages = [s.chunk_id for s in sorted(answer.sources, key=lambda s: s.number) if s.number > 0]
+    return Turn(answer.question, answer.text, lessons, passages)
 
 
 def _source(p: Passage) -> Source:
