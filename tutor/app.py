@@ -48,8 +48,9 @@ def build_tutor(
 
 
 def reindex(tutor: Tutor, *, rebuild: bool = False, progress: Progress | None = None, **kw: Any) -> SyncSummary:
-    """Run the incremental index for the tutor's lessons directory with the tutor's own parts."""
-    return sync_index(
+    """Run the incremental index for the tutor's lessons directory with the tutor's own parts, then build
+    the keyword index so the next question does not wait for it."""
+    summary = sync_index(
         tutor.settings.lessons_dir,
         tutor.store,
         tutor.embedder,
@@ -58,3 +59,5 @@ def reindex(tutor: Tutor, *, rebuild: bool = False, progress: Progress | None = 
         progress=progress,
         **kw,
     )
+    tutor.retriever.warm()
+    return summary

@@ -22,6 +22,8 @@ from tutor.manifest import Manifest, manifest_mtime, read_manifest
 
 log = logging.getLogger(__name__)
 
+READ_PAGE = 5000  # rows per read of a whole collection
+
 
 class ChunkStore:
     def __init__(self, index_dir: Path):
@@ -107,10 +109,24 @@ class ChunkStore:
         if got["ids"]:
             col.update(ids=got["ids"], metadatas=metas)
 
+    def _read_all(self, col: Any, include: list[str]) -> dict[str, list[Any]]:
+        """The whole collection, read in pages: SQLite refuses one read of more than 32,766 rows."""
+        out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
+        seen: set[str] = set()
+        for offset in range(0, col.count(), READ_PAGE):
+            got = col.get(include=include, limit=READ_PAGE, offset=offset)
+            for j, cid in enumerate(got["ids"]):
+                if cid not in seen:
+                    seen.add(cid)
+                    out["ids"].append(cid)
+                    for k in include:
+                        out[k].append(got[k][j])
+        return out
+
     def sweep_orphans(self, name: str, manifest: Manifest) -> int:
         """Delete chunks no manifest entry owns (left by a crash); returns how many."""
         col = self.collection(name)
-        got = col.get(include=["metadatas"])
+        got = self._read_all(col, ["metadatas"])
         live = manifest.live
         stale = [i for i, m in zip(got["ids"], got["metadatas"]) if (m["lesson_id"], m["lesson_hash"]) not in live]
         for i in range(0, len(stale), self._batch):
@@ -121,7 +137,7 @@ class ChunkStore:
     def all_chunks(self) -> tuple[Manifest, list[Chunk]]:
         """Every live chunk, in lesson and file order (for BM25 and the lesson listing)."""
         m = self.require()
-        got = self.collection(m.collection).get(include=["documents", "metadatas"])
+        got = self._read_all(self.collection(m.collection), ["documents", "metadatas"])
         live = m.live
         chunks = [
             Chunk.from_metadata(i, d, md)

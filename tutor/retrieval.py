@@ -112,6 +112,11 @@ class Retriever:
                 self._generation, self._collection = m.generation, m.collection
             return self._bm25, self._chunks
 
+    def warm(self) -> None:
+        """Build the BM25 index now (after a sync), not on the next learner's question."""
+        if self.store.manifest() is not None:
+            self._sparse()
+
     def _sparse_search(self, query: str, filters: Filters, k: int) -> list[tuple[Chunk, float]]:
         import bm25s
 
@@ -196,13 +201,19 @@ def _terms(text: str) -> set[str]:
     return set(bm25s.tokenize([text], stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False)[0])
 
 
+@functools.lru_cache(maxsize=4096)
+def _chunk_terms(chunk_id: str, text: str) -> frozenset[str]:
+    return frozenset(_terms(text))
+
+
 def _term_coverage(query: str, passages: list[Passage]) -> float:
     """Best share of the query's terms that one passage contains (1.0: an exact, if rare, match)."""
     terms = _terms(query)
     if not terms:
         return 0.0
     return max(
-        (len(terms & _terms(f"{p.chunk.breadcrumb} {p.chunk.text}")) / len(terms) for p in passages), default=0.0
+        (len(terms & _chunk_terms(p.chunk.id, f"{p.chunk.breadcrumb} {p.chunk.text}")) / len(terms) for p in passages),
+        default=0.0,
     )
 
 

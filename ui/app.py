@@ -158,5 +158,7 @@ def serve(settings: Settings, announce: Callable[[str], None] = log.warning) -> 
     tutor = build_tutor(settings)
     llm = tutor.llm
     announce(f"model {llm.model_path.name}, GPU offload: {'yes' if llm.gpu_offload else 'no (CPU)'}")
+    tutor.embedder.embed(["warm up"])  # load the embedder and the keyword index before the first learner
+    tutor.retriever.warm()
     demo = build_app(tutor)
     launch(demo, settings.host, settings.port, credentials, quiet=False)  # gradio prints the URL
