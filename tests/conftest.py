@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -19,6 +21,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+
+
+def run_cli(*args: str, **kw: object) -> subprocess.CompletedProcess:
+    """`tutor ARGS...` in a fresh process, output captured as text."""
+    return subprocess.run([sys.executable, "-m", "tutor.cli", *args], capture_output=True, text=True, **kw)
 
 
 def lesson(title: str, body: str, **meta: object) -> str:

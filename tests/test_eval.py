@@ -19,7 +19,10 @@ def test_eval_writes_report_plots_and_sane_figures(tmp_path: Path):
     env = {**os.environ, "TUTOR_MAX_TOKENS": "48"}  # short answers keep the test quick; the figures stay real
     r = subprocess.run(
         [sys.executable, "-m", "tutor.cli", "eval", "--lessons", str(lessons), "--out", str(out), "--limit", "4"],
-        capture_output=True, text=True, timeout=900, env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
     )
     assert r.returncode == 0, r.stderr
     assert "recall@1" in r.stdout and "quiz accuracy" in r.stdout
@@ -43,8 +46,13 @@ def test_default_models_load_offline(tmp_path: Path):
         "m = LocalLLM(n_ctx=512); p, s = m.render([{'role': 'user', 'content': 'Hi'}]);"
         "print('ok', m.model_path.name, len(m.complete(p, s, max_tokens=4)) >= 0)"
     )
-    env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-           "HF_HOME": str(tmp_path / "hf")}  # an empty HF cache: nothing may come from a hub
+    env = {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "HF_HOME": str(tmp_path / "hf"),
+    }  # an empty HF cache: nothing may come from a hub
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "ok SmolLM2-135M-Instruct.Q4_1.gguf True" in r.stdout

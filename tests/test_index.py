@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, lesson
+from tests.conftest import ROOT, lesson, run_cli
 from tutor.chunking import chunk_lesson
 from tutor.errors import LessonsNotFound
 from tutor.index import ChunkStore
@@ -139,8 +139,7 @@ def test_chunks_fit_the_embedder_window_and_sections(embedder):
             assert not any(line.startswith("#") for line in inner.splitlines()[1:] if not line.startswith("#!"))
 
 
-def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tutor.cli", *args], capture_output=True, text=True, **kw)
+_cli = run_cli
 
 
 def test_cli_index_summary_strict_and_missing_dir(mini_dir: Path, tmp_path: Path):

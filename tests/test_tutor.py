@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 
 import pytest
 
+from tests.conftest import run_cli
 from tutor.answers import Done, Retrieved, Token
 from tutor.errors import BadQuestion
 from tutor.grounding import parse_citations
@@ -115,21 +114,14 @@ def test_concurrent_asks_all_complete(tutor):
 
 def test_cli_ask_json_shape(corpus_index):
     settings, _ = corpus_index
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tutor.cli",
-            "ask",
-            "What does a tokenizer do?",
-            "--json",
-            "--index",
-            str(settings.index_dir),
-            "--lessons",
-            str(settings.lessons_dir),
-        ],
-        capture_output=True,
-        text=True,
+    r = run_cli(
+        "ask",
+        "What does a tokenizer do?",
+        "--json",
+        "--index",
+        str(settings.index_dir),
+        "--lessons",
+        str(settings.lessons_dir),
         timeout=300,
     )
     assert r.returncode == 0, r.stderr
@@ -154,36 +146,14 @@ def test_cli_ask_json_shape(corpus_index):
 
 def test_missing_model_and_missing_index_are_one_clear_line(tmp_path, corpus_index):
     settings, _ = corpus_index
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tutor.cli",
-            "ask",
-            "hi there friend",
-            "--index",
-            str(settings.index_dir),
-            "--model",
-            str(tmp_path / "none.gguf"),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    r = run_cli("ask", "hi there friend", "--index", str(settings.index_dir), "--model", str(tmp_path / "none.gguf"))
     assert r.returncode == 1 and "none.gguf" in r.stderr and "TUTOR_MODEL" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"GGUF" + b"\x00" * 100)
-    r = subprocess.run(
-        [sys.executable, "-m", "tutor.cli", "ask", "hi there", "--index", str(settings.index_dir), "--model", str(bad)],
-        capture_output=True,
-        text=True,
-    )
+    r = run_cli("ask", "hi there", "--index", str(settings.index_dir), "--model", str(bad))
     assert r.returncode == 1 and "bad.gguf" in r.stderr
-    r = subprocess.run(
-        [sys.executable, "-m", "tutor.cli", "search", "hi", "--index", str(tmp_path / "noidx")],
-        capture_output=True,
-        text=True,
-    )
+    r = run_cli("search", "hi", "--index", str(tmp_path / "noidx"))
     assert r.returncode == 1 and "tutor index" in r.stderr
 
 
