@@ -31,7 +31,7 @@ def test_terminal_chat_streams_answers_with_sources_and_follow_ups(corpus_index)
     out = r.stdout
     assert "GPU offload:" in out  # reported at start
     assert out.count("you> ") >= 3
-    assert out.count("Retrieval-Augmented Generation >") >= 2  # sources printed after each answer
+    assert out.count("lessons/en/retrieval-augmented-generation.mdx") >= 2  # sources printed after each answer
 
 
 def test_llm_rewrite_of_follow_ups_runs_with_a_real_model(corpus_index, embedder, llm, monkeypatch):

@@ -29,6 +29,7 @@ SPARSE_K = 40
 DENSE_WEIGHT = 1.0
 SPARSE_WEIGHT = 0.8  # measured: docs/benchmarks.md, "Retrieval quality"
 EXTRA_WEIGHT = 0.5  # rankings of secondary queries (a follow-up's own words, beside the combined query)
+FRESH_IN_FOLLOW_UP = 2  # a follow-up's own top passages that join the kept ones (after them, for the KV cache)
 LESSON_TOP = 1  # a lesson ranks by its best passage; summing its top 2 or 3 measured worse
 
 
@@ -100,6 +101,7 @@ class Retriever:
             if m.generation != self._generation or m.collection != getattr(self, "_collection", None):
                 import bm25s
 
+                logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each build at DEBUG
                 m, chunks = self.store.all_chunks()
                 corpus = [f"{c.breadcrumb}\n{c.text}" for c in chunks]
                 model = bm25s.BM25()
@@ -186,7 +188,9 @@ class Retriever:
         if keep:
             kept = [Passage(c, fused.get(c.id, 0.0), sims.get(c.id, 0.0)) for c in self.store.chunks(keep)]
             ids = {p.chunk.id for p in kept}
-            passages = (kept + [p for p in passages if p.chunk.id not in ids])[: max(k, len(kept))]
+            # the new question's best passages still get in: a follow-up may need what was not shown yet
+            fresh = [p for p in passages[:FRESH_IN_FOLLOW_UP] if p.chunk.id not in ids]
+            passages = kept[: max(0, k - len(fresh))] + fresh
         if budget_tokens and count_tokens:
             passages = _within_budget(passages, budget_tokens, count_tokens)
         best = max((p.similarity for p in ranked[: max(k, 10)]), default=-1.0)

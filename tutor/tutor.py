@@ -31,6 +31,7 @@ FOLLOW_UP = re.compile(
     r"above|previous|former|latter)\b|^(and|but|so|also|what about|how about|why|then)\b",
     re.I,
 )
+STANDALONE_SIMILARITY = 0.55  # cosine; lesson questions score 0.36-0.9, bare follow-ups rarely above 0.5
 HISTORY_TURNS = 2  # earlier turns shown to the model
 HISTORY_ANSWER_TOKENS = 120
 
@@ -76,7 +77,11 @@ class Tutor:
             rewritten = self.llm.complete(prompt, stop, max_tokens=64).strip().splitlines()
             if rewritten and rewritten[0].strip():
                 query, extra = rewritten[0].strip(), [question]
-        elif last and (FOLLOW_UP.search(question) or len(question.split()) <= 4):
+        elif (
+            last
+            and (FOLLOW_UP.search(question) or len(question.split()) <= 4)
+            and not self._standalone(question, filters)
+        ):
             # a follow-up leans on the last answer: search with the last question, favour its lessons, and
             # keep its passages first so llama.cpp reuses the evaluated prompt prefix
             query, extra, boost, keep = f"{last.question} {question}", [question], last.lessons[:2], last.passages
@@ -90,6 +95,12 @@ class Tutor:
             boost_lessons=boost,
             keep=keep,
         )
+
+    def _standalone(self, question: str, filters: Filters | None) -> bool:
+        """A question with a pronoun can still stand alone ("How do quokkas groom their fur?"): it does
+        when its own words find a passage this close, and then the conversation does not steer it."""
+        r = self.retriever.search(question, filters, k=1)
+        return r.best_similarity >= STANDALONE_SIMILARITY
 
     def suggestions(self, retrieval: Retrieval, n: int = 3) -> list[Suggestion]:
         m = self.store.require()
