@@ -53,8 +53,12 @@ def main() -> None:
     cpu = platform.processor() or platform.machine()
     print(f"machine: {cpu}, {os.cpu_count()} cores, python {platform.python_version()}")
     try:
-        gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
-                             capture_output=True, text=True, check=False).stdout.strip()
+        gpu = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
     except FileNotFoundError:
         gpu = "none"
     print(f"GPU: {gpu or 'none'}; llama.cpp build supports GPU offload: {gpu_available()}")
@@ -66,8 +70,10 @@ def main() -> None:
         load_s = time.perf_counter() - t0
         rate = tokens_per_s(llm)
         rows.append((layers, llm.gpu_offload, load_s, rate))
-        print(f"n_gpu_layers={layers:>2}: tutor reports gpu_offload={llm.gpu_offload}, load {load_s:.2f} s, "
-              f"{rate:.1f} tokens/s")
+        print(
+            f"n_gpu_layers={layers:>2}: tutor reports gpu_offload={llm.gpu_offload}, load {load_s:.2f} s, "
+            f"{rate:.1f} tokens/s"
+        )
         for line in offload_log(model, layers):
             print(f"    llama.cpp: {line}")
         del llm

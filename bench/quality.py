@@ -5,7 +5,8 @@ For each lessons directory: index it into a scratch index, then
   searched within the quiz's language; targets: recall@1 >= 0.80, recall@3 >= 0.97, MRR >= 0.88;
 - the evidence gate: for each candidate `min_evidence`, the share of quiz questions answered and of the
   shipped off-topic questions (tutor/off_topic.txt) refused; targets: >= 98% answered, >= 97% refused.
-The baseline in the same run is a naive dense-only ranking of the same chunks (top-k by cosine).
+The baseline in the same run is a naive dense-only ranking of the same chunks (top-k by cosine); beside the
+default fusion (convex), the same hybrid with reciprocal-rank fusion ("rrf").
 
     python bench/quality.py [DIR ...]     # default: corpus/
 """
@@ -23,12 +24,13 @@ from tutor.embedding import Embedder  # noqa: E402
 from tutor.evaluation import QuizQuery, load_off_topic, quiz_queries, retrieval_metrics  # noqa: E402
 from tutor.index import ChunkStore  # noqa: E402
 from tutor.lessons import load_lessons  # noqa: E402
-from tutor.retrieval import Filters, Retriever  # noqa: E402
+from tutor.retrieval import FUSIONS, Filters, Retriever  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 from tutor.sync import sync_index  # noqa: E402
 
-THRESHOLDS = [0.26, 0.28, 0.30, 0.32, 0.34, 0.36, 0.38, 0.40]
+THRESHOLDS = [0.28, 0.30, 0.32, 0.33, 0.34, 0.35, 0.36, 0.37, 0.38, 0.40]
 DEFAULT_THRESHOLD = Settings.model_fields["min_evidence"].default
+DEFAULT_FUSION = Settings.model_fields["fusion"].default
 
 
 def dense_only(store: ChunkStore, embedder: Embedder, queries: list[QuizQuery]) -> tuple[float, float, float]:
@@ -53,7 +55,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             store = ChunkStore(Path(tmp))
             s = sync_index(d, store, embedder)
-            retriever = Retriever(store, embedder)
+            retriever = Retriever(store, embedder, DEFAULT_FUSION)
+            others = {f: Retriever(store, embedder, f) for f in FUSIONS if f != DEFAULT_FUSION}
             queries = quiz_queries(load_lessons(d).lessons)
             print(f"\n{d}: {len(s.added)} lessons, {s.chunks} chunks, {len(queries)} quiz questions")
             for label, qs in (("English quizzes", [q for q in queries if q.language == "en"]), ("all", queries)):
@@ -61,9 +64,18 @@ def main() -> None:
                     continue
                 m = retrieval_metrics(retriever, qs)
                 b1, b3, bmrr = dense_only(store, embedder, qs)
-                print(f"  {label:16} n={m.n:3}  hybrid recall@1 {m.recall[1]:.3f} @3 {m.recall[3]:.3f} "
-                      f"@5 {m.recall[5]:.3f} MRR {m.mrr:.3f}   | dense-only baseline @1 {b1:.3f} @3 {b3:.3f} "
-                      f"MRR {bmrr:.3f}")
+                print(
+                    f"  {label:16} n={m.n:3}  hybrid ({DEFAULT_FUSION}) recall@1 {m.recall[1]:.3f} "
+                    f"@3 {m.recall[3]:.3f} "
+                    f"@5 {m.recall[5]:.3f} MRR {m.mrr:.3f}   | dense-only baseline @1 {b1:.3f} @3 {b3:.3f} "
+                    f"MRR {bmrr:.3f}"
+                )
+                for name, other in others.items():
+                    o = retrieval_metrics(other, qs)
+                    print(
+                        f"  {'':16}        fusion {name}: recall@1 {o.recall[1]:.3f} @3 {o.recall[3]:.3f} "
+                        f"@5 {o.recall[5]:.3f} MRR {o.mrr:.3f}"
+                    )
                 if label == "English quizzes":
                     targets.check(f"{d.name} recall@1", m.recall[1], ">=", 0.80)
                     targets.check(f"{d.name} recall@3", m.recall[3], ">=", 0.97)

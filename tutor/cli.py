@@ -158,7 +158,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from tutor.retrieval import Retriever
 
     s = _settings(args)
-    retriever = Retriever(build_store(s), build_embedder(s))
+    retriever = Retriever(build_store(s), build_embedder(s), s.fusion)
     for q in _questions(args):
         if not q.strip():
             continue

@@ -1,8 +1,14 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), reciprocal-rank fusion, lesson diversity, filters,
-a context budget in LLM tokens, and the evidence gate.
+"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused; lesson diversity, filters, a context budget in
+LLM tokens, and the evidence gate.
 
 Scores: `similarity` is cosine similarity (1 - cosine distance) between the question and the passage,
-in [-1, 1]; `score` is the fused RRF score, sum over rankings of 1 / (RRF_K + rank), rank from 1.
+in [-1, 1]; `score` is the fused score, a weighted sum over the rankings a passage appears in of
+- fusion "convex" (default): its score in that ranking scaled to [0, 1]: cosine min-max over the dense
+  candidates, BM25 divided by the best BM25 score. Score-aware: a strong exact match or a clearly closest
+  passage counts for more than a rank;
+- fusion "rrf": reciprocal rank, 1 / (RRF_K + rank), rank from 1.
+Both are measured in docs/benchmarks.md ("Retrieval quality"); convex is the default because it ranked the
+right lesson first more often on both collections.
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ from tutor.index import ChunkStore
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
+FUSIONS = ("convex", "rrf")
 RRF_K = 60
 DENSE_K = 40  # candidates from each ranking before fusion
 SPARSE_K = 40
 DENSE_WEIGHT = 1.0
-SPARSE_WEIGHT = 0.8  # measured: docs/benchmarks.md, "Retrieval quality"
+SPARSE_WEIGHT = {"convex": 1.0, "rrf": 0.8}  # measured: docs/benchmarks.md, "Retrieval quality"
 EXTRA_WEIGHT = 0.5  # rankings of secondary queries (a follow-up's own words, beside the combined query)
 FRESH_IN_FOLLOW_UP = 2  # a follow-up's own top passages that join the kept ones (after them, for the KV cache)
 LESSON_TOP = 1  # a lesson ranks by its best passage; summing its top 2 or 3 measured worse
@@ -86,9 +93,12 @@ def _stemmer() -> Any:
 
 
 class Retriever:
-    def __init__(self, store: ChunkStore, embedder: Embedder):
+    def __init__(self, store: ChunkStore, embedder: Embedder, fusion: str = "convex"):
+        if fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {fusion!r}; use one of {', '.join(FUSIONS)}")
         self.store = store
         self.embedder = embedder
+        self.fusion = fusion
         self._lock = threading.Lock()
         self._bm25: Any = None
         self._chunks: list[Chunk] = []
@@ -157,7 +167,7 @@ class Retriever:
         queries = [query, *(extra_queries or [])]
         vecs = self.embedder.embed(queries)
         t1 = time.perf_counter()
-        rankings: list[tuple[float, list[Chunk]]] = []
+        rankings: list[tuple[float, list[tuple[Chunk, float]], bool]] = []  # (weight, best first, is BM25)
         sims: dict[str, float] = {}
         chunk_of: dict[str, Chunk] = {}
         for i, (q, v) in enumerate(zip(queries, vecs)):
@@ -168,14 +178,14 @@ class Retriever:
             for c, _ in dense + sparse:
                 chunk_of[c.id] = c
             w = 1.0 if i == 0 else EXTRA_WEIGHT
-            rankings += [(w * DENSE_WEIGHT, [c for c, _ in dense]), (w * SPARSE_WEIGHT, [c for c, _ in sparse])]
+            rankings += [(w * DENSE_WEIGHT, dense, False), (w * SPARSE_WEIGHT[self.fusion], sparse, True)]
         if boost_lessons:
             near = self.store.query(vecs[0], DENSE_K, filters.where())
-            rankings.append((DENSE_WEIGHT, [c for c, _ in near if c.lesson_id in boost_lessons]))
+            rankings.append((DENSE_WEIGHT, [(c, s) for c, s in near if c.lesson_id in boost_lessons], False))
         fused: dict[str, float] = {}
-        for weight, chunks in rankings:
-            for rank, c in enumerate(chunks, start=1):
-                fused[c.id] = fused.get(c.id, 0.0) + weight / (RRF_K + rank)
+        for weight, scored, bm25 in rankings:
+            for c, value in zip((c for c, _ in scored), _fusion_values([s for _, s in scored], self.fusion, bm25)):
+                fused[c.id] = fused.get(c.id, 0.0) + weight * value
         missing = [cid for cid in fused if cid not in sims]
         if missing:  # BM25-only hits: their cosine similarity from the stored vectors
             stored = self.store.vectors(missing)
@@ -197,6 +207,18 @@ class Retriever:
         lexical = _term_coverage(queries[-1] if boost_lessons else query, ranked[: max(k, 10)])
         t2 = time.perf_counter()
         return Retrieval(query, passages, best, lexical, lessons, embed_s=t1 - t0, retrieve_s=t2 - t1)
+
+
+def _fusion_values(scores: list[float], fusion: str, bm25: bool) -> list[float]:
+    """Each passage's contribution from one ranking (scores best first), before the ranking's weight.
+    Convex: cosines min-max scaled over the candidates; BM25 scores (>= 0, 0 = no term in common) divided
+    by the best one."""
+    if fusion == "rrf":
+        return [1.0 / (RRF_K + rank) for rank in range(1, len(scores) + 1)]
+    if not scores:
+        return []
+    hi, lo = max(scores), 0.0 if bm25 else min(scores)
+    return [(v - lo) / (hi - lo) if hi > lo else 1.0 for v in scores]
 
 
 def _terms(text: str) -> set[str]:

@@ -34,9 +34,10 @@ class Settings(BaseSettings):
         None,
         description="A sentence-transformers model directory. Empty: the packaged all-MiniLM-L6-v2.",
     )
-    embedding_backend: Literal["fast", "torch"] = Field(
+    embedding_backend: Literal["fast", "bf16", "int8", "torch"] = Field(
         "fast",
-        description="'fast': int8-quantised linear layers and length-bucketed batches; 'torch': plain encode().",
+        description="'fast': 'bf16' on a CPU with bfloat16 instructions, else 'int8'; 'bf16': bfloat16 weights; "
+        "'int8': int8 linear layers; 'torch': plain float32 encode(). The index records the precision.",
     )
     embedding_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
 
@@ -52,11 +53,16 @@ class Settings(BaseSettings):
     context_tokens: int = Field(900, ge=64, description="Budget of passage text in the prompt, in LLM tokens.")
     max_passages: int = Field(6, ge=1, description="Most passages put in a prompt or shown as sources.")
     min_evidence: float = Field(
-        0.34,
+        0.35,
         ge=-1.0,
         le=1.0,
         description="Refuse (no LLM call) when no passage reaches this cosine similarity to the question and "
         "none holds every term of it. The default is measured: docs/benchmarks.md, 'Refusal threshold'.",
+    )
+    fusion: Literal["convex", "rrf"] = Field(
+        "convex",
+        description="How dense and BM25 rankings combine: 'convex' (scores scaled to [0, 1] and summed) or "
+        "'rrf' (reciprocal rank). Measured: docs/benchmarks.md, 'Retrieval quality'.",
     )
     rewrite_followups: bool = Field(
         False, description="Let the LLM rewrite follow-up questions into standalone ones (for bigger models)."

@@ -55,7 +55,7 @@ class Tutor:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self.retriever = Retriever(store, embedder)
+        self.retriever = Retriever(store, embedder, settings.fusion)
         self.grounder = Grounder(embedder)
         self._llm = llm
 
