@@ -63,7 +63,7 @@ class Filters:
 @dataclass
 class Passage:
     chunk: Chunk
-    score: float  # fused RRF score
+    score: float  # fused score (see the module docstring)
     similarity: float  # cosine similarity to the question
     number: int = 0  # 1-based number in the prompt, 0 when not in it
 

@@ -39,7 +39,9 @@ class Settings(BaseSettings):
         description="'fast': 'bf16' on a CPU with bfloat16 instructions, else 'int8'; 'bf16': bfloat16 weights; "
         "'int8': int8 linear layers; 'torch': plain float32 encode(). The index records the precision.",
     )
-    embedding_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
+    embedding_batch_size: int = Field(
+        16, ge=1, description="Chunks per embedding batch; several batches run in parallel, one per core."
+    )
 
     # --- chunking ---------------------------------------------------------------------------------
     chunk_max_tokens: int = Field(
