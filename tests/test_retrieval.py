@@ -38,3 +38,11 @@ def test_both_fusions_find_the_quiz_lessons(corpus_index, embedder, fusion: str)
     m = retrieval_metrics(Retriever(store, embedder, fusion), queries, ks=(1, 3))
     assert m.n == len(queries) >= 40
     assert m.recall[3] >= 0.95 and m.recall[1] >= 0.8, (fusion, m.recall, m.misses)
+
+
+def test_language_of_a_question_from_the_lessons_own_words(corpus_index, embedder):
+    _, store = corpus_index
+    r = Retriever(store, embedder)
+    assert r.language_of("What does a transformer's attention layer do with the words of a sentence?") == "en"
+    assert r.language_of("¿Qué hace la capa de atención de un transformer con las palabras de una frase?") == "es"
+    assert r.language_of("RLHF") is None  # no common word of either language: no preference

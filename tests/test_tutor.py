@@ -165,3 +165,18 @@ def test_follow_up_keeps_the_passages_so_the_prompt_prefix_is_shared(tutor):
     shared = len(turn.passages) - 2  # up to two of the follow-up's own best passages may join, after these
     assert [p.chunk.id for p in r.passages][:shared] == turn.passages[:shared]
     assert "quadratic" in " ".join(p.chunk.text.lower() for p in r.passages)  # what the follow-up asks about
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Why does a transformer need positional information added to its tokens?", "en"),
+        ("¿Qué permite la autoatención a cada palabra de una frase?", "es"),
+    ],
+)
+def test_passages_come_in_the_question_language(tutor, question: str, language: str):
+    # corpus/ has this lesson in English and in Spanish; with no language chosen, the question's own wins
+    # (searching all languages, the English question also got two Spanish passages)
+    r = tutor.retrieve(question)
+    assert r.passages and {p.chunk.language for p in r.passages} == {language}
+    assert any(p.chunk.slug == "transformers-and-attention" for p in r.passages)

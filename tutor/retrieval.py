@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +40,9 @@ SPARSE_WEIGHT = {"convex": 1.0, "rrf": 0.8}  # measured: docs/benchmarks.md, "Re
 EXTRA_WEIGHT = 0.5  # rankings of secondary queries (a follow-up's own words, beside the combined query)
 FRESH_IN_FOLLOW_UP = 2  # a follow-up's own top passages that join the kept ones (after them, for the KV cache)
 LESSON_TOP = 1  # a lesson ranks by its best passage; summing its top 2 or 3 measured worse
+LANGUAGE_SAMPLE = 300  # passages per language read to learn its most common words
+LANGUAGE_WORDS = 100  # a language's most common words that tell it apart (its function words, mostly)
+WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ class Retriever:
         self._bm25: Any = None
         self._chunks: list[Chunk] = []
         self._generation = -1
+        self._language_words: dict[str, frozenset[str]] = {}
 
     def _sparse(self) -> tuple[Any, list[Chunk]]:
         """BM25 over the live chunks, rebuilt when the manifest generation changes."""
@@ -121,8 +127,20 @@ class Retriever:
                         show_progress=False,
                     )
                 self._bm25, self._chunks = model, chunks
+                self._language_words = _common_words(chunks)
                 self._generation, self._collection = m.generation, m.collection
             return self._bm25, self._chunks
+
+    def language_of(self, text: str) -> str | None:
+        """The lesson language `text` is written in, judged by which language's most common words in the
+        indexed passages it uses most; None when the index holds one language or no language wins."""
+        self._sparse()
+        if len(self._language_words) < 2:
+            return None
+        words = WORD.findall(text.lower())
+        hits = sorted(((sum(w in common for w in words), lang) for lang, common in self._language_words.items()))
+        (second, _), (best, lang) = hits[-2], hits[-1]
+        return lang if best > second else None
 
     def warm(self) -> None:
         """Build the BM25 index now (after a sync), not on the next learner's question."""
@@ -219,6 +237,17 @@ def _fusion_values(scores: list[float], fusion: str, bm25: bool) -> list[float]:
         return []
     hi, lo = max(scores), 0.0 if bm25 else min(scores)
     return [(v - lo) / (hi - lo) if hi > lo else 1.0 for v in scores]
+
+
+def _common_words(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
+    """Per language, its LANGUAGE_WORDS most frequent words over up to LANGUAGE_SAMPLE of its passages."""
+    counts: dict[str, Counter[str]] = {}
+    seen: Counter[str] = Counter()
+    for c in chunks:
+        if seen[c.language] < LANGUAGE_SAMPLE:
+            seen[c.language] += 1
+            counts.setdefault(c.language, Counter()).update(WORD.findall(c.text.lower()))
+    return {lang: frozenset(w for w, _ in n.most_common(LANGUAGE_WORDS)) for lang, n in counts.items()}
 
 
 def _terms(text: str) -> set[str]:

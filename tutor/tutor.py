@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tutor import prompts
 from tutor.answers import Answer, Done, Event, Retrieved, Source, Suggestion, Timings, Token
@@ -85,16 +85,34 @@ class Tutor:
             # a follow-up leans on the last answer: search with the last question, favour its lessons, and
             # keep its passages first so llama.cpp reuses the evaluated prompt prefix
             query, extra, boost, keep = f"{last.question} {question}", [question], last.lessons[:2], last.passages
-        return self.retriever.search(
-            query,
-            filters,
-            k=self.settings.max_passages,
-            budget_tokens=self.settings.context_tokens,
-            count_tokens=self.llm.count_tokens,
-            extra_queries=extra,
-            boost_lessons=boost,
-            keep=keep,
-        )
+
+        def search(f: Filters | None) -> Retrieval:
+            return self.retriever.search(
+                query,
+                f,
+                k=self.settings.max_passages,
+                budget_tokens=self.settings.context_tokens,
+                count_tokens=self.llm.count_tokens,
+                extra_queries=extra,
+                boost_lessons=boost,
+                keep=keep,
+            )
+
+        preferred = self._in_question_language(question, filters)
+        if preferred is not None:
+            r = search(preferred)
+            if r.covered(self.settings.min_evidence):
+                return r
+        return search(filters)
+
+    def _in_question_language(self, question: str, filters: Filters | None) -> Filters | None:
+        """`filters` narrowed to the question's language when the lessons come in several and none was
+        chosen: an English question gets English passages. None when there is nothing to narrow."""
+        f = filters or Filters()
+        if f.language or f.lesson:
+            return None
+        lang = self.retriever.language_of(question)
+        return replace(f, language=lang) if lang else None
 
     def _standalone(self, question: str, filters: Filters | None) -> bool:
         """A question with a pronoun can still stand alone ("How do quokkas groom their fur?"): it does
