@@ -107,6 +107,7 @@ class Retriever:
         self._lock = threading.Lock()
         self._bm25: Any = None
         self._chunks: list[Chunk] = []
+        self._by_id: dict[str, Chunk] = {}
         self._generation = -1
         self._language_words: dict[str, frozenset[str]] = {}
 
@@ -127,6 +128,7 @@ class Retriever:
                         show_progress=False,
                     )
                 self._bm25, self._chunks = model, chunks
+                self._by_id = {c.id: c for c in chunks}
                 self._language_words = _common_words(chunks)
                 self._generation, self._collection = m.generation, m.collection
             return self._bm25, self._chunks
@@ -183,13 +185,15 @@ class Retriever:
         filters = filters or Filters()
         t0 = time.perf_counter()
         queries = [query, *(extra_queries or [])]
+        self._sparse()  # the live chunks in memory, current with the manifest
+        known = self._by_id
         vecs = self.embedder.embed(queries)
         t1 = time.perf_counter()
         rankings: list[tuple[float, list[tuple[Chunk, float]], bool]] = []  # (weight, best first, is BM25)
         sims: dict[str, float] = {}
         chunk_of: dict[str, Chunk] = {}
         for i, (q, v) in enumerate(zip(queries, vecs)):
-            dense = self.store.query(v, DENSE_K, filters.where())
+            dense = self.store.query(v, DENSE_K, filters.where(), known)
             sparse = self._sparse_search(q, filters, SPARSE_K)
             for c, s in dense:
                 sims[c.id] = max(sims.get(c.id, -1.0), s)
@@ -198,7 +202,7 @@ class Retriever:
             w = 1.0 if i == 0 else EXTRA_WEIGHT
             rankings += [(w * DENSE_WEIGHT, dense, False), (w * SPARSE_WEIGHT[self.fusion], sparse, True)]
         if boost_lessons:
-            near = self.store.query(vecs[0], DENSE_K, filters.where())
+            near = self.store.query(vecs[0], DENSE_K, filters.where(), known)
             rankings.append((DENSE_WEIGHT, [(c, s) for c, s in near if c.lesson_id in boost_lessons], False))
         fused: dict[str, float] = {}
         for weight, scored, bm25 in rankings:
