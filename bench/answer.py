@@ -40,13 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from llama_cpp import Llama  # noqa: E402
 
 from bench.common import Targets, header, lessons_arg, median  # noqa: E402
-from tutor import prompts  # noqa: E402
-from tutor.answers import Retrieved, Token  # noqa: E402
-from tutor.app import build_tutor, reindex  # noqa: E402
-from tutor.lessons import load_lessons  # noqa: E402
-from tutor.llm import GenerationStats, packaged_gguf  # noqa: E402
+from tutor.answer import prompts  # noqa: E402
+from tutor.events import Retrieved, Token  # noqa: E402
+from tutor.build import build_tutor, reindex  # noqa: E402
+from tutor.ingest.lessons import load_lessons  # noqa: E402
+from tutor.models.llm_local import GenerationStats, packaged_gguf  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
-from tutor.tutor import HISTORY_ANSWER_TOKENS, Tutor, turn_of  # noqa: E402
+from tutor.answer.turn import HISTORY_ANSWER_TOKENS, Tutor, turn_of  # noqa: E402
 
 GEN_REPS = 3  # runs per side and question in the generation-speed phase
 FOLLOW_UP = "Can you explain that more simply?"  # "that" makes the tutor search it with the last question
@@ -86,7 +86,7 @@ def generation_speed(tutor: Tutor, raw: Llama, question: str, s: Settings) -> di
     r = tutor.retrieve(question)
     for k, p in enumerate(r.passages, start=1):
         p.number = k
-    prompt, stop = tutor.llm.render(prompts.answer_messages(r.passages, [], question))
+    prompt, stop = tutor.models.llm_local.render(prompts.answer_messages(r.passages, [], question))
     tutor_tps, raw_tps = [], []
     for rep in range(GEN_REPS):
         for side in ("raw", "tutor") if rep % 2 == 0 else ("tutor", "raw"):
@@ -136,7 +136,7 @@ def main() -> int:
         s = Settings(lessons_dir=args.lessons, index_dir=Path(tmp) / "index", max_tokens=args.max_tokens)
         tutor = build_tutor(s)
         print(reindex(tutor).line())
-        llm = tutor.llm
+        llm = tutor.models.llm_local
         threads = s.n_threads or os.cpu_count() or 2
         raw = Llama(
             model_path=str(s.model or packaged_gguf()),

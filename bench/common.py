@@ -142,7 +142,7 @@ def perturb_lesson(source: str, rng: random.Random, n: int = 2) -> str:
 def replicate_lessons(src: Path, dst: Path, min_lessons: int, seed: int = 0) -> list[Path]:
     """Copy `src` to `dst`, then add copies of every lesson under new slugs (`<slug>-copyN`, a word or two
     changed so content hashes differ) until `dst` holds at least `min_lessons`. Returns all lesson files."""
-    from tutor.lessons import load_lessons
+    from tutor.ingest.lessons import load_lessons
 
     rng = random.Random(seed)
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".*"), dirs_exist_ok=True)

@@ -1,6 +1,6 @@
 """GPU offload check: does the tutor's llama.cpp adapter put the model on the GPU when it can?
 
-Loads one GGUF through `tutor.llm.LocalLLM` twice, with the default n_gpu_layers=-1 (all layers when
+Loads one GGUF through `tutor.models.llm_local.LocalLLM` twice, with the default n_gpu_layers=-1 (all layers when
 llama.cpp was built with GPU support) and with 0 (CPU), and prints for each: what the tutor reports
 (`gpu_offload`), llama.cpp's own load log lines about offloading, and generation tokens/s over the same
 greedy prompt (median of 3). On a CPU-only build both rows say "no" and run at the same speed.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tutor.llm import GenerationStats, LocalLLM, gpu_available, packaged_gguf  # noqa: E402
+from tutor.models.llm_local import GenerationStats, LocalLLM, gpu_available, packaged_gguf  # noqa: E402
 
 
 def offload_log(model: Path, layers: int) -> list[str]:

@@ -13,7 +13,7 @@ What it measures, on any lessons directory (default: the bundled corpus/), in on
    hashes differ): `sync_index` again with nothing changed, embedder already constructed, median of 3.
    Target <= 2 s. For information, a cold `tutor index` no-op in a subprocess (interpreter start included).
 3. One edited lesson re-indexed, as a share of the full index time of those lessons. Target <= 5 %.
-4. Quality: lesson recall@1/3/5 and MRR on DIR's quiz questions (tutor.evaluation), fast vs torch backend,
+4. Quality: lesson recall@1/3/5 and MRR on DIR's quiz questions (tutor.evaluation.quizzes), fast vs torch backend,
    each on its own index from part 1. Target: fast recall@5 no more than 0.01 below torch.
 
 Repetitions of 1b: 3 for a corpus of <= 300 chunks, else 1 (override with --reps); ratios are per repetition,
@@ -36,13 +36,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import Targets, header, lessons_arg, median, perturb_lesson, replicate_lessons, timed  # noqa: E402
-from tutor.chunking import chunk_lesson  # noqa: E402
-from tutor.embedding import Embedder, native_bf16  # noqa: E402
-from tutor.evaluation import quiz_queries, retrieval_metrics  # noqa: E402
-from tutor.index import ChunkStore  # noqa: E402
-from tutor.lessons import load_lessons  # noqa: E402
-from tutor.retrieval import Retriever  # noqa: E402
-from tutor.sync import sync_index  # noqa: E402
+from tutor.ingest.chunking import chunk_lesson  # noqa: E402
+from tutor.models.embedder import Embedder, native_bf16  # noqa: E402
+from tutor.evaluation.quizzes import quiz_queries, retrieval_metrics  # noqa: E402
+from tutor.store.chroma import ChunkStore  # noqa: E402
+from tutor.ingest.lessons import load_lessons  # noqa: E402
+from tutor.search.retriever import Retriever  # noqa: E402
+from tutor.ingest.sync import sync_index  # noqa: E402
 
 SCALE_LESSONS = 200
 NOOP_REPS = 3

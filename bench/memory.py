@@ -107,7 +107,7 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> float:
 
 
 def questions(lessons_dir: Path, n: int) -> list[str]:
-    from tutor.lessons import load_lessons
+    from tutor.ingest.lessons import load_lessons
 
     qs = [q.question for le in load_lessons(lessons_dir).lessons for q in le.quizzes]
     qs = qs or ["What is this course about?"]

@@ -7,7 +7,7 @@ replicated into a scratch ChunkStore collection until each scale is reached (one
 plus small Gaussian noise (sigma 0.01 per dimension, then renormalised: cosine ~0.98 to the original), with
 two words of each chunk's text swapped for other words of the same chunk so BM25 sees distinct documents.
 Copies are new lessons (`<slug>-rN`, their own content hash) written with `ChunkStore.put`; a Manifest
-listing every copy is written with `tutor.manifest.write_manifest`, so the manifest filter admits them.
+listing every copy is written with `tutor.store.manifest.write_manifest`, so the manifest filter admits them.
 Copy 0 is DIR's own chunks, unchanged.
 
 The first query after an index change rebuilds BM25 over all live chunks; it is reported on its own and left
@@ -42,12 +42,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import Targets, header, lessons_arg, median, percentile, perturb_words, timed  # noqa: E402
-from tutor.chunking import CHUNKER_VERSION, Chunk  # noqa: E402
-from tutor.embedding import Embedder  # noqa: E402
-from tutor.index import ChunkStore  # noqa: E402
-from tutor.manifest import Manifest, write_manifest  # noqa: E402
-from tutor.retrieval import Retriever  # noqa: E402
-from tutor.sync import sync_index  # noqa: E402
+from tutor.ingest.chunking import CHUNKER_VERSION, Chunk  # noqa: E402
+from tutor.models.embedder import Embedder  # noqa: E402
+from tutor.store.chroma import ChunkStore  # noqa: E402
+from tutor.store.manifest import Manifest, write_manifest  # noqa: E402
+from tutor.search.retriever import Retriever  # noqa: E402
+from tutor.ingest.sync import sync_index  # noqa: E402
 
 SCALES = (1_000, 10_000, 100_000)
 TARGET_P50_MS = {10_000: 25.0, 100_000: 60.0}

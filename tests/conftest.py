@@ -70,14 +70,14 @@ MINI = {
 
 @pytest.fixture(scope="session")
 def embedder():
-    from tutor.embedding import Embedder
+    from tutor.models.embedder import Embedder
 
     return Embedder()
 
 
 @pytest.fixture(scope="session")
 def llm():
-    from tutor.llm import LocalLLM
+    from tutor.models.llm_local import LocalLLM
 
     return LocalLLM(n_ctx=4096)
 
@@ -94,9 +94,9 @@ def mini_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder):
     """The bundled corpus indexed once into a scratch index: (settings, store)."""
-    from tutor.index import ChunkStore
+    from tutor.store.chroma import ChunkStore
     from tutor.settings import Settings
-    from tutor.sync import sync_index
+    from tutor.ingest.sync import sync_index
 
     base = tmp_path_factory.mktemp("corpus")
     lessons = base / "lessons"
@@ -109,7 +109,7 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder):
 
 @pytest.fixture(scope="session")
 def tutor(corpus_index, embedder, llm):
-    from tutor.app import build_tutor
+    from tutor.build import build_tutor
 
     settings, store = corpus_index
     return build_tutor(settings, store=store, embedder=embedder, llm=llm)

@@ -7,14 +7,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOMES = {
-    "sentence_transformers": {"tutor/embedding.py"},
-    "torch": {"tutor/embedding.py"},
-    "chromadb": {"tutor/index.py"},
-    "llama_cpp": {"tutor/llm.py"},
-    "langchain_text_splitters": {"tutor/chunking.py"},
-    "bm25s": {"tutor/retrieval.py"},
+    "sentence_transformers": {"tutor/models/embedder.py"},
+    "torch": {"tutor/models/embedder.py"},
+    "chromadb": {"tutor/store/chroma.py"},
+    "llama_cpp": {"tutor/models/llm_local.py"},
+    "langchain_text_splitters": {"tutor/ingest/chunking.py"},
+    "bm25s": {"tutor/search/retriever.py"},
     "gradio": {"ui/app.py"},
-    "matplotlib": {"tutor/plots.py"},
+    "matplotlib": {"tutor/evaluation/plots.py"},
 }
 
 

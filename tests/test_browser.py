@@ -62,7 +62,7 @@ def site(tmp_path_factory, embedder, llm):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
-    from tutor.app import build_tutor, reindex
+    from tutor.build import build_tutor, reindex
     from tutor.settings import Settings
     from ui.app import build_app, launch
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from tutor.settings import Settings
-from tutor.tutor import Turn, Tutor
+from tutor.answer.turn import Turn, Tutor
 
 
 def test_terminal_chat_streams_answers_with_sources_and_follow_ups(corpus_index):

@@ -6,7 +6,7 @@ import json
 import re
 
 from tests.conftest import CORPUS
-from tutor.lessons import load_lessons
+from tutor.ingest.lessons import load_lessons
 
 
 def test_corpus_loads_cleanly_with_enough_lessons_and_quizzes():

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from tutor.chunking import chunk_lesson
-from tutor.embedding import Embedder, native_bf16, resolve_backend
+from tutor.ingest.chunking import chunk_lesson
+from tutor.models.embedder import Embedder, native_bf16, resolve_backend
 from tutor.errors import ModelError
-from tutor.lessons import load_lessons
+from tutor.ingest.lessons import load_lessons
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,7 @@ def test_eval_writes_report_plots_and_sane_figures(tmp_path: Path):
 
 def test_default_models_load_offline(tmp_path: Path):
     code = (
-        "from tutor.embedding import Embedder; from tutor.llm import LocalLLM;"
+        "from tutor.models.embedder import Embedder; from tutor.models.llm_local import LocalLLM;"
         "e = Embedder(); v = e.embed(['hello world']); assert v.shape == (1, 384);"
         "m = LocalLLM(n_ctx=512); p, s = m.render([{'role': 'user', 'content': 'Hi'}]);"
         "print('ok', m.model_path.name, len(m.complete(p, s, max_tokens=4)) >= 0)"

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, lesson, run_cli
-from tutor.chunking import chunk_lesson
+from tutor.ingest.chunking import chunk_lesson
 from tutor.errors import LessonsNotFound
-from tutor.index import ChunkStore
-from tutor.lessons import load_lessons
-from tutor.manifest import read_manifest
-from tutor.retrieval import Retriever
-from tutor.sync import sync_index
+from tutor.store.chroma import ChunkStore
+from tutor.ingest.lessons import load_lessons
+from tutor.store.manifest import read_manifest
+from tutor.search.retriever import Retriever
+from tutor.ingest.sync import sync_index
 
 
 def live_chunks(store: ChunkStore) -> dict[str, list[str]]:
@@ -116,7 +116,7 @@ def test_missing_lessons_dir_touches_nothing(mini_dir: Path, tmp_path: Path, emb
 
 
 def test_embedder_change_forces_rebuild(mini_dir: Path, tmp_path: Path, embedder):
-    from tutor.embedding import Embedder
+    from tutor.models.embedder import Embedder
 
     store = ChunkStore(tmp_path / "idx")
     sync_index(mini_dir, store, embedder)

@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import lesson
 from tutor.errors import LessonError, LessonsNotFound
-from tutor.lessons import load_lessons, read_lesson
-from tutor.mdx import parse_lesson
+from tutor.ingest.lessons import load_lessons, read_lesson
+from tutor.ingest.mdx import parse_lesson
 
 COMPONENTS = """---
 title: "Components"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.evaluation import quiz_queries, retrieval_metrics
-from tutor.lessons import load_lessons
-from tutor.retrieval import RRF_K, Retriever, _fusion_values
+from tutor.evaluation.quizzes import quiz_queries, retrieval_metrics
+from tutor.ingest.lessons import load_lessons
+from tutor.search.retriever import RRF_K, Retriever, _fusion_values
 from tutor.settings import Settings
 
 

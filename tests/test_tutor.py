@@ -8,11 +8,11 @@ import threading
 import pytest
 
 from tests.conftest import run_cli
-from tutor.answers import Done, Retrieved, Token
+from tutor.events import Done, Retrieved, Token
 from tutor.errors import BadQuestion
-from tutor.grounding import parse_citations
-from tutor.lessons import load_lessons
-from tutor.tutor import Turn, turn_of
+from tutor.answer.attribution import parse_citations
+from tutor.ingest.lessons import load_lessons
+from tutor.answer.turn import Turn, turn_of
 
 ON_TOPIC = "How does self-attention use queries, keys and values?"
 
@@ -51,7 +51,7 @@ def test_stream_yields_retrieved_tokens_then_done(tutor):
 )
 def test_off_topic_is_refused_with_suggestions_and_no_llm_call(tutor, question, monkeypatch):
     calls = []
-    monkeypatch.setattr(tutor.llm, "stream", lambda *a, **k: calls.append(1) or iter(()))
+    monkeypatch.setattr(tutor.models.llm_local, "stream", lambda *a, **k: calls.append(1) or iter(()))
     a = tutor.ask(question)
     assert a.refused and not calls
     assert a.suggestions and all(s.title for s in a.suggestions)

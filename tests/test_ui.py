@@ -6,12 +6,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tutor.answers import Answer, Quote, SentenceCheck, Source, Suggestion, Timings
+from tutor.events import Answer, Quote, SentenceCheck, Source, Suggestion, Timings
 from tutor.errors import ConfigError, LessonError
-from tutor.manifest import LessonEntry, Manifest
+from tutor.store.manifest import LessonEntry, Manifest
 from tutor.settings import Settings
-from tutor.sync import SyncSummary
-from tutor.tutor import Turn
+from tutor.ingest.sync import SyncSummary
+from tutor.answer.turn import Turn
 from ui import render
 from ui.access import is_loopback, listen_credentials, parse_auth
 
@@ -162,7 +162,7 @@ def test_serve_refuses_before_loading_anything(tmp_path):
 # --- four learners at once through gradio_client --------------------------------------------------------
 @pytest.fixture(scope="module")
 def app_url(corpus_index, embedder, llm):
-    from tutor.app import build_tutor
+    from tutor.build import build_tutor
     from ui.app import build_app, launch
 
     settings, store = corpus_index

@@ -34,7 +34,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _filters(args: argparse.Namespace) -> Any:
-    from tutor.retrieval import Filters
+    from tutor.search.retriever import Filters
 
     return Filters(args.program, args.lesson, args.language)
 
@@ -76,8 +76,8 @@ def _progress_bar() -> Any:
 
 # --- commands ------------------------------------------------------------------------------------
 def cmd_index(args: argparse.Namespace) -> int:
-    from tutor.app import build_embedder, build_store
-    from tutor.sync import sync_index
+    from tutor.build import build_embedder, build_store
+    from tutor.ingest.sync import sync_index
 
     s = _settings(args)
     summary = sync_index(
@@ -99,7 +99,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
-    from tutor.app import build_store
+    from tutor.build import build_store
 
     m = build_store(_settings(args)).require()
     rows = sorted(m.lessons.items(), key=lambda kv: (kv[1].program, kv[1].language, kv[1].order or 1e9, kv[0]))
@@ -154,8 +154,8 @@ def _passage_json(p: Any) -> dict[str, Any]:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from tutor.app import build_embedder, build_store
-    from tutor.retrieval import Retriever
+    from tutor.build import build_embedder, build_store
+    from tutor.search.retriever import Retriever
 
     s = _settings(args)
     retriever = Retriever(build_store(s), build_embedder(s), s.fusion)
@@ -185,14 +185,14 @@ def _print_sources(answer: Any) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from tutor.app import build_tutor
+    from tutor.build import build_tutor
 
     tutor = build_tutor(_settings(args))
     for q in _questions(args):
         answer = tutor.ask(q, filters=_filters(args))
         if args.json:
             out = answer.to_json()
-            out["model"] = str(tutor.llm.model_path)
+            out["model"] = str(tutor.models.llm_local.model_path)
             print(json.dumps(out), flush=True)
         else:
             print(answer.text)
@@ -201,13 +201,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from tutor.answers import Done, Token
-    from tutor.app import build_tutor
+    from tutor.events import Done, Token
+    from tutor.build import build_tutor
     from tutor.errors import BadQuestion
-    from tutor.tutor import Turn, turn_of
+    from tutor.answer.turn import Turn, turn_of
 
     tutor = build_tutor(_settings(args))
-    print(f"model {tutor.llm.model_path.name}, GPU offload: {'yes' if tutor.llm.gpu_offload else 'no (CPU)'}")
+    print(f"model {tutor.models.llm_local.model_path.name}, GPU offload: {'yes' if tutor.models.llm_local.gpu_offload else 'no (CPU)'}")
     print("Ask about the lessons. An empty line or Ctrl-D ends the chat.")
     history: list[Turn] = []
     while True:
@@ -238,7 +238,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from tutor.evaluation import run_eval
+    from tutor.evaluation.quizzes import run_eval
 
     report = run_eval(
         _settings(args), off_topic=args.off_topic, out_dir=Path(args.out), answers=not args.no_answers, limit=args.limit
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     if not args.verbose:
-        logging.getLogger("tutor.lessons").setLevel(logging.ERROR)  # the CLI prints those warnings itself
+        logging.getLogger("tutor.ingest.lessons").setLevel(logging.ERROR)  # the CLI prints those warnings itself
     try:
         return int(args.fn(args))
     except TutorError as exc:

@@ -17,12 +17,12 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no usage reports from a loca
 
 import gradio as gr  # noqa: E402
 
-from tutor.answers import Done, Retrieved, Token  # noqa: E402
-from tutor.app import build_tutor, reindex  # noqa: E402
+from tutor.events import Done, Retrieved, Token  # noqa: E402
+from tutor.build import build_tutor, reindex  # noqa: E402
 from tutor.errors import TutorError  # noqa: E402
-from tutor.retrieval import Filters  # noqa: E402
+from tutor.search.retriever import Filters  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
-from tutor.tutor import Turn, Tutor, turn_of  # noqa: E402
+from tutor.answer.turn import Turn, Tutor, turn_of  # noqa: E402
 from ui import render  # noqa: E402
 from ui.access import listen_credentials  # noqa: E402
 
@@ -43,7 +43,7 @@ INTRO = ('<div class="panel"><p class="muted">Ask a question: the passages the a
 def status(tutor: Tutor) -> str:
     """The status line; loads the LLM on first call (it is needed for the first answer anyway)."""
     try:
-        model, gpu = tutor.llm.model_path.name, tutor.llm.gpu_offload
+        model, gpu = tutor.models.llm_local.model_path.name, tutor.models.llm_local.gpu_offload
     except TutorError as exc:
         model, gpu = f"not loaded ({exc})", None
     return render.status_html(model, gpu, tutor.store.manifest())
@@ -156,7 +156,7 @@ def serve(settings: Settings, announce: Callable[[str], None] = log.warning) -> 
     GGUF fails here, in one line), say whether it runs on the GPU, listen until stopped."""
     credentials = listen_credentials(settings.host, settings.auth)
     tutor = build_tutor(settings)
-    llm = tutor.llm
+    llm = tutor.models.llm_local
     announce(f"model {llm.model_path.name}, GPU offload: {'yes' if llm.gpu_offload else 'no (CPU)'}")
     tutor.embedder.embed(["warm up"])  # load the embedder and the keyword index before the first learner
     tutor.retriever.warm()

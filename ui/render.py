@@ -11,10 +11,10 @@ import html
 import time
 from collections.abc import Iterable, Sequence
 
-from tutor.answers import Answer, Quote, Source, Suggestion
-from tutor.manifest import Manifest
-from tutor.sync import SyncSummary
-from tutor.tutor import Turn
+from tutor.events import Answer, Quote, Source, Suggestion
+from tutor.store.manifest import Manifest
+from tutor.ingest.sync import SyncSummary
+from tutor.answer.turn import Turn
 
 ALL = ""  # the dropdown value meaning "no filter"
 

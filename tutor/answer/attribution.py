@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tutor.answers import Quote, SentenceCheck, Source
-from tutor.embedding import Embedder
+from tutor.events import Quote, SentenceCheck, Source
+from tutor.models.embedder import Embedder
 
 CITE = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*])|\n+")

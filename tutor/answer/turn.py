@@ -13,14 +13,14 @@ import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, replace
 
-from tutor import prompts
-from tutor.answers import Answer, Done, Event, Retrieved, Source, Suggestion, Timings, Token
-from tutor.embedding import Embedder
+from tutor.answer import prompts
+from tutor.events import Answer, Done, Event, Retrieved, Source, Suggestion, Timings, Token
+from tutor.models.embedder import Embedder
 from tutor.errors import BadQuestion
-from tutor.grounding import Grounder, parse_citations
-from tutor.index import ChunkStore
-from tutor.llm import GenerationStats, LocalLLM
-from tutor.retrieval import Filters, Passage, Retrieval, Retriever
+from tutor.answer.attribution import Grounder, parse_citations
+from tutor.store.chroma import ChunkStore
+from tutor.models.llm_local import GenerationStats, LocalLLM
+from tutor.search.retriever import Filters, Passage, Retrieval, Retriever
 from tutor.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from tutor.lessons import Lesson
-from tutor.mdx import Block
+from tutor.ingest.lessons import Lesson
+from tutor.ingest.mdx import Block
 
 CHUNKER_VERSION = "3"  # bump when chunk boundaries change: the index re-embeds every lesson
 TokenLen = Callable[[str], int]  # word pieces of a text, special tokens excluded

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from tutor.chunking import Chunk
+from tutor.ingest.chunking import Chunk
 from tutor.errors import IndexMissing, TutorError
-from tutor.manifest import Manifest, manifest_mtime, read_manifest
+from tutor.store.manifest import Manifest, manifest_mtime, read_manifest
 
 log = logging.getLogger(__name__)
 

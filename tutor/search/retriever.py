@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from tutor.chunking import Chunk
-from tutor.embedding import Embedder
-from tutor.index import ChunkStore
+from tutor.ingest.chunking import Chunk
+from tutor.models.embedder import Embedder
+from tutor.store.chroma import ChunkStore
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)

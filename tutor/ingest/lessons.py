@@ -1,7 +1,7 @@
 """Find and read lesson files into `Lesson` objects with a stable identity (program, language, slug).
 
 Walks a lessons directory (course layout `programs/<program>/lessons/<lang>/<slug>.mdx` or a flat folder),
-guards against bad files (too big, empty, binary, not UTF-8, symlink loops) and parses each with tutor.mdx.
+guards against bad files (too big, empty, binary, not UTF-8, symlink loops) and parses each with tutor.ingest.mdx.
 Every unreadable file becomes a `LessonError` warning naming it; the other lessons are still returned.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.errors import LessonError, LessonsNotFound
-from tutor.mdx import Block, Quiz, parse_lesson
+from tutor.ingest.mdx import Block, Quiz, parse_lesson
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tutor.retrieval import Passage
+from tutor.search.retriever import Passage
 
 SYSTEM = (
     "You are a patient tutor. Answer the learner's question using only the numbered lesson passages "

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tutor.lessons import Lesson, Quiz, load_lessons
-from tutor.retrieval import Filters, Retriever
+from tutor.ingest.lessons import Lesson, Quiz, load_lessons
+from tutor.search.retriever import Filters, Retriever
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +140,9 @@ def run_eval(
     """Index `settings.lessons_dir` into out_dir/index (reused on later runs) and measure everything."""
     from tqdm import tqdm
 
-    from tutor import plots, prompts
-    from tutor.app import build_tutor, reindex
+    from tutor.answer import prompts
+    from tutor.evaluation import plots
+    from tutor.build import build_tutor, reindex
     from tutor.settings import Settings
 
     out_dir = Path(out_dir)
@@ -173,8 +174,8 @@ def run_eval(
             r = tutor.retrieve(q.question, filters=Filters(language=q.language))
             for i, p in enumerate(r.passages, 1):
                 p.number = i
-            prompt, stop = tutor.llm.render(prompts.quiz_messages(r.passages, q.question, q.quiz.options))
-            reply = tutor.llm.complete(prompt, stop, max_tokens=8)
+            prompt, stop = tutor.models.llm_local.render(prompts.quiz_messages(r.passages, q.question, q.quiz.options))
+            reply = tutor.models.llm_local.complete(prompt, stop, max_tokens=8)
             correct += _quiz_choice(reply, len(q.quiz.options)) == q.quiz.answer
         answer_stats = {
             "sentences": sentences,
@@ -182,7 +183,7 @@ def run_eval(
             "grounded_by_cited": by_cited / max(1, sentences),
             "quizzes": len(queries),
             "quiz_accuracy": correct / max(1, len(queries)),
-            "model": tutor.llm.model_path.name,
+            "model": tutor.models.llm_local.model_path.name,
         }
         latency |= {"ttft_p50": percentile(ttft, 50), "ttft_p95": percentile(ttft, 95)}
     report = EvalReport(

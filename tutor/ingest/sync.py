@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tutor.chunking import CHUNKER_VERSION, Chunk, chunk_lesson
-from tutor.embedding import Embedder
+from tutor.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_lesson
+from tutor.models.embedder import Embedder
 from tutor.errors import LessonError
-from tutor.index import ChunkStore
-from tutor.lessons import Lesson, load_lessons
-from tutor.manifest import LessonEntry, Manifest, read_manifest, write_manifest
+from tutor.store.chroma import ChunkStore
+from tutor.ingest.lessons import Lesson, load_lessons
+from tutor.store.manifest import LessonEntry, Manifest, read_manifest, write_manifest
 
 log = logging.getLogger(__name__)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tutor.embedding import Embedder
-from tutor.index import ChunkStore
-from tutor.llm import LocalLLM
+from tutor.models.embedder import Embedder
+from tutor.store.chroma import ChunkStore
+from tutor.models.llm_local import LocalLLM
 from tutor.settings import Settings
-from tutor.sync import Progress, SyncSummary, sync_index
-from tutor.tutor import Tutor
+from tutor.ingest.sync import Progress, SyncSummary, sync_index
+from tutor.answer.turn import Tutor
 
 
 def build_embedder(settings: Settings) -> Embedder:

@@ -1,0 +1,1 @@
+"""A conversation turn: retrieve -> gate -> key sentences -> explain -> attribute."""

@@ -1,0 +1,1 @@
+"""Measuring the tutor on the lessons' own quizzes: retrieval, refusal, answers; reports and plots."""

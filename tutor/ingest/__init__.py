@@ -1,0 +1,1 @@
+"""Files -> lessons -> chunks -> index: reading MDX lessons, chunking them, keeping the index in step."""

@@ -1,0 +1,1 @@
+"""The models behind the tutor: the sentence-transformers embedder and the llama.cpp generator."""
