@@ -25,6 +25,7 @@ from tutor.settings import Settings  # noqa: E402
 from tutor.answer.turn import Turn, Tutor, turn_of  # noqa: E402
 from ui import render  # noqa: E402
 from ui.access import listen_credentials  # noqa: E402
+from ui.practice import practice_tab  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -105,27 +106,30 @@ def build_app(tutor: Tutor) -> gr.Blocks:
     with gr.Blocks(title="Lesson Tutor", analytics_enabled=False) as demo:
         gr.Markdown("## Lesson Tutor\nAnswers come from the lessons only, with the passages they rest on.")
         status_box = gr.HTML(status(tutor), css_template=render.CSS, js_on_load=None, elem_id="status")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="chat", sanitize_html=True,
-                                     render_markdown=True, allow_tags=False, feedback_options=None,
-                                     buttons=["copy", "copy_all"])
-                with gr.Row():
-                    question = gr.Textbox(placeholder="Ask about the lessons…", show_label=False, scale=5,
-                                          lines=1, max_lines=6, elem_id="question")
-                    ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
-                with gr.Row():
-                    program = gr.Dropdown(render.program_choices(m), value=render.ALL, label="Program",
-                                          elem_id="program")
-                    lesson = gr.Dropdown(render.lesson_choices(m), value=render.ALL, label="Lesson",
-                                         elem_id="lesson")
-                gr.Examples([[q] for q in EXAMPLES], inputs=[question], label="Try one of these")
-                new_btn = gr.Button("New conversation", size="sm", elem_id="new")
-            with gr.Column(scale=2):
-                sources = gr.HTML(INTRO, css_template=render.CSS, js_on_load=None, elem_id="sources")
-                with gr.Accordion("Lessons index", open=True):
-                    reindex_btn = gr.Button("Re-index lessons", size="sm", elem_id="reindex")
-                    sync_box = gr.HTML("", css_template=render.CSS, js_on_load=None, elem_id="sync")
+        with gr.Tab("Chat", id="chat", elem_id="chat-tab"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="chat", sanitize_html=True,
+                                         render_markdown=True, allow_tags=False, feedback_options=None,
+                                         buttons=["copy", "copy_all"])
+                    with gr.Row():
+                        question = gr.Textbox(placeholder="Ask about the lessons…", show_label=False, scale=5,
+                                              lines=1, max_lines=6, elem_id="question")
+                        ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                    with gr.Row():
+                        program = gr.Dropdown(render.program_choices(m), value=render.ALL, label="Program",
+                                              elem_id="program")
+                        lesson = gr.Dropdown(render.lesson_choices(m), value=render.ALL, label="Lesson",
+                                             elem_id="lesson")
+                    gr.Examples([[q] for q in EXAMPLES], inputs=[question], label="Try one of these")
+                    new_btn = gr.Button("New conversation", size="sm", elem_id="new")
+                with gr.Column(scale=2):
+                    sources = gr.HTML(INTRO, css_template=render.CSS, js_on_load=None, elem_id="sources")
+                    with gr.Accordion("Lessons index", open=True):
+                        reindex_btn = gr.Button("Re-index lessons", size="sm", elem_id="reindex")
+                        sync_box = gr.HTML("", css_template=render.CSS, js_on_load=None, elem_id="sync")
+        with gr.Tab("Practice", id="practice", elem_id="practice-tab"):
+            practice_tab(tutor)
         turns = gr.State([])
 
         gr.on([ask_btn.click, question.submit], ask, [question, turns, program, lesson],
