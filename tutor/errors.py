@@ -31,6 +31,22 @@ class IndexMismatch(TutorError):
     """The index was built with another embedding model or chunker than the one configured."""
 
 
+class IndexBusy(TutorError):
+    """Another index run holds the index's writer lock past the wait limit."""
+
+    exit_code = 3
+
+
+class IndexShrink(TutorError):
+    """An index run would remove most indexed lessons (an empty or wrong folder); `--allow-shrink` lets it."""
+
+    exit_code = 2
+
+
+class IndexUnhealthy(TutorError):
+    """The index's collections disagree with its manifest, or Chroma cannot read them."""
+
+
 class ModelError(TutorError):
     """A model file (embedder directory or GGUF) is missing or cannot be loaded."""
 
@@ -48,5 +64,11 @@ class LessonError(TutorError):
 
 class BadQuestion(TutorError):
     """An empty or unusable question: nothing is retrieved, no model is called."""
+
+    exit_code = 2
+
+
+class QuizNotFound(TutorError):
+    """A lesson, quiz item or option asked for in practice does not exist."""
 
     exit_code = 2
