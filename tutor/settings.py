@@ -89,12 +89,24 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535, description="Port `tutor serve` listens on.")
     auth: str | None = Field(None, description="'user:password' for the web UI; required to listen beyond localhost.")
 
+    # --- practice and progress --------------------------------------------------------------------
+    progress_db: Path | None = Field(
+        None, description="SQLite file of learners' practice progress. Empty: progress.sqlite next to the index."
+    )
+    practice_threshold: float = Field(
+        0.8, ge=0.0, le=1.0, description="Share of a lesson's quiz items answered right that counts as practised."
+    )
+
+    @property
+    def progress_path(self) -> Path:
+        return self.progress_db or self.index_dir.parent / "progress.sqlite"
+
     @field_validator("embedding_model", "auth", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("model", "n_threads", mode="before")
+    @field_validator("model", "n_threads", "progress_db", mode="before")
     @classmethod
     def _empty_path_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
