@@ -36,6 +36,7 @@ test: $(VENV)/.test-installed
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check tutor ui tests bench
+	$(VENV)/bin/ruff format --check tutor ui tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

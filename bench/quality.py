@@ -5,39 +5,56 @@ For each lessons directory: index it into a scratch index, then
   searched within the quiz's language; targets: recall@1 >= 0.80, recall@3 >= 0.97, MRR >= 0.88;
 - the evidence gate: for each candidate `min_evidence`, the share of quiz questions answered and of the
   shipped off-topic questions (tutor/off_topic.txt) refused; targets: >= 98% answered, >= 97% refused.
-The baseline in the same run is a naive dense-only ranking of the same chunks (top-k by cosine); beside the
-default fusion (convex), the same hybrid with reciprocal-rank fusion ("rrf").
+Every search goes through `Tutor.search`, the path `tutor search`, `tutor ask`, the page and `tutor eval`
+share. The baseline in the same run is a naive dense-only ranking of the same chunks (exact top-k by cosine);
+beside the default fusion (convex), the same hybrid with reciprocal-rank fusion ("rrf"); with
+`--dense-scales FLOOR:FULL,...`, convex fusion with other cosine scales (tutor/search/fusion.py) too.
 
-    python bench/quality.py [DIR ...]     # default: corpus/
+    python bench/quality.py [DIR ...] [--dense-scales 0.1:0.8,0.25:0.65]     # default: corpus/
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import DEFAULT_LESSONS, Targets, describe_machine  # noqa: E402
-from tutor.models.embedder import Embedder  # noqa: E402
+from tutor.build import build_tutor  # noqa: E402
 from tutor.evaluation.quizzes import QuizQuery, load_off_topic, quiz_queries, retrieval_metrics  # noqa: E402
-from tutor.store.chroma import ChunkStore  # noqa: E402
 from tutor.ingest.lessons import load_lessons  # noqa: E402
+from tutor.ingest.sync import sync_index  # noqa: E402
+from tutor.models.embedder import Embedder  # noqa: E402
+from tutor.search import fusion  # noqa: E402
 from tutor.search.retriever import FUSIONS, Filters, Retriever  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
-from tutor.ingest.sync import sync_index  # noqa: E402
+from tutor.store.chroma import ChunkStore  # noqa: E402
 
 THRESHOLDS = [0.28, 0.30, 0.32, 0.33, 0.34, 0.35, 0.36, 0.37, 0.38, 0.40]
 DEFAULT_THRESHOLD = Settings.model_fields["min_evidence"].default
 DEFAULT_FUSION = Settings.model_fields["fusion"].default
 
 
-def dense_only(store: ChunkStore, embedder: Embedder, queries: list[QuizQuery]) -> tuple[float, float, float]:
-    """Baseline: lessons ranked by their best chunk's cosine similarity alone."""
+@contextmanager
+def dense_scale(floor: float, full: float):  # type: ignore[no-untyped-def]
+    """Convex fusion with another cosine scale for the duration (the module's constants, read per call)."""
+    before = fusion.DENSE_FLOOR, fusion.DENSE_FULL
+    fusion.DENSE_FLOOR, fusion.DENSE_FULL = floor, full
+    try:
+        yield
+    finally:
+        fusion.DENSE_FLOOR, fusion.DENSE_FULL = before
+
+
+def dense_only(retriever: Retriever, embedder: Embedder, queries: list[QuizQuery]) -> tuple[float, float, float]:
+    """Baseline: lessons ranked by their best chunk's cosine similarity alone (exact)."""
     ranks = []
     for q in queries:
-        hits = store.query(embedder.embed_one(q.question), 40, Filters(language=q.language).where())
+        hits = retriever.dense(embedder.embed_one(q.question), Filters(language=q.language), 40)
         lessons = list(dict.fromkeys(c.lesson_id for c, _ in hits))
         ranks.append(lessons.index(q.lesson_id) + 1 if q.lesson_id in lessons else 10**6)
     n = max(1, len(ranks))
@@ -45,7 +62,12 @@ def dense_only(store: ChunkStore, embedder: Embedder, queries: list[QuizQuery]) 
 
 
 def main() -> None:
-    dirs = [Path(a).resolve() for a in sys.argv[1:]] or [DEFAULT_LESSONS]
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dirs", nargs="*", type=Path)
+    ap.add_argument("--dense-scales", default="", help="other convex cosine scales to try, FLOOR:FULL,...")
+    args = ap.parse_args()
+    dirs = [d.resolve() for d in args.dirs] or [DEFAULT_LESSONS]
+    scales = [tuple(float(x) for x in pair.split(":")) for pair in args.dense_scales.split(",") if pair]
     print("== retrieval quality and refusal threshold ==")
     print(describe_machine())
     embedder = Embedder()
@@ -55,15 +77,20 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             store = ChunkStore(Path(tmp))
             s = sync_index(d, store, embedder)
-            retriever = Retriever(store, embedder, DEFAULT_FUSION)
-            others = {f: Retriever(store, embedder, f) for f in FUSIONS if f != DEFAULT_FUSION}
+            settings = Settings(lessons_dir=d, index_dir=Path(tmp))
+            tutor = build_tutor(settings, store=store, embedder=embedder)
+            others = {
+                f: build_tutor(settings.model_copy(update={"fusion": f}), store=store, embedder=embedder)
+                for f in FUSIONS
+                if f != DEFAULT_FUSION
+            }
             queries = quiz_queries(load_lessons(d).lessons)
             print(f"\n{d}: {len(s.added)} lessons, {s.chunks} chunks, {len(queries)} quiz questions")
             for label, qs in (("English quizzes", [q for q in queries if q.language == "en"]), ("all", queries)):
                 if not qs:
                     continue
-                m = retrieval_metrics(retriever, qs)
-                b1, b3, bmrr = dense_only(store, embedder, qs)
+                m = retrieval_metrics(tutor.search, qs)
+                b1, b3, bmrr = dense_only(tutor.retriever, embedder, qs)
                 print(
                     f"  {label:16} n={m.n:3}  hybrid ({DEFAULT_FUSION}) recall@1 {m.recall[1]:.3f} "
                     f"@3 {m.recall[3]:.3f} "
@@ -71,17 +98,24 @@ def main() -> None:
                     f"MRR {bmrr:.3f}"
                 )
                 for name, other in others.items():
-                    o = retrieval_metrics(other, qs)
+                    o = retrieval_metrics(other.search, qs)
                     print(
                         f"  {'':16}        fusion {name}: recall@1 {o.recall[1]:.3f} @3 {o.recall[3]:.3f} "
                         f"@5 {o.recall[5]:.3f} MRR {o.mrr:.3f}"
+                    )
+                for floor, full in scales:
+                    with dense_scale(floor, full):
+                        o = retrieval_metrics(tutor.search, qs)
+                    print(
+                        f"  {'':16}        convex, cosine {floor:.2f} -> 0, {full:.2f} -> 1: recall@1 {o.recall[1]:.3f}"
+                        f" @3 {o.recall[3]:.3f} @5 {o.recall[5]:.3f} MRR {o.mrr:.3f}"
                     )
                 if label == "English quizzes":
                     targets.check(f"{d.name} recall@1", m.recall[1], ">=", 0.80)
                     targets.check(f"{d.name} recall@3", m.recall[3], ">=", 0.97)
                     targets.check(f"{d.name} MRR", m.mrr, ">=", 0.88)
-            on = [retriever.search(q.question, Filters(language=q.language)) for q in queries if q.language == "en"]
-            gone = [retriever.search(q) for q in off]
+            on = [tutor.search(q.question, Filters(language=q.language)) for q in queries if q.language == "en"]
+            gone = [tutor.search(q) for q in off]
             print(f"  evidence gate over {len(on)} English quiz questions and {len(gone)} off-topic questions:")
             for t in THRESHOLDS:
                 answered = sum(r.covered(t) for r in on) / max(1, len(on))

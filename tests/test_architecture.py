@@ -12,7 +12,9 @@ HOMES = {
     "chromadb": {"tutor/store/chroma.py"},
     "llama_cpp": {"tutor/models/llm_local.py"},
     "langchain_text_splitters": {"tutor/ingest/chunking.py"},
-    "bm25s": {"tutor/search/retriever.py"},
+    "bm25s": {"tutor/search/keywords.py"},
+    "Stemmer": {"tutor/search/keywords.py"},
+    "tqdm": {"tutor/cli.py"},
     "gradio": {"ui/app.py"},
     "matplotlib": {"tutor/evaluation/plots.py"},
 }

@@ -28,11 +28,16 @@ def test_eval_writes_report_plots_and_sane_figures(tmp_path: Path):
     assert "recall@1" in r.stdout and "quiz accuracy" in r.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["questions"] == 4
-    for k in (1, 3, 5):
-        assert 0.0 <= report["retrieval"][f"recall@{k}"] <= 1.0
-    assert report["retrieval"]["recall@1"] <= report["retrieval"]["recall@3"] <= report["retrieval"]["recall@5"]
-    assert report["refusal"]["off_topic"] >= 50 and 0 <= report["refusal"]["off_topic_refused"] <= 1
-    assert report["answers"] and 0 <= report["answers"]["groundedness"] <= 1
+    # four quiz questions of lessons the corpus covers well: each finds its lesson in the top 3
+    assert report["retrieval"]["recall@3"] == 1.0 and report["retrieval"]["recall@5"] == 1.0
+    assert report["retrieval"]["recall@1"] <= report["retrieval"]["recall@3"]
+    assert report["refusal"]["off_topic"] >= 50 and report["refusal"]["off_topic_refused"] >= 0.9
+    assert report["refusal"]["quiz_answered"] == 1.0
+    answers = report["answers"]
+    assert answers["sentences"] > 0 and answers["quizzes"] == 4
+    # the ratios are counts over counts: groundedness is a whole number of supported sentences
+    supported = answers["groundedness"] * answers["sentences"]
+    assert abs(supported - round(supported)) < 1e-6 and answers["grounded_by_cited"] <= answers["groundedness"]
     assert report["latency_ms"]["retrieval_p95"] >= report["latency_ms"]["retrieval_p50"] > 0
     for name in ("recall_at_k.png", "latency.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -44,7 +49,7 @@ def test_default_models_load_offline(tmp_path: Path):
         "from tutor.models.embedder import Embedder; from tutor.models.llm_local import LocalLLM;"
         "e = Embedder(); v = e.embed(['hello world']); assert v.shape == (1, 384);"
         "m = LocalLLM(n_ctx=512); p, s = m.render([{'role': 'user', 'content': 'Hi'}]);"
-        "print('ok', m.model_path.name, len(m.complete(p, s, max_tokens=4)) >= 0)"
+        "print('ok', m.model_path.name, len(m.complete(p, s, max_tokens=4).strip()) > 0)"
     )
     env = {
         "HF_HUB_OFFLINE": "1",

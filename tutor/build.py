@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from tutor.models.embedder import Embedder
 from tutor.store.chroma import ChunkStore
 from tutor.models.llm_local import LocalLLM
 from tutor.settings import Settings
-from tutor.ingest.sync import Progress, SyncSummary, sync_index
+from tutor.ingest.sync import Progress, SyncSummary
+from tutor.answer.attribution import Grounder
 from tutor.answer.turn import Tutor
+from tutor.models import ports
+from tutor.search.retriever import Retriever
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -35,29 +37,22 @@ def build_tutor(
     settings: Settings,
     *,
     store: ChunkStore | None = None,
-    embedder: Embedder | None = None,
-    llm: LocalLLM | Callable[[], LocalLLM] | None = None,
+    embedder: ports.Embedder | None = None,
+    llm: ports.Generator | None = None,
 ) -> Tutor:
-    """A Tutor from settings; the LLM loads on first use unless one is passed."""
+    """A Tutor from settings, every part built here unless passed in; the LLM loads on first use."""
+    store = store or build_store(settings)
+    embedder = embedder or build_embedder(settings)
     return Tutor(
         settings,
-        store or build_store(settings),
-        embedder or build_embedder(settings),
-        llm or (lambda: build_llm(settings)),
+        store=store,
+        retriever=Retriever(store, embedder, settings.fusion),
+        embedder=embedder,
+        generator=llm or ports.LazyGenerator(lambda: build_llm(settings)),
+        grounder=Grounder(embedder),
     )
 
 
 def reindex(tutor: Tutor, *, rebuild: bool = False, progress: Progress | None = None, **kw: Any) -> SyncSummary:
-    """Run the incremental index for the tutor's lessons directory with the tutor's own parts, then build
-    the keyword index so the next question does not wait for it."""
-    summary = sync_index(
-        tutor.settings.lessons_dir,
-        tutor.store,
-        tutor.embedder,
-        max_tokens=tutor.settings.chunk_max_tokens,
-        rebuild=rebuild,
-        progress=progress,
-        **kw,
-    )
-    tutor.retriever.warm()
-    return summary
+    """`Tutor.reindex`: the incremental index for the tutor's lessons directory, then its search index loaded."""
+    return tutor.reindex(rebuild=rebuild, progress=progress, **kw)

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import traceback
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,17 +21,59 @@ from tutor.errors import TutorError
 log = logging.getLogger(__name__)
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from tutor.settings import load_settings
+FLAG_ALIASES = {"lessons_dir": ["--lessons"], "index_dir": ["--index"]}  # the short names the README uses
 
-    return load_settings(
-        lessons_dir=getattr(args, "lessons", None),
-        index_dir=getattr(args, "index", None),
-        model=getattr(args, "model", None),
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
-        auth=getattr(args, "auth", None),
-    )
+
+def _settings(args: argparse.Namespace) -> Any:
+    """The settings with every `--flag` given on the command line on top (flags absent: not in `args`)."""
+    from tutor.settings import Settings, load_settings
+
+    return load_settings(**{name: getattr(args, name, None) for name in Settings.model_fields})
+
+
+def _flag_type(annotation: Any) -> tuple[Any, list[str] | None, bool]:
+    """(argparse type, choices, takes several values) of a settings field's type."""
+    from pydantic import SecretStr
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return str, [str(a) for a in args], False
+    if origin is list:
+        return _flag_type(args[0])[0], None, True
+    if args and origin is not None:  # X | None
+        return _flag_type(args[0])
+    return (str if annotation is SecretStr else annotation), None, False
+
+
+def add_settings_flags(sp: argparse.ArgumentParser) -> None:
+    """One `--flag` per Settings field (`lessons_dir` -> `--lessons-dir`), generated from the model, so every
+    setting is reachable from the command line; a command's own option of the same name wins."""
+    from tutor.settings import Settings
+
+    group = sp.add_argument_group("settings (also TUTOR_* environment variables and tutor.toml)")
+    for name, field in Settings.model_fields.items():
+        flags = [f"--{name.replace('_', '-')}", *FLAG_ALIASES.get(name, [])]
+        flags = [f for f in flags if f not in sp._option_string_actions]
+        if not flags:
+            continue
+        kind, choices, many = _flag_type(field.annotation)
+        help = f"{field.description or name} (TUTOR_{name.upper()})".replace("%", "%%")
+        if kind is bool:
+            group.add_argument(
+                *flags, dest=name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help
+            )
+            continue
+        group.add_argument(
+            *flags,
+            dest=name,
+            type=kind,
+            choices=choices,
+            nargs="*" if many else None,
+            default=argparse.SUPPRESS,
+            metavar=name.split("_")[-1].upper() if not choices else None,
+            help=help,
+        )
 
 
 def _filters(args: argparse.Namespace) -> Any:
@@ -74,20 +117,18 @@ def _progress_bar() -> Any:
     return progress
 
 
+def _track(items: Any, desc: str) -> Any:
+    """`items` with a progress bar on stderr while they are consumed."""
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, leave=False, file=sys.stderr)
+
+
 # --- commands ------------------------------------------------------------------------------------
 def cmd_index(args: argparse.Namespace) -> int:
-    from tutor.build import build_embedder, build_store
-    from tutor.ingest.sync import sync_index
+    from tutor.build import build_tutor
 
-    s = _settings(args)
-    summary = sync_index(
-        s.lessons_dir,
-        build_store(s),
-        build_embedder(s),
-        max_tokens=s.chunk_max_tokens,
-        rebuild=args.rebuild,
-        progress=_progress_bar(),
-    )
+    summary = build_tutor(_settings(args)).reindex(rebuild=args.rebuild, progress=_progress_bar())
     for w in summary.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if summary.rebuilt:
@@ -99,10 +140,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
-    from tutor.build import build_store
+    from tutor.build import build_tutor
 
-    m = build_store(_settings(args)).require()
-    rows = sorted(m.lessons.items(), key=lambda kv: (kv[1].program, kv[1].language, kv[1].order or 1e9, kv[0]))
+    lessons = build_tutor(_settings(args)).lessons()
+    rows = sorted(lessons.items(), key=lambda kv: (kv[1].program, kv[1].language, kv[1].order or 1e9, kv[0]))
     if args.json:
         for lid, e in rows:
             print(
@@ -154,15 +195,13 @@ def _passage_json(p: Any) -> dict[str, Any]:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from tutor.build import build_embedder, build_store
-    from tutor.search.retriever import Retriever
+    from tutor.build import build_tutor
 
-    s = _settings(args)
-    retriever = Retriever(build_store(s), build_embedder(s), s.fusion)
+    tutor = build_tutor(_settings(args))
     for q in _questions(args):
         if not q.strip():
             continue
-        r = retriever.search(q, _filters(args), k=args.k)
+        r = tutor.search(q, _filters(args), k=args.k)
         if args.json:
             print(json.dumps({"question": q, "passages": [_passage_json(p) for p in r.passages]}), flush=True)
             continue
@@ -192,7 +231,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         answer = tutor.ask(q, filters=_filters(args))
         if args.json:
             out = answer.to_json()
-            out["model"] = str(tutor.models.llm_local.model_path)
+            out["model"] = str(tutor.llm.model_path)
             print(json.dumps(out), flush=True)
         else:
             print(answer.text)
@@ -207,7 +246,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from tutor.answer.turn import Turn, turn_of
 
     tutor = build_tutor(_settings(args))
-    print(f"model {tutor.models.llm_local.model_path.name}, GPU offload: {'yes' if tutor.models.llm_local.gpu_offload else 'no (CPU)'}")
+    print(f"model {tutor.llm.model_path.name}, GPU offload: {'yes' if tutor.llm.gpu_offload else 'no (CPU)'}")
     print("Ask about the lessons. An empty line or Ctrl-D ends the chat.")
     history: list[Turn] = []
     while True:
@@ -241,7 +280,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from tutor.evaluation.quizzes import run_eval
 
     report = run_eval(
-        _settings(args), off_topic=args.off_topic, out_dir=Path(args.out), answers=not args.no_answers, limit=args.limit
+        _settings(args),
+        off_topic=args.off_topic,
+        out_dir=Path(args.out),
+        answers=not args.no_answers,
+        limit=args.limit,
+        track=_track,
     )
     print(report.summary())
     return 0
@@ -256,9 +300,6 @@ def parser() -> argparse.ArgumentParser:
     def cmd(name: str, fn: Any, help: str, lessons: bool = False) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help)
         sp.set_defaults(fn=fn)
-        sp.add_argument("--index", metavar="DIR", help="index directory (TUTOR_INDEX_DIR)")
-        if lessons:
-            sp.add_argument("--lessons", metavar="DIR", help="lessons directory (TUTOR_LESSONS_DIR)")
         return sp
 
     def filters(sp: argparse.ArgumentParser) -> None:
@@ -280,22 +321,16 @@ def parser() -> argparse.ArgumentParser:
         filters(sp)
         if name == "search":
             sp.add_argument("-k", type=int, default=5, help="passages to return")
-        else:
-            sp.add_argument("--model", metavar="GGUF", help="GGUF model file (TUTOR_MODEL)")
     sp = cmd("chat", cmd_chat, "a conversation in the terminal", lessons=True)
-    sp.add_argument("--model", metavar="GGUF")
     filters(sp)
-    sp = cmd("serve", cmd_serve, "the web UI", lessons=True)
-    sp.add_argument("--model", metavar="GGUF")
-    sp.add_argument("--host")
-    sp.add_argument("--port", type=int)
-    sp.add_argument("--auth", metavar="USER:PASSWORD", help="required to listen beyond localhost (TUTOR_AUTH)")
+    cmd("serve", cmd_serve, "the web UI", lessons=True)
     sp = cmd("eval", cmd_eval, "measure retrieval, refusal and answers on the lessons' own quizzes", lessons=True)
     sp.add_argument("--off-topic", metavar="FILE", help="off-topic questions, one a line")
     sp.add_argument("--out", metavar="DIR", default="eval-report")
-    sp.add_argument("--model", metavar="GGUF")
     sp.add_argument("--no-answers", action="store_true", help="retrieval and refusal only, no LLM")
     sp.add_argument("--limit", type=int, help="use only the first N quiz questions")
+    for command in sub.choices.values():  # after each command's own options, so those win a clash
+        add_settings_flags(command)
     return p
 
 

@@ -44,10 +44,10 @@ INTRO = ('<div class="panel"><p class="muted">Ask a question: the passages the a
 def status(tutor: Tutor) -> str:
     """The status line; loads the LLM on first call (it is needed for the first answer anyway)."""
     try:
-        model, gpu = tutor.models.llm_local.model_path.name, tutor.models.llm_local.gpu_offload
+        model, gpu = tutor.llm.model_path.name, tutor.llm.gpu_offload
     except TutorError as exc:
         model, gpu = f"not loaded ({exc})", None
-    return render.status_html(model, gpu, tutor.store.manifest())
+    return render.status_html(model, gpu, tutor.manifest())
 
 
 def build_app(tutor: Tutor) -> gr.Blocks:
@@ -81,10 +81,10 @@ def build_app(tutor: Tutor) -> gr.Blocks:
         return [], [], INTRO, ""
 
     def pick_program(program: str) -> Any:
-        return gr.Dropdown(choices=render.lesson_choices(tutor.store.manifest(), program), value=render.ALL)
+        return gr.Dropdown(choices=render.lesson_choices(tutor.manifest(), program), value=render.ALL)
 
     def refresh(program: str, lesson: str) -> tuple[Any, ...]:
-        m = tutor.store.manifest()
+        m = tutor.manifest()
         programs = render.program_choices(m)
         program = program if program in {v for _, v in programs} else render.ALL
         lessons = render.lesson_choices(m, program)
@@ -102,7 +102,7 @@ def build_app(tutor: Tutor) -> gr.Blocks:
             return render.error_html(str(exc)), *refresh(program, lesson)
         return render.sync_html(summary), *refresh(program, lesson)
 
-    m = tutor.store.manifest()
+    m = tutor.manifest()
     with gr.Blocks(title="Lesson Tutor", analytics_enabled=False) as demo:
         gr.Markdown("## Lesson Tutor\nAnswers come from the lessons only, with the passages they rest on.")
         status_box = gr.HTML(status(tutor), css_template=render.CSS, js_on_load=None, elem_id="status")
@@ -160,9 +160,8 @@ def serve(settings: Settings, announce: Callable[[str], None] = log.warning) -> 
     GGUF fails here, in one line), say whether it runs on the GPU, listen until stopped."""
     credentials = listen_credentials(settings.host, settings.auth)
     tutor = build_tutor(settings)
-    llm = tutor.models.llm_local
+    llm = tutor.llm
     announce(f"model {llm.model_path.name}, GPU offload: {'yes' if llm.gpu_offload else 'no (CPU)'}")
-    tutor.embedder.embed(["warm up"])  # load the embedder and the keyword index before the first learner
-    tutor.retriever.warm()
+    tutor.warm()  # load the embedder and the in-memory search index before the first learner
     demo = build_app(tutor)
     launch(demo, settings.host, settings.port, credentials, quiet=False)  # gradio prints the URL

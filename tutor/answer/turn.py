@@ -8,30 +8,27 @@ no per-learner state, so one instance serves many sessions.
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from tutor.answer import prompts
 from tutor.events import Answer, Done, Event, Retrieved, Source, Suggestion, Timings, Token
-from tutor.models.embedder import Embedder
+from tutor.models import ports
+from tutor.models.ports import Embedder
 from tutor.errors import BadQuestion
 from tutor.answer.attribution import Grounder, parse_citations
 from tutor.store.chroma import ChunkStore
-from tutor.models.llm_local import GenerationStats, LocalLLM
+from tutor.ingest.sync import Progress, SyncSummary, sync_index
+from tutor.models.llm_local import GenerationStats
+from tutor.search.conversation import PastTurn, search_turn
 from tutor.search.retriever import Filters, Passage, Retrieval, Retriever
+from tutor.store.manifest import LessonEntry, Manifest
 from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# a question that leans on the conversation: a pronoun, or an opener that continues the last one
-FOLLOW_UP = re.compile(
-    r"\b(it|its|it's|this|that|these|those|they|them|their|theirs|he|she|his|her|one|ones|same|"
-    r"above|previous|former|latter)\b|^(and|but|so|also|what about|how about|why|then)\b",
-    re.I,
-)
-STANDALONE_SIMILARITY = 0.55  # cosine; lesson questions score 0.36-0.9, bare follow-ups rarely above 0.5
 HISTORY_TURNS = 2  # earlier turns shown to the model
 HISTORY_ANSWER_TOKENS = 120
 
@@ -45,80 +42,92 @@ class Turn:
 
 
 class Tutor:
+    """One tutor over one index; its parts come from tutor/build.py (tests pass their own)."""
+
     def __init__(
         self,
         settings: Settings,
+        *,
         store: ChunkStore,
+        retriever: Retriever,
         embedder: Embedder,
-        llm: LocalLLM | Callable[[], LocalLLM],
+        generator: ports.Generator,
+        grounder: Grounder,
     ):
         self.settings = settings
         self.store = store
+        self.retriever = retriever
         self.embedder = embedder
-        self.retriever = Retriever(store, embedder, settings.fusion)
-        self.grounder = Grounder(embedder)
-        self._llm = llm
+        self.generator = generator
+        self.grounder = grounder
 
     @property
-    def llm(self) -> LocalLLM:
-        if not isinstance(self._llm, LocalLLM):
-            self._llm = self._llm()
-        return self._llm
+    def llm(self) -> ports.Generator:
+        return self.generator
+
+    # --- the index ----------------------------------------------------------------------------------
+    def manifest(self) -> Manifest | None:
+        """The live index manifest (None before the first `tutor index`)."""
+        return self.store.manifest()
+
+    def lessons(self) -> dict[str, LessonEntry]:
+        """The indexed lessons by id; raises IndexMissing when there is no index."""
+        return self.store.require().lessons
+
+    def warm(self) -> None:
+        """Load the embedder and the retriever's in-memory index now, not on the first learner's question."""
+        self.embedder.embed_one("warm up")
+        self.retriever.warm()
+
+    def reindex(self, *, rebuild: bool = False, progress: Progress | None = None, **kw: Any) -> SyncSummary:
+        """Bring the index in step with the lessons directory (`kw`: more `sync_index` options), then load
+        it, so the next question does not wait for it."""
+        summary = sync_index(
+            self.settings.lessons_dir,
+            self.store,
+            self.embedder,
+            max_tokens=self.settings.chunk_max_tokens,
+            rebuild=rebuild,
+            progress=progress,
+            **kw,
+        )
+        self.retriever.warm()
+        return summary
 
     # --- retrieval ----------------------------------------------------------------------------------
+    def search(self, question: str, filters: Filters | None = None, *, k: int | None = None) -> Retrieval:
+        """Retrieval only (`tutor search`, `tutor eval`): the same path as a turn's, without the prompt's
+        token budget, so the LLM is not loaded."""
+        return search_turn(
+            self.retriever,
+            question,
+            (),
+            filters,
+            k=k or self.settings.max_passages,
+            min_evidence=self.settings.min_evidence,
+        )
+
     def retrieve(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Retrieval:
-        """History-aware retrieval: a follow-up is searched together with the previous question, and
-        the previous turn's lessons are favoured; with `rewrite_followups` a bigger LLM rewrites it."""
-        query, extra, boost, keep = question, [], None, None
-        last = history[-1] if history else None
-        if last and self.settings.rewrite_followups:
-            msgs = prompts.rewrite_messages([(t.question, t.answer) for t in history[-HISTORY_TURNS:]], question)
-            prompt, stop = self.llm.render(msgs)
-            rewritten = self.llm.complete(prompt, stop, max_tokens=64).strip().splitlines()
-            if rewritten and rewritten[0].strip():
-                query, extra = rewritten[0].strip(), [question]
-        elif (
-            last
-            and (FOLLOW_UP.search(question) or len(question.split()) <= 4)
-            and not self._standalone(question, filters)
-        ):
-            # a follow-up leans on the last answer: search with the last question, favour its lessons, and
-            # keep its passages first so llama.cpp reuses the evaluated prompt prefix
-            query, extra, boost, keep = f"{last.question} {question}", [question], last.lessons[:2], last.passages
+        """The passages of a turn (tutor/search/conversation.py), within the prompt's token budget; with
+        `rewrite_followups` the LLM rewrites a follow-up into a standalone question first."""
+        return search_turn(
+            self.retriever,
+            question,
+            history,
+            filters,
+            k=self.settings.max_passages,
+            min_evidence=self.settings.min_evidence,
+            budget_tokens=self.settings.context_tokens,
+            count_tokens=self.llm.count_tokens,
+            rewrite=self._rewrite if self.settings.rewrite_followups else None,
+        )
 
-        def search(f: Filters | None) -> Retrieval:
-            return self.retriever.search(
-                query,
-                f,
-                k=self.settings.max_passages,
-                budget_tokens=self.settings.context_tokens,
-                count_tokens=self.llm.count_tokens,
-                extra_queries=extra,
-                boost_lessons=boost,
-                keep=keep,
-            )
-
-        preferred = self._in_question_language(question, filters)
-        if preferred is not None:
-            r = search(preferred)
-            if r.covered(self.settings.min_evidence):
-                return r
-        return search(filters)
-
-    def _in_question_language(self, question: str, filters: Filters | None) -> Filters | None:
-        """`filters` narrowed to the question's language when the lessons come in several and none was
-        chosen: an English question gets English passages. None when there is nothing to narrow."""
-        f = filters or Filters()
-        if f.language or f.lesson:
-            return None
-        lang = self.retriever.language_of(question)
-        return replace(f, language=lang) if lang else None
-
-    def _standalone(self, question: str, filters: Filters | None) -> bool:
-        """A question with a pronoun can still stand alone ("How do quokkas groom their fur?"): it does
-        when its own words find a passage this close, and then the conversation does not steer it."""
-        r = self.retriever.search(question, filters, k=1)
-        return r.best_similarity >= STANDALONE_SIMILARITY
+    def _rewrite(self, history: Sequence[PastTurn], question: str) -> str:
+        """A follow-up rewritten by the LLM into a standalone question ("" when it gives nothing)."""
+        msgs = prompts.rewrite_messages([(t.question, t.answer) for t in history[-HISTORY_TURNS:]], question)
+        prompt, stop = self.llm.render(msgs)
+        lines = self.llm.complete(prompt, stop, max_tokens=64).strip().splitlines()
+        return lines[0].strip() if lines else ""
 
     def suggestions(self, retrieval: Retrieval, n: int = 3) -> list[Suggestion]:
         m = self.store.require()

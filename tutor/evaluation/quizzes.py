@@ -11,12 +11,13 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tutor.ingest.lessons import Lesson, Quiz, load_lessons
-from tutor.search.retriever import Filters, Retriever
+from tutor.search.retriever import Filters, Retrieval
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +45,20 @@ def quiz_queries(lessons: list[Lesson]) -> list[QuizQuery]:
     return [QuizQuery(q.question, le.id, q, le.language) for le in lessons for q in le.quizzes]
 
 
+Search = Callable[..., Retrieval]  # (question, filters, k=...) -> Retrieval: `Tutor.search`
+Track = Callable[[Iterable[Any], str], Iterable[Any]]  # (items, label) -> the same items, shown as they go
+
+
 def retrieval_metrics(
-    retriever: Retriever, queries: list[QuizQuery], ks: tuple[int, ...] = (1, 3, 5)
+    search: Search, queries: Iterable[QuizQuery], ks: tuple[int, ...] = (1, 3, 5)
 ) -> RetrievalMetrics:
+    """Lesson recall@k and MRR of quiz questions, each searched in its lesson's language through `search`."""
     ranks: list[int] = []
     misses: list[dict[str, Any]] = []
     latency: list[float] = []
     for q in queries:
         t0 = time.perf_counter()
-        r = retriever.search(q.question, Filters(language=q.language), k=max(ks))
+        r = search(q.question, Filters(language=q.language), k=max(ks))
         latency.append((time.perf_counter() - t0) * 1000)
         rank = r.lessons.index(q.lesson_id) + 1 if q.lesson_id in r.lessons else 10**6
         ranks.append(rank)
@@ -136,10 +142,10 @@ def run_eval(
     out_dir: Path = Path("eval-report"),
     answers: bool = True,
     limit: int | None = None,
+    track: Track = lambda items, label: items,
 ) -> EvalReport:
-    """Index `settings.lessons_dir` into out_dir/index (reused on later runs) and measure everything."""
-    from tqdm import tqdm
-
+    """Index `settings.lessons_dir` into out_dir/index (reused on later runs) and measure everything.
+    `track` shows progress (the CLI passes a progress bar)."""
     from tutor.answer import prompts
     from tutor.evaluation import plots
     from tutor.build import build_tutor, reindex
@@ -152,18 +158,18 @@ def run_eval(
     reindex(tutor)
     queries = quiz_queries(load_lessons(settings.lessons_dir).lessons)[:limit]
     ks = tuple(range(1, 11))
-    metrics = retrieval_metrics(tutor.retriever, tqdm(queries, desc="retrieval", leave=False), ks)
+    metrics = retrieval_metrics(tutor.search, track(queries, "retrieval"), ks)
     off = load_off_topic(off_topic)
-    refused_off = sum(not tutor.retriever.search(q).covered(settings.min_evidence) for q in off)
+    refused_off = sum(not tutor.search(q).covered(settings.min_evidence) for q in off)
     answered = sum(
-        tutor.retriever.search(q.question, Filters(language=q.language)).covered(settings.min_evidence) for q in queries
+        tutor.search(q.question, Filters(language=q.language)).covered(settings.min_evidence) for q in queries
     )
     latency = {"retrieval_p50": percentile(metrics.latency_ms, 50), "retrieval_p95": percentile(metrics.latency_ms, 95)}
     answer_stats = None
     ttft: list[float] = []
     if answers:
         sentences = supported = by_cited = correct = 0
-        for q in tqdm(queries, desc="answers", leave=False):
+        for q in track(queries, "answers"):
             a = tutor.ask(q.question, filters=Filters(language=q.language))
             if a.refused:
                 continue
@@ -174,8 +180,8 @@ def run_eval(
             r = tutor.retrieve(q.question, filters=Filters(language=q.language))
             for i, p in enumerate(r.passages, 1):
                 p.number = i
-            prompt, stop = tutor.models.llm_local.render(prompts.quiz_messages(r.passages, q.question, q.quiz.options))
-            reply = tutor.models.llm_local.complete(prompt, stop, max_tokens=8)
+            prompt, stop = tutor.llm.render(prompts.quiz_messages(r.passages, q.question, q.quiz.options))
+            reply = tutor.llm.complete(prompt, stop, max_tokens=8)
             correct += _quiz_choice(reply, len(q.quiz.options)) == q.quiz.answer
         answer_stats = {
             "sentences": sentences,
@@ -183,7 +189,7 @@ def run_eval(
             "grounded_by_cited": by_cited / max(1, sentences),
             "quizzes": len(queries),
             "quiz_accuracy": correct / max(1, len(queries)),
-            "model": tutor.models.llm_local.model_path.name,
+            "model": tutor.llm.model_path.name,
         }
         latency |= {"ttft_p50": percentile(ttft, 50), "ttft_p95": percentile(ttft, 95)}
     report = EvalReport(

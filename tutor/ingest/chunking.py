@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -75,6 +76,16 @@ class Chunk:
         )
 
 
+class Piece(NamedTuple):
+    """A chunk's text and place before it gets its lesson's identity."""
+
+    breadcrumb: str
+    anchor: str
+    start: int  # character span in the source file, end exclusive
+    end: int
+    text: str
+
+
 def anchor_of(heading: str) -> str:
     """GitHub-style heading anchor: lower case, punctuation dropped, spaces to hyphens."""
     return re.sub(r"\s", "-", re.sub(r"[^\w\s-]", "", heading.strip().lower()))
@@ -99,7 +110,7 @@ def _sections(lesson: Lesson) -> list[tuple[list[str], str, list[Block]]]:
 
 def chunk_lesson(lesson: Lesson, token_len: TokenLen, max_tokens: int) -> list[Chunk]:
     """Split one lesson into chunks of at most `max_tokens` word pieces (+2 special tokens)."""
-    pieces: list[tuple[str, str, int, int, str]] = []  # breadcrumb, anchor, start, end, text
+    pieces: list[Piece] = []
     overview = _overview(lesson, token_len, max_tokens)
     if overview:
         pieces.append(overview)
@@ -130,17 +141,17 @@ def chunk_lesson(lesson: Lesson, token_len: TokenLen, max_tokens: int) -> list[C
             lesson.slug,
             lesson.title,
             lesson.path,
-            breadcrumb,
-            anchor,
-            start,
-            end,
-            text,
+            p.breadcrumb,
+            p.anchor,
+            p.start,
+            p.end,
+            p.text,
         )
-        for i, (breadcrumb, anchor, start, end, text) in enumerate(pieces)
+        for i, p in enumerate(pieces)
     ]
 
 
-def _overview(lesson: Lesson, token_len: TokenLen, max_tokens: int) -> tuple[str, str, int, int, str] | None:
+def _overview(lesson: Lesson, token_len: TokenLen, max_tokens: int) -> Piece | None:
     """A lesson-level passage: title, description and section headings. Questions about what a lesson
     covers match it, and it lifts the lesson as a whole in the ranking."""
     description = str(lesson.meta.get("description") or "").strip()
@@ -152,16 +163,16 @@ def _overview(lesson: Lesson, token_len: TokenLen, max_tokens: int) -> tuple[str
         sections.pop()
         text = " ".join(x for x in (description, "Sections: " + "; ".join(sections) + "." if sections else "") if x)
     heading_end = next((b.start for b in lesson.blocks), len(lesson.source))
-    return lesson.title, "", 0, max(1, heading_end), text
+    return Piece(lesson.title, "", 0, max(1, heading_end), text)
 
 
-def _join(breadcrumb: str, anchor: str, group: list[Block]) -> tuple[str, str, int, int, str]:
-    return breadcrumb, anchor, group[0].start, group[-1].end, "\n\n".join(b.text for b in group)
+def _join(breadcrumb: str, anchor: str, group: list[Block]) -> Piece:
+    return Piece(breadcrumb, anchor, group[0].start, group[-1].end, "\n\n".join(b.text for b in group))
 
 
 def _split_long(
     source: str, breadcrumb: str, anchor: str, block: Block, budget: int, token_len: TokenLen
-) -> list[tuple[str, str, int, int, str]]:
+) -> list[Piece]:
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=budget,
         chunk_overlap=min(24, budget // 8),
@@ -170,12 +181,12 @@ def _split_long(
         keep_separator="end",
         add_start_index=True,
     )
-    out = []
+    out: list[Piece] = []
     for doc in splitter.create_documents([block.text]):
         text = doc.page_content.strip()
         # locate the piece in the source; labels and dropped emoji make block text differ slightly
         found = source.find(text[:60], block.start, block.end)
         start = found if found >= 0 else block.start + int(doc.metadata.get("start_index", 0))
         end = min(block.end, start + len(text))
-        out.append((breadcrumb, anchor, start, max(end, start + 1), text))
+        out.append(Piece(breadcrumb, anchor, start, max(end, start + 1), text))
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from tutor.ingest.chunking import Chunk
 from tutor.errors import IndexMissing, TutorError
-from tutor.store.manifest import Manifest, manifest_mtime, read_manifest
+from tutor.store.manifest import Manifest, manifest_mtime, read_manifest, write_manifest
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,13 @@ class ChunkStore:
     def set_manifest(self, manifest: Manifest) -> None:
         """Called by the sync right after writing the manifest file, so this process sees it at once."""
         with self._lock:
+            self._manifest, self._manifest_key = manifest, manifest_mtime(self.index_dir)
+
+    def publish(self, manifest: Manifest) -> None:
+        """Make `manifest` the live one: written atomically (its generation bumped), and seen by this process
+        at once. The only way the sync replaces the manifest."""
+        with self._lock:
+            write_manifest(self.index_dir, manifest)
             self._manifest, self._manifest_key = manifest, manifest_mtime(self.index_dir)
 
     def require(self) -> Manifest:
@@ -147,25 +154,28 @@ class ChunkStore:
         chunks.sort(key=lambda c: (c.lesson_id, c.start))
         return m, chunks
 
-    def query(
-        self,
-        vector: np.ndarray,
-        n: int,
-        where: dict[str, Any] | None = None,
-        known: Mapping[str, Chunk] | None = None,
-    ) -> list[tuple[Chunk, float]]:
-        """Nearest live chunks with cosine similarity (1 - cosine distance), best first. `known`: the live
-        chunks by id, already in memory (the retriever's); then only ids and distances are read, which at
-        10k chunks takes 1.4 ms instead of 4.2."""
+    def live_vectors(self) -> tuple[Manifest, list[Chunk], np.ndarray]:
+        """Every live chunk with its stored unit vector (float32 rows, in the chunks' order), read in pages:
+        what the retriever holds in memory for exact dense search."""
         m = self.require()
-        col = self.collection(m.collection)
-        if known is not None:
-            res = col.query(query_embeddings=[vector.tolist()], n_results=n, where=where or None, include=["distances"])
-            ids, distances = res["ids"][0], res["distances"][0]
-            found = {c.id: c for c in self.chunks([i for i in ids if i not in known])}  # live ones only
-            hits = ((known.get(i) or found.get(i), d) for i, d in zip(ids, distances))
-            return [(c, 1.0 - float(d)) for c, d in hits if c is not None]
-        res = col.query(
+        got = self._read_all(self.collection(m.collection), ["documents", "metadatas", "embeddings"])
+        live = m.live
+        rows = [
+            (Chunk.from_metadata(i, d, md), e)
+            for i, d, md, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
+            if (md["lesson_id"], md["lesson_hash"]) in live
+        ]
+        rows.sort(key=lambda r: (r[0].lesson_id, r[0].start))
+        matrix = np.asarray([e for _, e in rows], dtype=np.float32).reshape(len(rows), -1)
+        return m, [c for c, _ in rows], matrix
+
+    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[Chunk, float]]:
+        """Chroma's approximate (HNSW) nearest live chunks with cosine similarity (1 - cosine distance), best
+        first. The tutor does not search this way (its retriever scores every live vector exactly, see
+        tutor/search/retriever.py): after many deletes and re-adds HNSW misses close chunks. Kept for
+        bench/retrieval.py, which measures that loss."""
+        m = self.require()
+        res = self.collection(m.collection).query(
             query_embeddings=[vector.tolist()],
             n_results=n,
             where=where or None,

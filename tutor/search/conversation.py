@@ -1,0 +1,124 @@
+"""The one retrieval path for a question: `tutor search`, `tutor ask`, the page and `tutor eval` all call
+`search_turn`, so they narrow by language and apply filters the same way.
+
+- Language: when the lessons come in several languages and none was chosen, passages are taken in the
+  question's language; when those do not cover the question (the evidence gate), all languages are searched.
+- Follow-ups: a question that leans on the conversation (a pronoun, an opener like "and", four words or
+  fewer) and whose own words find no close passage is searched together with the previous question, the
+  previous lessons favoured and the previous passages kept first. The question's own search is that check,
+  so it runs once; with a `rewrite` function (a bigger LLM), the rewritten question is searched instead.
+- Each text is embedded once per turn; the query's vector travels in the result (`Retrieval.query_vector`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Protocol
+
+import numpy as np
+
+from tutor.search.retriever import Filters, Retrieval, Retriever
+
+# a question that leans on the conversation: a pronoun, or an opener that continues the last one
+FOLLOW_UP = re.compile(
+    r"\b(it|its|it's|this|that|these|those|they|them|their|theirs|he|she|his|her|one|ones|same|"
+    r"above|previous|former|latter)\b|^(and|but|so|also|what about|how about|why|then)\b",
+    re.I,
+)
+SHORT_QUESTION_WORDS = 4  # a question this short leans on the conversation too
+STANDALONE_SIMILARITY = 0.55  # cosine; lesson questions score 0.36-0.9, bare follow-ups rarely above 0.5
+KEPT_LESSONS = 2  # the previous turn's lessons a follow-up favours
+
+
+class PastTurn(Protocol):
+    """What retrieval needs of an earlier turn (`answer.turn.Turn` has it)."""
+
+    question: str
+    answer: str
+    lessons: list[str]  # lesson ids the answer rested on, best first
+    passages: list[str]  # chunk ids in the answer's prompt, in prompt order
+
+
+Rewrite = Callable[[Sequence[PastTurn], str], str]  # (history, question) -> a standalone question, "" if none
+
+
+def leans_on_conversation(question: str) -> bool:
+    return bool(FOLLOW_UP.search(question)) or len(question.split()) <= SHORT_QUESTION_WORDS
+
+
+def in_question_language(retriever: Retriever, question: str, filters: Filters | None) -> Filters | None:
+    """`filters` narrowed to the question's language when the lessons come in several and none was chosen:
+    an English question gets English passages. None when there is nothing to narrow."""
+    f = filters or Filters()
+    if f.language or f.lesson:
+        return None
+    lang = retriever.language_of(question)
+    return replace(f, language=lang) if lang else None
+
+
+def search_turn(
+    retriever: Retriever,
+    question: str,
+    history: Sequence[PastTurn] = (),
+    filters: Filters | None = None,
+    *,
+    k: int = 6,
+    min_evidence: float = 0.35,
+    budget_tokens: int | None = None,
+    count_tokens: Callable[[str], int] | None = None,
+    rewrite: Rewrite | None = None,
+) -> Retrieval:
+    """The passages for one question of a conversation (module docstring)."""
+    vectors: dict[str, np.ndarray] = {}
+    embed_s = 0.0
+
+    def embedded(texts: list[str]) -> np.ndarray:
+        nonlocal embed_s
+        missing = [t for t in dict.fromkeys(texts) if t not in vectors]
+        if missing:
+            t0 = time.perf_counter()
+            vectors.update(zip(missing, retriever.embed(missing)))
+            embed_s += time.perf_counter() - t0
+        return np.stack([vectors[t] for t in texts])
+
+    narrowed = in_question_language(retriever, question, filters)
+
+    def search(
+        query: str, extra: list[str], boost: list[str] | None = None, keep: list[str] | None = None
+    ) -> Retrieval:
+        vecs = embedded([query, *extra])
+
+        def within(f: Filters | None) -> Retrieval:
+            r = retriever.search(
+                query,
+                f,
+                k=k,
+                budget_tokens=budget_tokens,
+                count_tokens=count_tokens,
+                extra_queries=extra,
+                boost_lessons=boost,
+                keep=keep,
+                vectors=vecs,
+            )
+            r.embed_s = embed_s
+            return r
+
+        if narrowed is not None:
+            r = within(narrowed)
+            if r.covered(min_evidence):
+                return r
+        return within(filters)
+
+    last = history[-1] if history else None
+    if last and rewrite:
+        rewritten = rewrite(history, question).strip()
+        return search(rewritten, [question]) if rewritten and rewritten != question else search(question, [])
+    own = search(question, [])
+    if last and leans_on_conversation(question) and own.best_similarity < STANDALONE_SIMILARITY:
+        # a follow-up leans on the last answer: search with the last question, favour its lessons, and keep
+        # its passages first so llama.cpp reuses the evaluated prompt prefix
+        return search(f"{last.question} {question}", [question], last.lessons[:KEPT_LESSONS], last.passages)
+    return own

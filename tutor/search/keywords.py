@@ -1,0 +1,84 @@
+"""The keyword (BM25) adapter: the only module that imports bm25s or PyStemmer.
+
+Texts are tokenised the same way for indexing and for questions: lower case, English stopwords dropped,
+English Snowball stems ('winters' matches 'winter'; words of other languages mostly pass through). Scores
+are BM25's own (>= 0; 0 means no term in common), one per indexed text, in indexing order.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def _quiet() -> None:
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
+
+
+def terms(text: str) -> list[str]:
+    """The stemmed, stopword-free terms of `text`, in order (repeats kept)."""
+    import bm25s
+
+    _quiet()
+    out = bm25s.tokenize([text], stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False)
+    return list(out[0]) if out and out[0] else []
+
+
+@functools.lru_cache(maxsize=8192)
+def term_set(text: str) -> frozenset[str]:
+    """`terms(text)` as a set, cached: passages are checked again and again by the evidence gate."""
+    return frozenset(terms(text))
+
+
+TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+@functools.lru_cache(maxsize=65536)
+def stem_set(text: str) -> frozenset[str]:
+    """The same terms as `term_set` (bm25s's token pattern, English stop words, Snowball stems), computed
+    directly: about 50x faster per sentence, for the answer's sentence-level checks."""
+    stop = _stopwords()
+    return frozenset(_stemmer().stemWords([w for w in TOKEN.findall(text.lower()) if w not in stop]))
+
+
+class KeywordIndex:
+    """BM25 over a fixed list of texts; build a new one when the texts change (bm25s has no updates)."""
+
+    def __init__(self, texts: list[str]):
+        import bm25s
+
+        _quiet()
+        self.size = len(texts)
+        self._model = bm25s.BM25()
+        if texts:
+            self._model.index(
+                bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False),
+                show_progress=False,
+            )
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every indexed text for `query`, float32, shape (size,); zeros when no term."""
+        words = terms(query)
+        if not words or not self.size:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._model.get_scores(words), dtype=np.float32)
