@@ -8,6 +8,10 @@ from tutor.models.embedder import Embedder
 from tutor.store.chroma import ChunkStore
 from tutor.models.llm_local import LocalLLM
 from tutor.settings import Settings
+from tutor.learn.coach import Coach
+from tutor.learn.guard import QuizGuard
+from tutor.learn.practice import Practice
+from tutor.learn.progress import ProgressStore
 from tutor.ingest.sync import Progress, SyncSummary
 from tutor.answer.attribution import Grounder
 from tutor.answer.turn import Tutor
@@ -31,6 +35,19 @@ def build_llm(settings: Settings) -> LocalLLM:
 
 def build_store(settings: Settings) -> ChunkStore:
     return ChunkStore(settings.index_dir)
+
+
+def build_coach(tutor: Tutor, progress: ProgressStore | None = None) -> Coach:
+    """Quiz practice over the tutor's index (its retriever finds the supporting passages), with progress
+    kept in `settings.progress_path` unless a store is passed."""
+    s = tutor.settings
+    practice = Practice(tutor.store, tutor.retriever, tutor.embedder)
+    return Coach(practice, progress or ProgressStore(s.progress_path), s.lessons_dir, s.practice_threshold)
+
+
+def build_quiz_guard(tutor: Tutor) -> QuizGuard:
+    """Recognises the quizzes' own questions typed in the chat (their keys stay out of answers)."""
+    return QuizGuard(tutor.store, tutor.embedder, tutor.retriever)
 
 
 def build_tutor(

@@ -269,6 +269,68 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quiz_feedback(fb: Any) -> None:
+    print(("right" if fb.correct else "wrong") + f": the answer is {fb.key + 1}. {fb.key_option}")
+    if fb.explanation:
+        print(f"  {fb.explanation}")
+    p = fb.passage
+    if p is not None:
+        marked = " ".join(p.text[a:b].strip() for a, b in p.highlights) or p.text
+        print(f"  From the lesson ({p.breadcrumb}; {p.path}#{p.anchor}, characters {p.start}-{p.end}):")
+        print(f'  "{marked}"')
+
+
+def cmd_quiz(args: argparse.Namespace) -> int:
+    import getpass
+
+    from tutor.build import build_coach, build_tutor
+
+    s = _settings(args)
+    coach = build_coach(build_tutor(s))
+    if args.answer:  # one item checked, for scripts: N:K, both counted from 1
+        if not args.lesson:
+            raise TutorError("--answer N:K needs --lesson ID (the item numbers are per lesson)")
+        try:
+            n, k = (int(x) for x in args.answer.split(":"))
+        except ValueError:
+            raise TutorError(f"--answer takes ITEM:CHOICE, both numbers from 1, like 2:3; got {args.answer!r}") from None
+        fb = coach.practice.check(args.lesson, n, k - 1)
+        if args.learner:
+            coach.progress.record(f"terminal:{args.learner}", args.lesson, n, fb.item.question, k - 1, fb.correct)
+        print(json.dumps(fb.to_json())) if args.json else _quiz_feedback(fb)
+        return 0
+    rnd = coach.start(args.lesson, args.program, args.language)
+    if args.json:  # the round's items, without keys
+        for item in rnd.queue:
+            print(json.dumps(item.to_json()))
+        return 0
+    learner = f"terminal:{args.learner or getpass.getuser()}"
+    print(f"{rnd.total} quiz items. Answer with the option's number; an empty line or Ctrl-D stops.")
+    while not rnd.done:
+        item = rnd.current
+        assert item is not None
+        print(f"\n{'again: ' if rnd.is_retry else ''}{item.title}, item {item.number}: {item.question}")
+        for i, option in enumerate(item.options, 1):
+            print(f"  {i}. {option}")
+        try:
+            reply = input("answer> ").strip()
+        except EOFError:
+            break
+        if not reply:
+            break
+        if not reply.isdigit() or not 1 <= int(reply) <= len(item.options):
+            print(f"type a number from 1 to {len(item.options)}")
+            continue
+        _quiz_feedback(coach.answer(learner, rnd, int(reply) - 1))
+    print(f"\nscore: {rnd.right_first_try} of {rnd.total} right on the first try")
+    steps, m = coach.next_steps(learner), coach.manifest()
+    if steps.next:
+        print(f"next: {m.lessons[steps.next].title} ({steps.next})")
+    if steps.review:
+        print(f"review: {m.lessons[steps.review].title} ({steps.review})")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
@@ -324,6 +386,11 @@ def parser() -> argparse.ArgumentParser:
     sp = cmd("chat", cmd_chat, "a conversation in the terminal", lessons=True)
     filters(sp)
     cmd("serve", cmd_serve, "the web UI", lessons=True)
+    sp = cmd("quiz", cmd_quiz, "practise with the lessons' own quizzes", lessons=True)
+    filters(sp)
+    sp.add_argument("--answer", metavar="N:K", help="check item N of --lesson with choice K (both from 1)")
+    sp.add_argument("--learner", help="whose progress to record (default: your user name; with --answer: none)")
+    sp.add_argument("--json", action="store_true", help="items without keys; with --answer, the check")
     sp = cmd("eval", cmd_eval, "measure retrieval, refusal and answers on the lessons' own quizzes", lessons=True)
     sp.add_argument("--off-topic", metavar="FILE", help="off-topic questions, one a line")
     sp.add_argument("--out", metavar="DIR", default="eval-report")
