@@ -15,7 +15,7 @@ HOMES = {
     "bm25s": {"tutor/search/keywords.py"},
     "Stemmer": {"tutor/search/keywords.py"},
     "tqdm": {"tutor/cli.py"},
-    "gradio": {"ui/app.py"},
+    "gradio": {"ui/app.py", "ui/practice.py"},  # the page, and its Practice tab
     "matplotlib": {"tutor/evaluation/plots.py"},
 }
 
