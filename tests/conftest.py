@@ -113,3 +113,64 @@ def tutor(corpus_index, embedder, llm):
 
     settings, store = corpus_index
     return build_tutor(settings, store=store, embedder=embedder, llm=llm)
+
+
+# --- a model server (llama-cpp-python's, with the packaged GGUF) on 127.0.0.1, stopped by PID ---------------
+def start_model_server(port: int, *extra: str, log: Path | None = None, wait_s: float = 120.0) -> subprocess.Popen:
+    """`python -m llama_cpp.server` on 127.0.0.1:`port`, returned once /v1/models answers."""
+    import time
+    import urllib.request
+
+    from tutor.models.llm_local import packaged_gguf
+
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_gguf()), "--host", "127.0.0.1",
+           "--port", str(port), "--n_ctx", "4096", "--interrupt_requests", "False", *extra]  # fmt: skip
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (the child owns it)
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"llama_cpp.server exited with {proc.returncode}: {cmd}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2):
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    stop_process(proc)
+    raise RuntimeError(f"llama_cpp.server did not answer on port {port} within {wait_s} s")
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """Stop one child we started, by its PID: terminate, then kill."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(15)
+
+
+def _server_fixture(*extra: str):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = start_model_server(port, *extra)
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def model_server():
+    """The base URL (…/v1) of a llama_cpp.server serving the packaged GGUF."""
+    yield from _server_fixture()
+
+
+@pytest.fixture(scope="session")
+def model_server_alias():
+    """The same server under the model alias `tutor-smol`: the client cannot tell it is the local GGUF."""
+    yield from _server_fixture("--model_alias", "tutor-smol")

@@ -11,6 +11,7 @@ HOMES = {
     "torch": {"tutor/models/embedder.py"},
     "chromadb": {"tutor/store/chroma.py"},
     "llama_cpp": {"tutor/models/llm_local.py"},
+    "httpx": {"tutor/models/llm_server.py"},
     "langchain_text_splitters": {"tutor/ingest/chunking.py"},
     "bm25s": {"tutor/search/keywords.py"},
     "Stemmer": {"tutor/search/keywords.py"},

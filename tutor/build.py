@@ -6,7 +6,8 @@ from typing import Any
 
 from tutor.models.embedder import Embedder
 from tutor.store.chroma import ChunkStore
-from tutor.models.llm_local import LocalLLM
+from tutor.models.llm_local import GGUFVocab, LocalLLM
+from tutor.models.llm_server import ServerLLM
 from tutor.settings import Settings
 from tutor.learn.coach import Coach
 from tutor.learn.guard import QuizGuard
@@ -23,7 +24,20 @@ def build_embedder(settings: Settings) -> Embedder:
     return Embedder(settings.embedding_model, settings.embedding_backend, settings.embedding_batch_size)
 
 
-def build_llm(settings: Settings) -> LocalLLM:
+def build_llm(settings: Settings) -> LocalLLM | ServerLLM:
+    """The embedded llama.cpp model, or the client of the model server at `llm_url` when one is set."""
+    if settings.llm_url:
+        return ServerLLM(
+            settings.llm_url,
+            GGUFVocab(settings.model),
+            api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+            model=settings.llm_model,
+            trust_vocab=settings.model is not None,
+            timeout_s=settings.llm_timeout_s,
+            connect_timeout_s=settings.llm_connect_timeout_s,
+            n_ctx=settings.n_ctx,
+            seed=settings.seed,
+        )
     return LocalLLM(
         settings.model,
         n_ctx=settings.n_ctx,

@@ -242,11 +242,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from tutor.events import Done, Token
     from tutor.build import build_tutor
-    from tutor.errors import BadQuestion
+    from tutor.errors import BadQuestion, ModelError
     from tutor.answer.turn import Turn, turn_of
 
     tutor = build_tutor(_settings(args))
-    print(f"model {tutor.llm.model_path.name}, GPU offload: {'yes' if tutor.llm.gpu_offload else 'no (CPU)'}")
+    print(f"model {tutor.llm.model_path.name}, GPU offload: {_gpu_text(tutor.llm.gpu_offload)}")
     print("Ask about the lessons. An empty line or Ctrl-D ends the chat.")
     history: list[Turn] = []
     while True:
@@ -266,7 +266,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
                     history.append(turn_of(event.answer))
         except BadQuestion as exc:
             print(exc)
+        except ModelError as exc:  # a model server down or cut off: say so, the next question tries again
+            print(f"\nerror: {exc}", file=sys.stderr)
     return 0
+
+
+def _gpu_text(gpu_offload: bool | None) -> str:
+    return "unknown (on the model server)" if gpu_offload is None else "yes" if gpu_offload else "no (CPU)"
 
 
 def _quiz_feedback(fb: Any) -> None:

@@ -81,7 +81,7 @@ class Answer:
     sentences: list[SentenceCheck]
     quote: Quote | None
     suggestions: list[Suggestion]
-    gpu_offload: bool
+    gpu_offload: bool | None  # None: unknown (the model runs on a server that does not say)
     timings: Timings
     retrieval_query: str = ""
     notice: str = ""

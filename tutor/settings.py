@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -84,6 +84,20 @@ class Settings(BaseSettings):
     repeat_penalty: float = Field(1.15, ge=1.0, le=2.0, description="Penalty on repeated tokens (1 = none).")
     seed: int = Field(42, description="Sampling seed, so that answers repeat.")
 
+    # --- a model server (optional) ----------------------------------------------------------------
+    llm_url: str | None = Field(
+        None,
+        description="An OpenAI-compatible server's base URL (e.g. http://127.0.0.1:8080/v1): python -m "
+        "llama_cpp.server, llama.cpp's llama-server, vLLM. Empty: the model runs inside this process. The prompt "
+        "is still rendered here with the chat template of `model` (set it to the served model's GGUF).",
+    )
+    llm_api_key: SecretStr | None = Field(None, description="Bearer token for the model server, if it wants one.")
+    llm_model: str | None = Field(None, description="Model name sent to the server. Empty: the first it lists.")
+    llm_timeout_s: float = Field(
+        300.0, gt=0, description="Seconds to wait for the model server's next piece of an answer (queueing included)."
+    )
+    llm_connect_timeout_s: float = Field(5.0, gt=0, description="Seconds to wait for the model server to accept.")
+
     # --- the web UI -------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `tutor serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `tutor serve` listens on.")
@@ -101,7 +115,7 @@ class Settings(BaseSettings):
     def progress_path(self) -> Path:
         return self.progress_db or self.index_dir.parent / "progress.sqlite"
 
-    @field_validator("embedding_model", "auth", mode="before")
+    @field_validator("embedding_model", "auth", "llm_url", "llm_api_key", "llm_model", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value

@@ -50,6 +50,54 @@ def gpu_available() -> bool:
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
+def _chat_formatter(llama: Any) -> Any:
+    """The chat template stored in a loaded GGUF (ChatML when it has none), with its own BOS/EOS texts."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    meta = llama.metadata or {}
+    vocab = llama._model
+    return Jinja2ChatFormatter(
+        template=meta.get("tokenizer.chat_template") or FALLBACK_TEMPLATE,
+        eos_token=vocab.token_get_text(vocab.token_eos()),
+        bos_token=vocab.token_get_text(vocab.token_bos()),
+    )
+
+
+def _render(formatter: Any, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
+    r = formatter(messages=messages)
+    stop = r.stop if isinstance(r.stop, list) else [r.stop] if r.stop else []
+    return r.prompt, stop
+
+
+class GGUFVocab:
+    """A GGUF's tokenizer and chat template without its weights (llama.cpp `vocab_only`): what a model on a
+    server needs locally, so that the tutor renders the exact prompt layout the server's prompt cache reuses."""
+
+    def __init__(self, model_path: Path | None = None):
+        from llama_cpp import Llama
+        from llama_cpp._utils import suppress_stdout_stderr
+
+        path = Path(model_path) if model_path else packaged_gguf()
+        if not path.is_file():
+            raise ModelError(f"GGUF model {path} not found: set TUTOR_MODEL to the served model's GGUF")
+        try:  # quiet: a vocab-only context warns on stderr that the (absent) weights have no context size
+            with suppress_stdout_stderr(disable=False):
+                self._llm = Llama(model_path=str(path), vocab_only=True, n_ctx=256, verbose=False)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"cannot read the tokenizer of GGUF {path} ({exc}): set TUTOR_MODEL") from exc
+        self.model_path = path
+        self._format = _chat_formatter(self._llm)
+
+    def render(self, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
+        return _render(self._format, messages)
+
+    def tokenize(self, text: str, *, special: bool = False) -> list[int]:
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=special))
+
+    def detokenize(self, tokens: list[int]) -> str:
+        return self._llm.detokenize(tokens).decode("utf-8", "ignore")
+
+
 @dataclass
 class GenerationStats:
     prompt_tokens: int = 0
@@ -69,7 +117,6 @@ class LocalLLM:
         seed: int = 42,
     ):
         from llama_cpp import Llama
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         path = Path(model_path) if model_path else packaged_gguf()
         if not path.is_file():
@@ -92,21 +139,13 @@ class LocalLLM:
         self.model_path = path
         self.n_ctx = n_ctx
         self.seed = seed
-        meta = self._llm.metadata or {}
-        vocab = self._llm._model
-        self._format = Jinja2ChatFormatter(
-            template=meta.get("tokenizer.chat_template") or FALLBACK_TEMPLATE,
-            eos_token=vocab.token_get_text(vocab.token_eos()),
-            bos_token=vocab.token_get_text(vocab.token_bos()),
-        )
+        self._format = _chat_formatter(self._llm)
         self._lock = threading.Lock()
         log.info("LLM %s loaded; GPU offload: %s", path.name, "yes" if self.gpu_offload else "no (CPU)")
 
     def render(self, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
         """(prompt text, stop strings) from the model's own chat template."""
-        r = self._format(messages=messages)  # type: ignore[arg-type]
-        stop = r.stop if isinstance(r.stop, list) else [r.stop] if r.stop else []
-        return r.prompt, stop
+        return _render(self._format, messages)
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))

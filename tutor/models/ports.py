@@ -39,7 +39,7 @@ class Generator(Protocol):
     """A chat LLM: messages rendered with its own template, text streamed in pieces."""
 
     @property
-    def gpu_offload(self) -> bool: ...  # whether its layers run on a GPU
+    def gpu_offload(self) -> bool | None: ...  # whether its layers run on a GPU; None: unknown (on a server)
 
     @property
     def model_path(self) -> Path: ...
@@ -85,7 +85,7 @@ class LazyGenerator:
         return self._real
 
     @property
-    def gpu_offload(self) -> bool:
+    def gpu_offload(self) -> bool | None:
         return self.real.gpu_offload
 
     @property

@@ -1,0 +1,267 @@
+"""Load: N simulated learners talking to the page at once, through its API (gradio_client), per set-up.
+
+Each learner opens its own session (its own history) and holds a conversation of a first question and two
+follow-ups, one after the other; all learners start together. Per set-up the script reports answers
+completed, errors (an exception, or the page's error panel), answers lost (neither), time to first token
+(first streamed piece of the answer, as the learner sees it) and answer time, p50/p95, for first turns and
+follow-ups apart. Everything runs on 127.0.0.1: the page (`tutor serve`), and where a set-up has one, the
+model server, all started here and stopped by PID.
+
+Set-ups:
+  embedded   one `tutor serve` process with the model inside (the default)
+  server-1   one `tutor serve` + `python -m llama_cpp.server` (one sequence at a time: its only mode)
+  server-4   one `tutor serve` + llama.cpp's `llama-server --parallel 4` (4 slots); needs --llama-server
+             PATH, as llama-cpp-python's server has no parallel slots; skipped, and said so, without it
+
+Answers are capped at --max-tokens (default 48) so a run takes minutes. Run:
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/load.py [--learners 16] [--setups embedded,server-1,server-4]
+        [--max-tokens 48] [--time-limit 900] [--llama-server PATH] [--server-cache]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import DEFAULT_LESSONS, Targets, header, percentile  # noqa: E402
+
+FIRST = [
+    "How does self-attention work?",
+    "What is retrieval-augmented generation?",
+    "Why do language models hallucinate?",
+    "What are embeddings used for?",
+    "What is RLHF?",
+]
+FOLLOW_UPS = ["And what are its limits?", "Can you give an example of it?"]
+
+
+@dataclass
+class Result:
+    turn: int  # 0 first question, 1-2 follow-ups
+    ok: bool
+    error: str = ""
+    ttft_s: float = float("nan")
+    total_s: float = float("nan")
+
+
+@dataclass
+class Run:
+    name: str
+    sent: int = 0
+    results: list[Result] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    wall_s: float = 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, proc: subprocess.Popen, wait_s: float = 240.0) -> None:
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{proc.args} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"{url} did not answer within {wait_s} s")
+
+
+def start(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    print(f"  start: {' '.join(cmd)}  (log {log})", flush=True)
+    return subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(20)
+
+
+def last_reply(chat: Any) -> str:
+    """The assistant's text in the chatbot value (a list of {role, content} messages), or ''."""
+    if not isinstance(chat, list) or not chat:
+        return ""
+    m = chat[-1]
+    if not isinstance(m, dict) or m.get("role") != "assistant":
+        return ""
+    c = m.get("content")
+    return c if isinstance(c, str) else " ".join(str(x.get("text", "")) for x in c if isinstance(x, dict)) if c else ""
+
+
+def ask(client: Any, question: str, turn: int, deadline: float) -> Result:
+    t0 = time.perf_counter()
+    ttft = float("nan")
+    try:
+        job = client.submit(question, "", "", api_name="/ask")
+        out = None
+        for out in job:
+            if ttft != ttft and last_reply(out[0]).strip():
+                ttft = time.perf_counter() - t0
+            if time.time() > deadline:
+                job.cancel()
+                return Result(turn, False, "time limit")
+        out = job.outputs()[-1] if job.outputs() else out
+    except Exception as exc:  # noqa: BLE001 (a learner's failure is a result, whatever it is)
+        return Result(turn, False, f"{type(exc).__name__}: {exc}"[:200])
+    total = time.perf_counter() - t0
+    panel = str(out[1]) if out else ""
+    if 'class="error"' in panel:
+        return Result(turn, False, panel[:200], ttft, total)
+    if not last_reply(out[0] if out else None).strip():
+        return Result(turn, False, "no answer in the final output", ttft, total)
+    return Result(turn, True, "", ttft, total)
+
+
+def learner(url: str, i: int, run: Run, deadline: float) -> None:
+    from gradio_client import Client
+
+    try:
+        client = Client(url, verbose=False)
+    except Exception as exc:  # noqa: BLE001
+        with run.lock:
+            run.results.append(Result(0, False, f"connect: {exc}"[:200]))
+        return
+    for turn, q in enumerate([FIRST[i % len(FIRST)], *FOLLOW_UPS]):
+        with run.lock:
+            run.sent += 1
+        r = ask(client, q, turn, deadline)
+        with run.lock:
+            run.results.append(r)
+        if not r.ok:
+            return  # a conversation stops at its first failure, as a learner would retry by hand
+
+
+def drive(url: str, name: str, learners: int, time_limit: float) -> Run:
+    run = Run(name)
+    deadline = time.time() + time_limit
+    threads = [threading.Thread(target=learner, args=(url, i, run, deadline), daemon=True) for i in range(learners)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(1.0, deadline - time.time() + 30))
+    run.wall_s = time.perf_counter() - t0
+    return run
+
+
+def model_server(setup: str, gguf: Path, n_ctx: int, work: Path, args: argparse.Namespace) -> subprocess.Popen:
+    port = free_port()
+    if setup == "server-1":
+        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port",
+               str(port), "--n_ctx", str(n_ctx), "--interrupt_requests", "False"]  # fmt: skip
+        if args.server_cache:
+            cmd += ["--cache", "True"]
+    else:  # 4 slots, each with the full context the tutor asks for
+        cmd = [args.llama_server, "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port), "--parallel", "4",
+               "-c", str(4 * n_ctx)]  # fmt: skip
+    proc = start(cmd, work / f"{setup}-model.log")
+    proc.url = f"http://127.0.0.1:{port}/v1"  # type: ignore[attr-defined]
+    wait_http(f"{proc.url}/models", proc)  # type: ignore[attr-defined]
+    return proc
+
+
+def run_setup(setup: str, args: argparse.Namespace, work: Path, index: Path) -> Run | None:
+    from tutor.models.llm_local import packaged_gguf
+
+    env = {**os.environ, "TUTOR_LESSONS_DIR": str(args.lessons), "TUTOR_INDEX_DIR": str(index),
+           "TUTOR_MAX_TOKENS": str(args.max_tokens)}  # fmt: skip
+    procs: list[subprocess.Popen] = []
+    try:
+        if setup != "embedded":
+            server = model_server(setup, packaged_gguf(), 4096, work, args)
+            procs.append(server)
+            env["TUTOR_LLM_URL"] = server.url  # type: ignore[attr-defined]
+        port = free_port()
+        page = start([sys.executable, "-m", "tutor.cli", "serve", "--port", str(port)], work / f"{setup}-page.log", env)
+        procs.append(page)
+        url = f"http://127.0.0.1:{port}/"
+        wait_http(url, page)
+        print(f"  {args.learners} learners x 3 questions on {url}", flush=True)
+        return drive(url, setup, args.learners, args.time_limit)
+    finally:
+        for p in reversed(procs):
+            stop(p)
+
+
+def report(runs: list[Run], targets: Targets, learners: int) -> None:
+    print(
+        "\n| set-up | answers completed | errors | lost | TTFT p50 / p95 (s) | first turn TTFT p50 | "
+        "follow-up TTFT p50 | answer time p50 / p95 (s) | wall (s) |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for run in runs:
+        ok = [r for r in run.results if r.ok]
+        errors = [r for r in run.results if not r.ok]
+        lost = learners * 3 - len(ok) - len(errors)
+        ttft = [r.ttft_s for r in ok]
+        first = [r.ttft_s for r in ok if r.turn == 0]
+        follow = [r.ttft_s for r in ok if r.turn > 0]
+        total = [r.total_s for r in ok]
+        print(f"| {run.name} | {len(ok)}/{learners * 3} | {len(errors)} | {lost} | "
+              f"{percentile(ttft, 50):.1f} / {percentile(ttft, 95):.1f} | {percentile(first, 50):.1f} | "
+              f"{percentile(follow, 50):.1f} | {percentile(total, 50):.1f} / {percentile(total, 95):.1f} | "
+              f"{run.wall_s:.0f} |")  # fmt: skip
+        for e in {r.error for r in errors}:
+            print(f"  error ({run.name}): {e}")
+        targets.check(f"{run.name}: errors + lost answers", len(errors) + lost, "<=", 0, "{:.0f}")
+        if run.name != "embedded" and first and follow:
+            targets.check(f"{run.name}: follow-up TTFT p50 / first-turn TTFT p50",
+                          percentile(follow, 50) / percentile(first, 50), "<=", 0.5, "{:.2f}")  # fmt: skip
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--lessons", type=Path, default=DEFAULT_LESSONS)
+    p.add_argument("--learners", type=int, default=16, choices=range(1, 33), metavar="1..32")
+    p.add_argument("--setups", default="embedded,server-1,server-4")
+    p.add_argument("--max-tokens", type=int, default=48)
+    p.add_argument("--time-limit", type=float, default=900.0, help="seconds per set-up before learners give up")
+    p.add_argument("--llama-server", help="llama.cpp's llama-server binary, for the server-4 set-up")
+    p.add_argument("--server-cache", action="store_true", help="llama_cpp.server --cache True (a RAM prompt cache)")
+    args = p.parse_args()
+    header(f"load: {args.learners} learners x (1 question + 2 follow-ups), max_tokens {args.max_tokens}", args.lessons)
+    setups = [s.strip() for s in args.setups.split(",") if s.strip()]
+    runs: list[Run] = []
+    targets = Targets()
+    with tempfile.TemporaryDirectory(prefix="tutor-load-") as tmp:
+        work = Path(tmp)
+        index = work / "index"
+        subprocess.run([sys.executable, "-m", "tutor.cli", "index", "--lessons", str(args.lessons), "--index",
+                        str(index)], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        for setup in setups:
+            if setup == "server-4" and not args.llama_server:
+                print("\n-- server-4: skipped: needs --llama-server PATH (llama.cpp's llama-server --parallel 4); "
+                      "llama-cpp-python's server runs one sequence at a time --")  # fmt: skip
+                continue
+            print(f"\n-- {setup} --", flush=True)
+            run = run_setup(setup, args, work, index)
+            if run:
+                runs.append(run)
+    report(runs, targets, args.learners)
+    targets.report()
+
+
+if __name__ == "__main__":
+    main()
