@@ -41,7 +41,8 @@ def question_html(rnd: Round) -> str:
     if item is None:
         return ""
     again = '<span class="again">Again: you missed this one. </span>' if rnd.is_retry else ""
-    return (f'<div class="panel practice question-card" data-lesson="{esc(item.lesson_id)}">'
+    return (f'<div class="panel practice question-card" data-lesson="{esc(item.lesson_id)}" '
+            f'data-item="{item.number}" data-answered="{rnd.answered}">'
             f'<p class="item-meta">{again}{esc(item.title)} &middot; question {item.number} &middot; '
             f"{rnd.answered} answered, {rnd.right_first_try} right on the first try, {len(rnd.queue)} to go</p>"
             f'<p class="question">{esc(item.question)}</p></div>')
@@ -55,7 +56,8 @@ def feedback_html(fb: Feedback) -> str:
                    + f'<p class="muted where">{esc(fb.passage.path)}#{esc(fb.passage.anchor)} '
                    f"(characters {fb.passage.start}-{fb.passage.end})</p>")
     explanation = f'<p class="explanation">{esc(fb.explanation)}</p>' if fb.explanation else ""
-    return (f'<div class="panel practice feedback {"right" if fb.correct else "wrong"}">'
+    return (f'<div class="panel practice feedback {"right" if fb.correct else "wrong"}" '
+            f'data-lesson="{esc(fb.item.lesson_id)}" data-item="{fb.item.number}">'
             f'<p class="verdict">{verdict}</p><p class="key">The answer: <strong>{esc(fb.key_option)}</strong></p>'
             f"{explanation}{passage}</div>")
 
@@ -167,6 +169,12 @@ def practice_tab(tutor: Tutor) -> None:
                     gr.Button(interactive=False), "", gr.Button(visible=False), next_html(steps, coach), steps.next)
         return *ask(rnd), gr.skip(), gr.skip()
 
+    def choices() -> list[tuple[str, str]]:
+        try:
+            return lesson_choices(coach)
+        except TutorError:  # no index yet: the page says so in the status line
+            return [("Choose a lesson", render.ALL)]
+
     m = tutor.store.manifest()
     stored = gr.BrowserState("", storage_key="lesson-tutor-learner")
     learner = gr.State("")
@@ -176,7 +184,7 @@ def practice_tab(tutor: Tutor) -> None:
     next_box = gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, elem_id="practice-next")
     with gr.Row():
         program = gr.Dropdown(render.program_choices(m), value=render.ALL, label="Program", elem_id="practice-program")
-        lesson = gr.Dropdown([], value=render.ALL, label="Lesson", elem_id="practice-lesson")
+        lesson = gr.Dropdown(choices(), value=render.ALL, label="Lesson", elem_id="practice-lesson")
         start_btn = gr.Button("Start a round", variant="primary", elem_id="practice-start")
     gr.Markdown("Empty lesson and program: the round is the lesson named in “Next”.")
     question = gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, elem_id="practice-question")
