@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from tutor.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_lesson
-from tutor.models.embedder import Embedder
+from tutor.models.ports import Embedder
 from tutor.errors import LessonError
 from tutor.store.chroma import ChunkStore
 from tutor.ingest.lessons import Lesson, load_lessons
