@@ -17,6 +17,8 @@ HOMES = {
     "Stemmer": {"tutor/search/keywords.py"},
     "tqdm": {"tutor/cli.py"},
     "gradio": {"ui/app.py", "ui/practice.py"},  # the page, and its Practice tab
+    "starlette": {"ui/app.py"},
+    "filelock": {"tutor/store/lock.py"},
     "matplotlib": {"tutor/evaluation/plots.py"},
 }
 

@@ -147,9 +147,109 @@ def test_duplicate_identity_keeps_one(tmp_path: Path):
     (tmp_path / "x.md").write_text(lesson("X", "One."), encoding="utf-8")
     (tmp_path / "x.mdx").write_text(lesson("X", "Two."), encoding="utf-8")
     report = load_lessons(tmp_path)
-    assert len(report.lessons) == 1 and "same lesson id" in report.warnings[0].reason
+    assert len(report.lessons) == 1 and "already taken" in report.warnings[0].reason
 
 
 def test_lesson_error_message_names_file_and_line():
     err = LessonError("a/b.mdx", "bad thing", 7)
     assert str(err) == "a/b.mdx:7: bad thing"
+
+
+# --- issue 12: reading stays inside the lessons folder, bounded, and nothing dropped silently ---------------
+def test_links_leaving_the_lessons_folder_are_skipped(tmp_path: Path):
+    root = tmp_path / "lessons"
+    root.mkdir()
+    (root / "good.md").write_text(lesson("Good", "Fine text."), encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text(lesson("Secret", "Do not read me."), encoding="utf-8")
+    os.symlink(outside / "secret.md", root / "x.md")
+    os.symlink(outside, root / "folder")
+    os.symlink("/dev/zero", root / "zero.md")
+    os.symlink(root / "good.md", root / "alias.md")  # a link that stays inside is fine
+    report = load_lessons(root)
+    assert {le.path for le in report.lessons} <= {"alias.md", "good.md"}
+    assert not any("Secret" in le.title for le in report.lessons)
+    reasons = {w.path: w.reason for w in report.warnings}
+    assert "links outside the lessons folder" in reasons["x.md"] and "links outside" in reasons["folder"]
+    assert "outside" in reasons["zero.md"] and "loop" not in reasons["zero.md"]
+    assert set(report.failed_paths) == {"x.md", "zero.md"}  # their indexed versions are kept
+    allowed = load_lessons(root, outside_roots=[outside])
+    assert "Secret" in {le.title for le in allowed.lessons}
+
+
+def test_only_regular_files_are_read(tmp_path: Path):
+    (tmp_path / "good.md").write_text(lesson("Good", "Fine text."), encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.md")  # reading it would block forever
+    report = load_lessons(tmp_path)
+    assert [le.slug for le in report.lessons] == ["good"]
+    assert "not a regular file" in report.warnings[0].reason and report.failed_paths == ["pipe.md"]
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path):
+    levels = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 4)]
+    (tmp_path / "bomb.md").write_text("---\ntitle: Bomb\n" + "\n".join(levels) + "\n---\n\nText.\n", encoding="utf-8")
+    (tmp_path / "good.md").write_text(lesson("Good", "Fine text."), encoding="utf-8")
+    report = load_lessons(tmp_path)
+    assert [le.slug for le in report.lessons] == ["good"]
+    (w,) = report.warnings
+    assert w.path == "bomb.md" and "aliases" in w.reason and w.line == 4
+
+
+def test_per_lesson_limits_before_tokenising(tmp_path: Path):
+    (tmp_path / "many.md").write_text("".join(f"## H{i}\n\nText {i}.\n\n" for i in range(1001)), encoding="utf-8")
+    (tmp_path / "fm.md").write_text("---\ntitle: " + "x" * 70_000 + "\n---\n\nText.\n", encoding="utf-8")
+    report = load_lessons(tmp_path)
+    reasons = {w.path: w.reason for w in report.warnings}
+    assert "1001 headings" in reasons["many.md"] and "split it" in reasons["many.md"]
+    assert "frontmatter is over 64 KB" in reasons["fm.md"]
+
+
+def test_a_lessons_path_that_is_a_file(tmp_path: Path):
+    (tmp_path / "x.md").write_text("# x\n\ntext\n", encoding="utf-8")
+    with pytest.raises(LessonsNotFound, match="is a file, not a folder"):
+        load_lessons(tmp_path / "x.md")
+
+
+def test_an_id_collision_keeps_the_indexed_file(tmp_path: Path):
+    (tmp_path / "prompting.md").write_text(lesson("Prompting", "The real lesson."), encoding="utf-8")
+    (tmp_path / "a-new.md").write_text(lesson("New", "A newcomer.", slug="prompting"), encoding="utf-8")
+    lid = f"{tmp_path.name}/en/prompting"
+    report = load_lessons(tmp_path, indexed={lid: "prompting.md"})
+    assert [le.title for le in report.lessons] == ["Prompting"]
+    (w,) = report.warnings
+    assert w.path == "a-new.md" and "already taken by prompting.md" in w.reason
+    # the indexed file fails to parse: the newcomer still does not take its place
+    (tmp_path / "prompting.md").write_text("---\ntitle: [broken\n---\n\nx\n", encoding="utf-8")
+    report = load_lessons(tmp_path, indexed={lid: "prompting.md"})
+    assert report.lessons == [] and report.failed_paths == ["prompting.md"]
+
+
+UNCLOSED_QUIZ = """# Lesson
+
+Intro text.
+
+<Quiz question="Q?" options="a|b" answer="0"
+
+## Section that must not vanish
+
+Important text.
+
+<Callout type="info">
+Note.
+</Callout>
+"""
+
+
+def test_an_unclosed_component_is_reported_at_its_opening_line():
+    with pytest.raises(LessonError, match="<Quiz> opened here is never closed") as exc:
+        parse_lesson(UNCLOSED_QUIZ, "q.mdx")
+    assert exc.value.line == 5
+
+
+def test_text_after_a_tag_on_its_line_stays():
+    text = '# T\n\n<Badge label="a > b" /> Text after the badge.\n\n<Box>Inline box text.</Box>\n'
+    _, blocks, _ = parse_lesson(text, "t.mdx")
+    assert [b.text for b in blocks if b.kind == "text"] == ["Text after the badge.", "Inline box text."]
+    assert all(text[b.start : b.end] == b.text for b in blocks if b.kind == "text")

@@ -24,6 +24,8 @@ HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 ATTR_NAME = re.compile(r"([A-Za-z_][\w-]*)\s*=\s*")
 TAG_OPEN = re.compile(r"^<([A-Z][A-Za-z0-9]*)\b")
 EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
+MAX_FRONTMATTER = 64 * 1024  # characters
+MAX_TAG_LINES = 40  # a component tag spread over more lines than this is taken as unclosed
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,19 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases (`*name`): a few nested aliases expand to gigabytes (an alias
+    bomb), and frontmatter never needs them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed in frontmatter", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def _parse_frontmatter(text: str, path: str) -> tuple[dict[str, Any], int]:
     """(frontmatter, offset where the body starts)."""
     if not text.startswith("---"):
@@ -57,8 +72,10 @@ def _parse_frontmatter(text: str, path: str) -> tuple[dict[str, Any], int]:
     m = re.match(r"---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|$)", text, re.S)
     if not m:
         raise LessonError(path, "frontmatter opened with '---' is never closed; add a closing '---' line", 1)
+    if len(m.group(1)) > MAX_FRONTMATTER:
+        raise LessonError(path, f"frontmatter is over {MAX_FRONTMATTER // 1024} KB; keep it to a few fields", 1)
     try:
-        data = yaml.safe_load(m.group(1)) or {}
+        data = yaml.load(m.group(1), Loader=_NoAliasLoader) or {}  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -106,6 +123,25 @@ def _attrs(tag: str) -> dict[str, str]:
         except ValueError:
             value = expr.strip("\"'`")
         out[name] = "|".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _scan_tag(line: str, col: int, state: tuple[str, int]) -> tuple[int | None, tuple[str, int]]:
+    """Where the tag ends in `line` (the index of its closing '>'), scanning from `col` with `state` = (open
+    quote, brace depth) carried over from the tag's previous lines; None and the new state if it goes on."""
+    quote, depth = state
+    for j in range(col, len(line)):
+        ch = line[j]
+        if quote:
+            quote = "" if ch == quote and line[j - 1] != "\\" else quote
+        elif ch in "\"'`":
+            quote = ch
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(0, depth - 1)
+        elif ch == ">" and depth == 0:
+            return j, ("", 0)
+    return None, (quote, depth)
 
 
 def _quiz(tag: str, path: str, line: int) -> Quiz:
@@ -199,15 +235,21 @@ def parse_lesson(text: str, path: str) -> tuple[dict[str, Any], list[Block], lis
                         flush()
                         label = None
                 continue
-            # a self-closing tag may run over several lines: gather until '/>' or '>'
-            whole, tag_end = stripped, end
-            while not re.search(r"/?>\s*$", whole) and i < len(lines):
-                whole += " " + lines[i].strip()
-                tag_end = offset + len(lines[i].rstrip("\r\n"))
-                offset += len(lines[i])
+            # a tag may run over several lines: it ends at the first '>' outside quotes and {braces}
+            col, parts, cur_raw, cur_start, state = raw.index("<"), [], raw, start, ("", 0)
+            while True:
+                stop, state = _scan_tag(cur_raw, col, state)
+                if stop is not None:
+                    parts.append(cur_raw[col : stop + 1].strip())
+                    break
+                parts.append(cur_raw[col:].strip())
+                nxt = lines[i] if i < len(lines) else ""
+                if not nxt.strip() or len(parts) >= MAX_TAG_LINES or (state == ("", 0) and nxt.lstrip()[:1] in "<#"):
+                    raise LessonError(path, f"<{name}> opened here is never closed: end it with '/>'", line_no)
+                cur_raw, cur_start, col = nxt, offset, 0
+                offset += len(nxt)
                 i += 1
-            if not re.search(r"/?>\s*$", whole):
-                raise LessonError(path, f"<{name}> is never closed: end it with '/>'", line_no)
+            whole, tag_end = " ".join(parts), cur_start + stop + 1
             if name == "Quiz":
                 quizzes.append(_quiz(whole, path, line_no))
             elif name == "Illustration":
@@ -215,6 +257,12 @@ def parse_lesson(text: str, path: str) -> tuple[dict[str, Any], list[Block], lis
                 alt = ". ".join(x.strip().rstrip(".") for x in (a.get("alt"), a.get("caption")) if x)
                 if alt:
                     blocks.append(Block("illustration", f"Illustration: {alt}.", start, tag_end))
+            rest = cur_raw[stop + 1 :].rstrip("\r\n")
+            if rest.strip():  # text after the tag on its last line stays
+                para_start = tag_end + len(rest) - len(rest.lstrip())
+                para_end = cur_start + len(cur_raw.rstrip("\r\n"))
+                if rest.rstrip().endswith(f"</{name}>"):  # <Badge>text</Badge> on one line: the text stays
+                    para_end = cur_start + len(cur_raw.rstrip()) - len(f"</{name}>")
             continue  # any other JSX tag is dropped; text between such tags stays
         closing = re.match(r"^</([A-Z][A-Za-z0-9]*)>$", stripped)
         if closing:

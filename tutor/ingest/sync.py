@@ -11,18 +11,19 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from tutor.errors import IndexShrink, LessonError
 from tutor.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_lesson
-from tutor.models.ports import Embedder
-from tutor.errors import LessonError
-from tutor.store.chroma import ChunkStore
 from tutor.ingest.lessons import Lesson, load_lessons
-from tutor.store.manifest import LessonEntry, Manifest, read_manifest, write_manifest
+from tutor.models.ports import Embedder
+from tutor.store.chroma import COLLECTION_PREFIX, ChunkStore
+from tutor.store.lock import index_lock
+from tutor.store.manifest import LessonEntry, Manifest, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class SyncSummary:
     chunks: int = 0  # live chunks after the sync
     embedded: int = 0  # chunks embedded by this sync
     swept: int = 0  # orphan chunks removed (left by an interrupted sync)
+    dropped: list[str] = field(default_factory=list)  # orphan collections removed (left by killed runs)
     seconds: float = 0.0
     rebuilt: str = ""  # why the index was rebuilt, "" if it was not
     warnings: list[LessonError] = field(default_factory=list)
@@ -85,13 +87,39 @@ def sync_index(
     max_tokens: int = 0,
     rebuild: bool = False,
     progress: Progress | None = None,
+    allow_shrink: bool = False,
+    outside_roots: Sequence[Path] = (),
+    lock_timeout: float = 600.0,
+    on_wait: Callable[[str], None] | None = None,
 ) -> SyncSummary:
-    """Bring the index at `store` in step with `lessons_dir`. Raises LessonsNotFound before touching anything."""
+    """Bring the index at `store` in step with `lessons_dir`, holding the index lock throughout (waiting up to
+    `lock_timeout` s for another run). Raises LessonsNotFound, IndexShrink or IndexBusy before touching
+    anything."""
+    with index_lock(store.index_dir, lock_timeout, on_wait):
+        return _sync(lessons_dir, store, embedder, max_tokens, rebuild, progress, allow_shrink, outside_roots)
+
+
+def _sync(
+    lessons_dir: Path,
+    store: ChunkStore,
+    embedder: Embedder,
+    max_tokens: int,
+    rebuild: bool,
+    progress: Progress | None,
+    allow_shrink: bool,
+    outside_roots: Sequence[Path],
+) -> SyncSummary:
     t0 = time.perf_counter()
     summary = SyncSummary()
-    report = load_lessons(lessons_dir)  # raises if the directory is missing: index untouched
-    summary.warnings = report.warnings
     old = read_manifest(store.index_dir)
+    indexed = {lid: e.path for lid, e in old.lessons.items()} if old else {}
+    # raises if the directory is missing: index untouched
+    report = load_lessons(lessons_dir, outside_roots=outside_roots, indexed=indexed)
+    summary.warnings = report.warnings
+    failed = set(report.failed_paths)
+    if old and not allow_shrink:
+        _refuse_shrink(old, report.lessons, failed, Path(lessons_dir))
+    summary.dropped = store.sweep_orphan_collections(old.collection if old else "")
     chunker = CHUNKER_VERSION
     if old and not rebuild and (old.embedder != embedder.name or old.chunker != chunker):
         what = "embedding model" if old.embedder != embedder.name else "chunker"
@@ -103,7 +131,12 @@ def sync_index(
         summary.rebuilt = "--rebuild asked for"
     fresh = old is None or rebuild or not old.collection
     m = (
-        Manifest(embedder=embedder.name, chunker=chunker, collection=f"chunks_{uuid.uuid4().hex[:12]}")
+        Manifest(
+            embedder=embedder.name,
+            chunker=chunker,
+            collection=f"{COLLECTION_PREFIX}{uuid.uuid4().hex[:12]}",
+            generation=old.generation if old else 0,  # numbering goes on, so readers see a new generation
+        )
         if fresh
         else old
     )
@@ -115,7 +148,6 @@ def sync_index(
         summary.swept = store.sweep_orphans(m.collection, m)
 
     by_id = {lesson.id: lesson for lesson in report.lessons}
-    failed = set(report.failed_paths)
     changed: list[Lesson] = []
     for lid, lesson in by_id.items():
         entry = previous.get(lid)
@@ -140,6 +172,22 @@ def sync_index(
     summary.chunks = sum(e.chunks for e in m.lessons.values())
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _refuse_shrink(old: Manifest, lessons: list[Lesson], failed: set[str], lessons_dir: Path) -> None:
+    """Raise IndexShrink when a run would remove more than half of the indexed lessons, from another folder
+    or without as many new ones (an empty or wrong folder, a missing mount). Renaming most lessons of the
+    same folder is not a shrink."""
+    ids = {le.id for le in lessons}
+    removed = [lid for lid, e in old.lessons.items() if lid not in ids and e.path not in failed]
+    added = len(ids - set(old.lessons))
+    same_dir = old.lessons_dir == str(lessons_dir.resolve())
+    if 2 * len(removed) > len(old.lessons) and (not same_dir or added < len(removed)):
+        raise IndexShrink(
+            f"this run would remove {len(removed)} of the {len(old.lessons)} indexed lessons ({lessons_dir} has "
+            f"{len(lessons)} readable lessons): check that it is the right folder and that it is mounted; nothing "
+            "was changed. Pass --allow-shrink to remove them"
+        )
 
 
 def _apply(
@@ -171,15 +219,14 @@ def _apply(
 
     m.dirty = True  # from here until the end, a crash may leave orphans for the next sync to sweep
     if not fresh:
-        write_manifest(store.index_dir, m)
+        store.publish(m)
     row = 0
     for k, (lesson, chunks) in enumerate(zip(changed, per_lesson)):
         store.put(m.collection, chunks, vectors[row : row + len(chunks)] if chunks else np.zeros((0, 1)))
         row += len(chunks)
         m.lessons[lesson.id] = _entry(lesson, len(chunks))
         if not fresh:  # live collection: publish this lesson now, then drop its old chunks
-            write_manifest(store.index_dir, m)
-            store.set_manifest(m)
+            store.publish(m)
             store.delete_lesson(m.collection, lesson.id, keep_hash=lesson.content_hash)
         if progress:
             progress("writing", k + 1, len(changed))
@@ -189,9 +236,7 @@ def _apply(
     for lid in summary.removed:
         del m.lessons[lid]
         if not fresh:
-            write_manifest(store.index_dir, m)
-            store.set_manifest(m)
+            store.publish(m)
             store.delete_lesson(m.collection, lid)
     m.dirty = False
-    write_manifest(store.index_dir, m)  # a fresh collection goes live here, all at once
-    store.set_manifest(m)
+    store.publish(m)  # a fresh collection goes live here, all at once

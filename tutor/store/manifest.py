@@ -85,7 +85,10 @@ def write_manifest(index_dir: Path, manifest: Manifest) -> None:
 
 
 def manifest_mtime(index_dir: Path) -> int:
+    """A key that changes with every write: mtime and inode (each atomic replace makes a new file, so two
+    writes within the file system's timestamp granularity still differ); 0 when there is no manifest."""
     try:
-        return (Path(index_dir) / MANIFEST).stat().st_mtime_ns
+        st = (Path(index_dir) / MANIFEST).stat()
     except FileNotFoundError:
         return 0
+    return hash((st.st_mtime_ns, st.st_ino, st.st_size)) or 1

@@ -1,0 +1,83 @@
+"""The web edge (issue 12, item 6): Host check against DNS rebinding, same-origin only, throttled logins,
+a minimum password length and no remote images, against a real Gradio server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tutor.errors import ConfigError
+from ui.access import LOGIN_FREE_TRIES, LoginThrottle, allowed_hosts, host_of, parse_auth, same_origin
+
+USER, PASSWORD = "ada", "correct-horse-battery"
+
+
+@pytest.fixture(scope="module")
+def server(tutor):
+    from ui.app import build_app, launch
+
+    demo = build_app(tutor)
+    launch(demo, "127.0.0.1", None, (USER, PASSWORD), prevent_thread_lock=True)
+    yield demo.local_url.rstrip("/"), demo.server_port
+    demo.close()
+
+
+def test_a_foreign_host_header_is_refused(server):
+    url, port = server
+    rebound = httpx.get(f"{url}/config", headers={"Host": f"attacker.example:{port}",
+                                                  "Origin": f"http://attacker.example:{port}"})
+    assert rebound.status_code == 400 and "attacker" not in rebound.headers.get("access-control-allow-origin", "")
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        assert httpx.get(f"{url}/", headers={"Host": host}).status_code == 200
+
+
+def test_another_origin_is_refused_even_on_the_right_host(server):
+    url, port = server
+    r = httpx.post(f"{url}/login", data={"username": USER, "password": PASSWORD},
+                   headers={"Origin": "http://localhost:9999"})
+    assert r.status_code == 403 and not r.headers.get("access-control-allow-origin")
+    page = httpx.get(f"{url}/", headers={"Origin": f"http://127.0.0.1:{port}"})
+    assert page.status_code == 200
+    assert "img-src 'self' data: blob:" in page.headers["content-security-policy"]  # no remote images
+
+
+def test_failed_logins_are_throttled(server):
+    url, _ = server
+    with httpx.Client() as client:
+        codes = [client.post(f"{url}/login", data={"username": USER, "password": f"wrong{i}"}).status_code
+                 for i in range(LOGIN_FREE_TRIES + 3)]
+        right = client.post(f"{url}/login", data={"username": USER, "password": PASSWORD})
+    assert codes[:LOGIN_FREE_TRIES] == [400] * LOGIN_FREE_TRIES and set(codes[LOGIN_FREE_TRIES:]) == {429}
+    assert right.status_code == 429 and "try again in" in right.text  # even the right password waits
+
+
+def test_login_throttle_waits_grow_and_a_success_forgets():
+    now = [0.0]
+    t = LoginThrottle(clock=lambda: now[0])
+    for _ in range(LOGIN_FREE_TRIES):
+        assert t.wait_s("1.2.3.4") == 0
+        t.failed("1.2.3.4")
+    first = t.wait_s("1.2.3.4")
+    assert first > 0 and t.wait_s("5.6.7.8") == 0  # per client
+    now[0] += first
+    t.failed("1.2.3.4")
+    assert t.wait_s("1.2.3.4") > first  # each further failure doubles the wait
+    t.succeeded("1.2.3.4")
+    assert t.wait_s("1.2.3.4") == 0
+
+
+def test_short_passwords_are_refused():
+    for bad in ("ada:x", "ada:1234567"):
+        with pytest.raises(ConfigError, match="at least 8"):
+            parse_auth(bad)
+    assert parse_auth("ada:12345678") == ("ada", "12345678")
+
+
+def test_host_and_origin_rules():
+    assert {"127.0.0.1", "localhost", "::1"} <= set(allowed_hosts("127.0.0.1"))
+    assert "evil.example" not in allowed_hosts("127.0.0.1") and "tutor.lan" in allowed_hosts("10.0.0.5", ["tutor.lan"])
+    assert "localhost" not in allowed_hosts("10.0.0.5")
+    assert host_of("[::1]:7860") == "::1" and host_of("Example.org:80") == "example.org"
+    assert same_origin("http://127.0.0.1:7860", "127.0.0.1:7860")
+    for origin in ("null", "http://127.0.0.1:7861", "http://attacker.example:7860", "file://x"):
+        assert not same_origin(origin, "127.0.0.1:7860")
