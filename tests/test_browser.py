@@ -81,7 +81,7 @@ def site(tmp_path_factory, embedder, llm):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(demo.local_url, wait_until="domcontentloaded")
             page.wait_for_selector("#question textarea", timeout=60_000)
-            yield SimpleNamespace(page=page, lessons=lessons)
+            yield SimpleNamespace(page=page, lessons=lessons, tutor=tutor)
             browser.close()
     finally:
         demo.close()
@@ -120,6 +120,64 @@ def test_lesson_question_streams_an_answer_with_sources(site):
     assert "Model" in (page.locator("#status").text_content() or "")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui.png"), full_page=True)
+
+
+KEYS_SHOWN = """() => { const b = document.querySelectorAll('#chat [data-testid="bot"]');
+                        return b.length > 0 && b[b.length - 1].querySelector('blockquote.key') !== null; }"""
+
+
+def test_key_sentences_come_first_with_links_to_their_sources(site):
+    page = site.page
+    question = "What is quantisation?"
+    page.fill("#question textarea", question)
+    t0 = time.perf_counter()
+    page.click("#ask")
+    page.wait_for_function(KEYS_SHOWN, timeout=ANSWER_TIMEOUT_S * 1000, polling=10)
+    shown_after = time.perf_counter() - t0
+    drafting = page.evaluate(LAST_BOT)
+    assert "From the lessons".upper() in drafting.upper()
+    ask_wait = time.time() + ANSWER_TIMEOUT_S
+    while not page.evaluate(DONE, question) and time.time() < ask_wait:
+        time.sleep(0.05)
+    bot = page.locator('#chat [data-testid="bot"]').last
+    keys = bot.locator("blockquote.key")
+    assert keys.count() >= 1 and "bits" in (keys.first.inner_text() or "")
+    html = bot.inner_html()
+    assert html.index("blockquote") < html.index("explanation") if "explanation" in html else True
+    link = keys.first.locator("a.cite")
+    target = link.get_attribute("href")
+    assert target and target.startswith("#src-") and page.locator(f"#sources {target}").count() == 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "key_sentences_latency.txt").write_text(f"{shown_after:.3f}\n", encoding="utf-8")
+    print(f"key sentences shown {shown_after * 1000:.0f} ms after Ask")
+
+
+def test_unsupported_sentences_are_greyed_and_marked_inline(site, monkeypatch):
+    """The model is scripted here (one sentence the lessons back, one they do not), so the marking is
+    seen for certain; the other tests use the real model."""
+    page = site.page
+    script = ["Each weight is stored with fewer bits, so the model shrinks [1]. ",
+              "Larger models tolerate aggressive quantisation better than small ones. ",
+              "It was invented by Professor Zanzibar Quill in 1871."]
+
+    def scripted(prompt, stop, *, stats=None, **kw):
+        for piece in script:
+            if stats is not None:
+                stats.completion_tokens += 1
+            yield piece
+
+    monkeypatch.setattr(site.tutor.llm, "stream", scripted)
+    ask(page, "What does quantisation do to weights?")
+    bot = page.locator('#chat [data-testid="bot"]').last
+    unsupported = bot.locator(".unsupported")
+    assert unsupported.count() == 1 and "Zanzibar" in unsupported.inner_text()
+    assert bot.locator(".flag").inner_text().strip() == "not in the lessons"
+    color = unsupported.evaluate("e => getComputedStyle(e).color")
+    assert color in ("rgb(140, 149, 159)",), color  # grey, not the normal text colour
+    supported = bot.locator(".supported")
+    assert supported.count() == 2 and supported.locator("a.cite").count() == 2  # the second one's is inferred
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "answer_marks.png"), full_page=True)
 
 
 def test_off_topic_question_is_refused_with_suggestions(site):

@@ -8,9 +8,8 @@ import threading
 import pytest
 
 from tests.conftest import run_cli
-from tutor.events import Done, Retrieved, Token
+from tutor.events import Done, KeySentences, Retrieved, Token
 from tutor.errors import BadQuestion
-from tutor.answer.attribution import parse_citations
 from tutor.ingest.lessons import load_lessons
 from tutor.answer.turn import Turn, turn_of
 from tutor.models.llm_local import gpu_available
@@ -27,19 +26,24 @@ def test_answer_cites_passages_that_exist(tutor):
     cited_first = [s.cited for s in a.sources]
     assert cited_first == sorted(cited_first, reverse=True)  # cited sources come first
     assert any("attention" in s.title.lower() for s in a.sources[:2])
-    assert a.quote and a.quote.text in next(s.text for s in a.sources if s.number == 1)
-    assert a.sentences, "every answer sentence is checked"
+    assert a.key_sentences, "the lessons' own sentences come with every answer"
+    for k in a.key_sentences:
+        src = next(s for s in a.sources if s.number == k.number)
+        assert src.text[k.start : k.end].strip() == k.text and src.cited  # verbatim, from a cited source
+    assert all(c.citations or not c.supported for c in a.sentences), "every supported sentence is cited"
     assert a.timings.prompt_tokens > 0 and a.timings.completion_tokens > 0 and a.timings.ttft_s > 0
     assert a.gpu_offload is gpu_available()  # n_gpu_layers -1: offloaded exactly when llama.cpp can
 
 
-def test_stream_yields_retrieved_tokens_then_done(tutor):
+def test_stream_yields_retrieved_key_sentences_tokens_then_done(tutor):
     events = list(tutor.stream("What is next-token prediction?"))
-    assert isinstance(events[0], Retrieved) and isinstance(events[-1], Done)
+    assert isinstance(events[0], Retrieved) and isinstance(events[1], KeySentences) and isinstance(events[-1], Done)
+    assert all(isinstance(e, Token) for e in events[2:-1])  # the key sentences arrive before any model token
     tokens = [e.text for e in events if isinstance(e, Token)]
     assert len(tokens) > 1
     done = events[-1].answer
-    assert done.text == parse_citations("".join(tokens), len(done.sources))[0]
+    assert done.key_sentences == events[1].sentences
+    assert done.model_text == "".join(tokens) and "".join(tokens).strip().startswith(done.explanation)
 
 
 @pytest.mark.parametrize(
@@ -132,7 +136,7 @@ def test_cli_ask_json_shape(corpus_index):
         "citations",
         "sources",
         "flagged",
-        "quote",
+        "key_sentences",
         "refused",
         "suggestions",
         "gpu_offload",

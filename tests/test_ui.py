@@ -6,13 +6,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tutor.events import Answer, Quote, SentenceCheck, Source, Suggestion, Timings
+from tutor.events import Answer, KeySentence, SentenceCheck, Source, Suggestion, Timings
 from tutor.errors import ConfigError, LessonError
 from tutor.store.manifest import LessonEntry, Manifest
 from tutor.settings import Settings
 from tutor.ingest.sync import SyncSummary
-from tutor.answer.turn import Turn
-from ui import render
+from ui import bubble, render
 from ui.access import is_loopback, listen_credentials, parse_auth
 
 HOSTILE = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2">'
@@ -45,14 +44,22 @@ def answer(**kw) -> Answer:
         refused=False,
         sources=[source(1, True, highlights=[(0, 12)]), source(2, False)],
         citations=[1],
-        sentences=[SentenceCheck("An answer [1].", True, 0.9, 1), SentenceCheck(HOSTILE, False, 0.1, None)],
-        quote=Quote(f"Quoted {HOSTILE}", HOSTILE, HOSTILE, "p/l1.mdx", 0, 10),
+        sentences=[
+            SentenceCheck(text="An answer.", supported=True, support=0.9, source=1, citations=[1]),
+            SentenceCheck(text=HOSTILE, supported=False, support=0.1, source=None),
+        ],
+        key_sentences=[key(1, f"Quoted {HOSTILE} ![t](http://127.0.0.1:9/track.png)")],
         suggestions=[],
         gpu_offload=False,
         timings=Timings(ttft_s=0.5, total_s=2.0),
     )
     fields.update(kw)
     return Answer(**fields)  # type: ignore[arg-type]
+
+
+def key(number: int, text: str) -> KeySentence:
+    return KeySentence(number=number, text=text, lesson_id=f"p/en/l{number}", title=HOSTILE, breadcrumb=HOSTILE,
+                       path="p/l1.mdx", start=0, end=len(text), file_start=0, file_end=len(text), score=0.9)
 
 
 def entry(title: str, program: str, language: str) -> LessonEntry:
@@ -73,7 +80,7 @@ def test_every_renderer_escapes_hostile_lesson_and_question_text():
         refused=True,
         text="Not covered.",
         sentences=[],
-        quote=None,
+        key_sentences=[],
         citations=[],
         suggestions=[Suggestion("p/en/x", HOSTILE, HOSTILE, 0.2)],
     )
@@ -87,8 +94,14 @@ def test_every_renderer_escapes_hostile_lesson_and_question_text():
         render.error_html(HOSTILE),
     ):
         assert_inert(html)
-    for msg in render.chat_messages([Turn(HOSTILE, HOSTILE)], HOSTILE, HOSTILE):
-        assert "<" not in msg["content"] and "&lt;script&gt;" in msg["content"]
+    for a in (answer(), refused):
+        for html in (bubble.answer_bubble(a), bubble.streaming_bubble(a.key_sentences, HOSTILE)):
+            assert "<script" not in html and "<img" not in html, html
+            assert "![" not in html and "](" not in html  # no markdown image or link can form
+    msgs = render.chat_messages([answer()], HOSTILE, bubble.streaming_bubble(None, HOSTILE))
+    assert msgs[0]["content"] == bubble.text(HOSTILE) and "<" not in msgs[0]["content"]
+    for msg in msgs:
+        assert "<script" not in msg["content"] and "<img" not in msg["content"]
 
 
 def test_highlights_wrap_the_supporting_spans_and_stay_escaped():
@@ -103,7 +116,6 @@ def test_answer_panel_shows_cited_first_folds_the_rest_and_flags_unsupported_sen
     cited, details = html.index('class="src cited"'), html.index("<details>")
     assert cited < details < html.index('class="src uncited"')
     assert "Not backed by the lessons" in html and 'class="warn unsupported"' in html
-    assert "From the lesson" in html and "Quoted &lt;script&gt;" in html
     assert "<mark>Plain start.</mark>" in html
     assert 'style="width:58%"' in html  # the score bar is the similarity
     nothing_cited = render.answer_panel(answer(citations=[], sources=[source(1, False), source(2, False)]))
@@ -115,7 +127,6 @@ def test_refusal_panel_lists_suggested_lessons_by_title():
         refused=True,
         text="Not covered.",
         sentences=[],
-        quote=None,
         citations=[],
         suggestions=[
             Suggestion("p/en/a", "Alpha Lesson", "a.mdx", 0.2),
@@ -124,6 +135,22 @@ def test_refusal_panel_lists_suggested_lessons_by_title():
     )
     html = render.answer_panel(a)
     assert "Not covered" in html and "Alpha Lesson" in html and "Beta Lesson" in html
+
+
+def test_answer_bubble_puts_the_lessons_words_first_and_sets_unsupported_sentences_apart():
+    html = bubble.answer_bubble(answer())
+    keys, explain = html.index(bubble.KEYS_LABEL), html.index(bubble.MODEL_LABEL)
+    assert keys < explain  # the lessons' own words come first
+    assert 'href="#src-1"' in html  # citation links scroll to the source card
+    supported, unsupported = html.index('class="supported"'), html.index('class="unsupported"')
+    assert supported < unsupported and html.count(bubble.FLAG) == 1
+    assert "An answer. <a" in html  # the supported sentence carries its citation link
+    mostly = bubble.answer_bubble(answer(mostly_unsupported=True))
+    assert bubble.MOSTLY in mostly and "<details>" in mostly  # the explanation is folded away
+    draft = bubble.streaming_bubble(answer().key_sentences, "Half a senten")
+    assert bubble.DRAFT_LABEL in draft and "Half a senten" in draft and bubble.MODEL_LABEL not in draft
+    card = render.source_card(source(3, True))
+    assert 'id="src-3"' in card
 
 
 def test_filter_choices_come_from_the_manifest():

@@ -14,7 +14,8 @@ from tutor.learn.guard import QuizGuard
 from tutor.learn.practice import Practice
 from tutor.learn.progress import ProgressStore
 from tutor.ingest.sync import Progress, SyncSummary
-from tutor.answer.attribution import Grounder
+from tutor.answer.attribution import Attributor
+from tutor.answer.key_sentences import KeySentencePicker
 from tutor.answer.turn import Tutor
 from tutor.models import ports
 from tutor.search.retriever import Retriever
@@ -80,7 +81,7 @@ def build_tutor(
         retriever=Retriever(store, embedder, settings.fusion),
         embedder=embedder,
         generator=llm or ports.LazyGenerator(lambda: build_llm(settings)),
-        grounder=Grounder(embedder),
+        attributor=Attributor(KeySentencePicker(embedder)),
     )
 
 

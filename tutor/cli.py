@@ -76,9 +76,21 @@ def add_settings_flags(sp: argparse.ArgumentParser) -> None:
         )
 
 
-def _filters(args: argparse.Namespace) -> Any:
+def _filters(args: argparse.Namespace, store: Any = None) -> Any:
+    """The search filters; with `store`, each one must name something in the index (else nothing would be
+    found, silently)."""
+    from tutor.errors import ConfigError
     from tutor.search.retriever import Filters
 
+    if store is not None:
+        lessons = store.require().lessons
+        known = {"lesson": set(lessons), "program": {e.program for e in lessons.values()},
+                 "language": {e.language for e in lessons.values()}}
+        for name, values in known.items():
+            value = getattr(args, name)
+            if value and value not in values:
+                listed = "the lesson ids" if name == "lesson" else f"the {name}s"
+                raise ConfigError(f"no {name} {value!r} in the index: `tutor lessons` lists {listed}")
     return Filters(args.program, args.lesson, args.language)
 
 
@@ -87,7 +99,13 @@ def _questions(args: argparse.Namespace) -> Iterator[str]:
         path = Path(args.from_file)
         if not path.is_file():
             raise TutorError(f"question file {path} not found")
-        yield from (q.strip() for q in path.read_text(encoding="utf-8").splitlines() if q.strip())
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise TutorError(f"question file {path} is not valid UTF-8 (line {line}); re-save it as UTF-8") from None
+        yield from (q.strip() for q in text.splitlines() if q.strip())
     elif args.question:
         yield args.question
     else:
@@ -126,9 +144,25 @@ def _track(items: Any, desc: str) -> Any:
 
 # --- commands ------------------------------------------------------------------------------------
 def cmd_index(args: argparse.Namespace) -> int:
-    from tutor.build import build_tutor
+    from tutor.build import build_store, build_tutor
 
-    summary = build_tutor(_settings(args)).reindex(rebuild=args.rebuild, progress=_progress_bar())
+    s = _settings(args)
+    if args.check:
+        problems = build_store(s).check()
+        for problem in problems:
+            print(f"problem: {problem}")
+        print(f"index at {s.index_dir}: {'healthy' if not problems else f'{len(problems)} problem(s)'}")
+        return 1 if problems else 0
+    summary = build_tutor(s).reindex(
+        rebuild=args.rebuild,
+        progress=_progress_bar(),
+        allow_shrink=args.allow_shrink,
+        outside_roots=s.outside_roots,
+        lock_timeout=s.index_lock_timeout,
+        on_wait=lambda message: print(f"note: {message}", file=sys.stderr, flush=True),
+    )
+    if summary.dropped:
+        print(f"note: removed {len(summary.dropped)} collection(s) left by interrupted index runs")
     for w in summary.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if summary.rebuilt:
@@ -201,7 +235,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     for q in _questions(args):
         if not q.strip():
             continue
-        r = tutor.search(q, _filters(args), k=args.k)
+        r = tutor.search(q, _filters(args, tutor.store), k=args.k)
         if args.json:
             print(json.dumps({"question": q, "passages": [_passage_json(p) for p in r.passages]}), flush=True)
             continue
@@ -211,16 +245,32 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_keys(keys: Any) -> None:
+    """The lessons' own sentences, first: what the answer rests on."""
+    if keys:
+        print("From the lessons:")
+    for k in keys:
+        print(f'  "{k.text}" [{k.number}]  ({k.breadcrumb})')
+
+
+def _print_explanation(answer: Any) -> None:
+    """The model's sentences: supported ones with their citations, the others set apart."""
+    if not answer.sentences:
+        return
+    print("The tutor's explanation:" + (" (mostly not backed by the lessons)" if answer.mostly_unsupported else ""))
+    for c in answer.sentences:
+        if c.supported:
+            print(f"  {c.text} [{', '.join(map(str, c.citations))}]")
+        else:
+            print(f"  ~ {c.text}  <- not in the lessons")
+
+
 def _print_sources(answer: Any) -> None:
     if answer.refused:
         return
     for src in answer.sources:
         mark = "cited" if src.cited else "retrieved, not cited"
         print(f"  [{src.number}] {src.breadcrumb} ({src.path}) {mark}, similarity {src.similarity:.2f}")
-    if answer.quote:
-        print(f'  From the lesson ({answer.quote.breadcrumb}): "{answer.quote.text}"')
-    for text in answer.flagged:
-        print(f"  not backed by the lessons: {text}")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -228,19 +278,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     tutor = build_tutor(_settings(args))
     for q in _questions(args):
-        answer = tutor.ask(q, filters=_filters(args))
+        answer = tutor.ask(q, filters=_filters(args, tutor.store))
         if args.json:
             out = answer.to_json()
             out["model"] = str(tutor.llm.model_path)
             print(json.dumps(out), flush=True)
-        else:
+        elif answer.refused:
             print(answer.text)
+        else:
+            _print_keys(answer.key_sentences)
+            _print_explanation(answer)
+            print("Sources:")
             _print_sources(answer)
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from tutor.events import Done, Token
+    from tutor.events import Done, KeySentences, Token
     from tutor.build import build_tutor
     from tutor.errors import BadQuestion, ModelError
     from tutor.answer.turn import Turn, turn_of
@@ -257,11 +311,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not q.strip():
             break
         try:
-            for event in tutor.stream(q, history, _filters(args)):
-                if isinstance(event, Token):
+            for event in tutor.stream(q, history, _filters(args, tutor.store)):
+                if isinstance(event, KeySentences):
+                    _print_keys(event.sentences)
+                    print("(writing an explanation, not yet checked) ", end="", flush=True)
+                elif isinstance(event, Token):
                     print(event.text, end="", flush=True)
                 elif isinstance(event, Done):
                     print()
+                    if not event.answer.refused:
+                        _print_explanation(event.answer)
                     _print_sources(event.answer)
                     history.append(turn_of(event.answer))
         except BadQuestion as exc:
@@ -360,6 +419,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 # --- parser --------------------------------------------------------------------------------------
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tutor", description="A local chat tutor over lesson files.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
@@ -378,6 +447,9 @@ def parser() -> argparse.ArgumentParser:
     sp = cmd("index", cmd_index, "index the lessons directory (incremental)", lessons=True)
     sp.add_argument("--rebuild", action="store_true", help="start the index over")
     sp.add_argument("--strict", action="store_true", help="exit non-zero if any lesson had a warning")
+    sp.add_argument("--allow-shrink", action="store_true", help="let this run remove more than half of the lessons")
+    sp.add_argument("--check", action="store_true", help="report the index's health (exit 1 on a problem); "
+                    "changes nothing")
     sp = cmd("lessons", cmd_lessons, "list indexed lessons")
     sp.add_argument("--json", action="store_true")
     cmd("config", cmd_config, "print the effective settings", lessons=True)
@@ -388,7 +460,7 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--json", action="store_true")
         filters(sp)
         if name == "search":
-            sp.add_argument("-k", type=int, default=5, help="passages to return")
+            sp.add_argument("-k", type=_at_least_one, default=5, help="passages to return (1 or more)")
     sp = cmd("chat", cmd_chat, "a conversation in the terminal", lessons=True)
     filters(sp)
     cmd("serve", cmd_serve, "the web UI", lessons=True)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Source:
     number: int  # the [n] the model saw; 0 if the passage was retrieved but not put in the prompt
     chunk_id: str
@@ -30,24 +30,36 @@ class Source:
     highlights: list[tuple[int, int]] = field(default_factory=list)  # sentences that support the answer
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SentenceCheck:
+    """One sentence of the model's explanation, attributed to a passage or withheld."""
+
     text: str
     supported: bool
     support: float  # best cosine similarity to a passage sentence
     source: int | None  # number of the passage that supports it best
+    citations: list[int] = field(default_factory=list)  # shown after the sentence; [] when unsupported
+    inferred: bool = False  # the citation was added by the check, not written by the model
+    novel: list[str] = field(default_factory=list)  # its words that no passage uses (names, numbers, terms)
 
 
-@dataclass
-class Quote:
-    """Verbatim sentences of the best passage that best match the question."""
+@dataclass(kw_only=True)
+class KeySentence:
+    """A verbatim sentence (or a short run of them) of a retrieved passage that answers the question.
+    `start`/`end` index the passage `text` of source `number`; `file_start`/`file_end` the lesson file
+    when the passage text is a verbatim slice of it, else the passage's own span."""
 
+    number: int  # the source's [n]
     text: str
+    lesson_id: str
     title: str
     breadcrumb: str
     path: str
     start: int
     end: int
+    file_start: int
+    file_end: int
+    score: float  # cosine to the question plus term overlap (key_sentences.py)
 
 
 @dataclass
@@ -64,36 +76,51 @@ class Timings:
     retrieve_s: float = 0.0
     prompt_build_s: float = 0.0
     prompt_tokens: int = 0
-    ttft_s: float = 0.0  # from the question to the first answer token
+    key_s: float = 0.0  # from the question to the key sentences (what the learner sees first)
+    ttft_s: float = 0.0  # from the question to the first model token
     llm_ttft_s: float = 0.0  # inside llama.cpp: prompt evaluation and the first decode
     check_s: float = 0.0
     total_s: float = 0.0
     completion_tokens: int = 0
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Answer:
+    """A finished turn. What a learner reads as the answer is `key_sentences` (the lessons' own words)
+    followed by the supported `sentences` of the model's explanation; unsupported ones are shown apart."""
+
     question: str
-    text: str
+    text: str  # the answer as plain text: key sentences, then the supported explanation, with [n]
     refused: bool
     sources: list[Source]
-    citations: list[int]
-    sentences: list[SentenceCheck]
-    quote: Quote | None
-    suggestions: list[Suggestion]
-    gpu_offload: bool | None  # None: unknown (the model runs on a server that does not say)
-    timings: Timings
+    citations: list[int]  # every passage number the answer cites, in order of first use
+    key_sentences: list[KeySentence] = field(default_factory=list)
+    explanation: str = ""  # the model's text, trimmed to whole sentences, repeats removed
+    sentences: list[SentenceCheck] = field(default_factory=list)  # the explanation, checked
+    mostly_unsupported: bool = False  # then the key sentences stand as the answer
+    suggestions: list[Suggestion] = field(default_factory=list)
+    gpu_offload: bool | None = False  # None: unknown (the model runs on a server that does not say)
+    timings: Timings = field(default_factory=lambda: Timings())
     retrieval_query: str = ""
     notice: str = ""
+    model_text: str = ""  # the raw generated text, kept for the next turn's prompt (KV-cache reuse)
+    prompt_message: str = ""  # the user message the model was given this turn (excerpts and question)
 
     @property
     def flagged(self) -> list[str]:
         return [s.text for s in self.sentences if not s.supported]
 
+    @property
+    def supported_text(self) -> str:
+        """The explanation's supported sentences, with their citations."""
+        return " ".join(f"{s.text} [{', '.join(map(str, s.citations))}]" for s in self.sentences if s.supported)
+
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["answer"] = d.pop("text")
         d["flagged"] = self.flagged
+        for k in ("model_text", "prompt_message"):
+            d.pop(k)
         return d
 
 
@@ -106,7 +133,16 @@ class Retrieved:
 
 
 @dataclass
+class KeySentences:
+    """Second event, before any model token: the lessons' own sentences that answer the question."""
+
+    sentences: list[KeySentence]
+
+
+@dataclass
 class Token:
+    """A piece of the model's explanation as it is generated, not yet checked against the lessons."""
+
     text: str
 
 
@@ -115,4 +151,4 @@ class Done:
     answer: Answer
 
 
-Event = Retrieved | Token | Done
+Event = Retrieved | KeySentences | Token | Done

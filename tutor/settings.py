@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     # --- where things are -------------------------------------------------------------------------
     lessons_dir: Path = Field(Path("corpus"), description="Directory of .md/.mdx lessons, read recursively.")
     index_dir: Path = Field(Path(".tutor/index"), description="Where the Chroma index and its manifest live.")
+    outside_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders outside lessons_dir that links in it may point to (JSON list in TUTOR_OUTSIDE_ROOTS). "
+        "Empty: files and folders whose real path leaves lessons_dir are skipped with a warning.",
+    )
+    index_lock_timeout: float = Field(
+        600.0, ge=0.0, description="Seconds an index run waits for another one to finish before giving up."
+    )
 
     # --- embedding --------------------------------------------------------------------------------
     embedding_model: str | None = Field(
@@ -80,7 +88,15 @@ class Settings(BaseSettings):
         -1, description="Layers to offload: -1 all when llama.cpp was built with GPU support, 0 CPU only."
     )
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 is greedy.")
-    max_tokens: int = Field(256, ge=1, description="Most tokens generated per answer.")
+    max_tokens: int = Field(
+        160, ge=1, description="Most tokens of the model's explanation; a cut explanation ends at its last full stop."
+    )
+    excerpt_tokens: int = Field(
+        220,
+        ge=32,
+        description="LLM tokens of lesson excerpts in the prompt: the key sentences, then the sentences around "
+        "them. Measured: docs/benchmarks.md, 'Answers'.",
+    )
     repeat_penalty: float = Field(1.15, ge=1.0, le=2.0, description="Penalty on repeated tokens (1 = none).")
     seed: int = Field(42, description="Sampling seed, so that answers repeat.")
 
@@ -101,7 +117,15 @@ class Settings(BaseSettings):
     # --- the web UI -------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `tutor serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `tutor serve` listens on.")
-    auth: str | None = Field(None, description="'user:password' for the web UI; required to listen beyond localhost.")
+    auth: str | None = Field(
+        None, description="'user:password' for the web UI (a password of 8 characters or more); required to "
+        "listen beyond localhost."
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="More host names the web UI answers to (JSON list in TUTOR_ALLOWED_HOSTS), e.g. the name "
+        "learners type when it listens beyond localhost. Requests naming any other Host are refused.",
+    )
 
     # --- practice and progress --------------------------------------------------------------------
     progress_db: Path | None = Field(

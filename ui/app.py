@@ -1,7 +1,7 @@
 """The Gradio page: the only module that imports gradio. An adapter over `Tutor.stream`'s typed events.
 
-Per-browser history lives in `gr.State` as a list of `Turn`s, so one Tutor serves every learner; the HTML
-comes from ui/render.py. Chats and re-indexing run in separate queue lanes (`concurrency_id`), and the
+Per-browser history lives in `gr.State` as a list of finished `Answer`s, so one Tutor serves every
+learner; the HTML comes from ui/render.py and ui/bubble.py. Chats and re-indexing run in separate queue lanes (`concurrency_id`), and the
 core's LLM lock serialises generation, so a re-index never blocks a chat and chats see the new lessons
 as soon as the sync publishes them.
 """
@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no usage reports from a local tutor; before the import
 
 import gradio as gr  # noqa: E402
 
-from tutor.events import Done, Retrieved, Token  # noqa: E402
+from tutor.events import Answer, Done, KeySentences, Retrieved, Token  # noqa: E402
 from tutor.build import build_tutor, reindex  # noqa: E402
 from tutor.errors import TutorError  # noqa: E402
 from tutor.search.retriever import Filters  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
-from tutor.answer.turn import Turn, Tutor, turn_of  # noqa: E402
-from ui import render  # noqa: E402
-from ui.access import listen_credentials  # noqa: E402
+from tutor.answer.turn import Tutor, turn_of  # noqa: E402
+from ui import bubble, render  # noqa: E402
+from starlette.middleware.trustedhost import TrustedHostMiddleware  # noqa: E402
+
+from ui.access import LoginThrottle, SameOriginOnly, ThrottleLogins, allowed_hosts, listen_credentials  # noqa: E402
 from ui.practice import practice_tab  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -53,25 +55,32 @@ def status(tutor: Tutor) -> str:
 def build_app(tutor: Tutor) -> gr.Blocks:
     """The whole page for one Tutor, queued; launch it with `launch()`."""
 
-    def ask(question: str, turns: list[Turn], program: str, lesson: str) -> Iterator[tuple[Any, ...]]:
-        turns = list(turns or [])
+    def ask(question: str, answers: list[Answer], program: str, lesson: str) -> Iterator[tuple[Any, ...]]:
+        """One turn, streamed to the page. The state is the conversation's finished Answers (the tutor's
+        history is derived from them), so every bubble can be drawn again with its key sentences and marks."""
+        answers = list(answers or [])
         question = (question or "").strip()
         filters = Filters(program=program or None, lesson=lesson or None)
-        partial = ""
-        events = tutor.stream(question, turns, filters)
+        keys, draft = None, ""
+        events = tutor.stream(question, [turn_of(a) for a in answers], filters)
         try:
             for ev in events:
                 if isinstance(ev, Retrieved):  # the question was accepted: show it, clear the box
                     panel = render.retrieved_panel(ev.sources, ev.refused)
-                    yield render.chat_messages(turns, question), turns, panel, ""
+                    yield render.chat_messages(answers, question), answers, panel, ""
+                elif isinstance(ev, KeySentences):  # the lessons' own words, before the model starts
+                    keys = ev.sentences
+                    pending = bubble.streaming_bubble(keys, draft)
+                    yield render.chat_messages(answers, question, pending), answers, gr.skip(), gr.skip()
                 elif isinstance(ev, Token):
-                    partial += ev.text
-                    yield render.chat_messages(turns, question, partial), turns, gr.skip(), gr.skip()
-                elif isinstance(ev, Done):  # the final text may have dropped invalid citations
-                    turns = [*turns, turn_of(ev.answer)]
-                    yield render.chat_messages(turns), turns, render.answer_panel(ev.answer), ""
+                    draft += ev.text
+                    pending = bubble.streaming_bubble(keys, draft) if keys is not None else bubble.text(draft)
+                    yield render.chat_messages(answers, question, pending), answers, gr.skip(), gr.skip()
+                elif isinstance(ev, Done):  # the checked answer replaces the draft
+                    answers = [*answers, ev.answer]
+                    yield render.chat_messages(answers), answers, render.answer_panel(ev.answer), ""
         except TutorError as exc:
-            yield render.chat_messages(turns), turns, render.error_html(str(exc)), question
+            yield render.chat_messages(answers), answers, render.error_html(str(exc)), question
         finally:  # a learner who leaves mid-answer releases the LLM lock at once
             close = getattr(events, "close", None)
             if close:
@@ -146,13 +155,35 @@ def build_app(tutor: Tutor) -> gr.Blocks:
 
 
 def launch(
-    demo: gr.Blocks, host: str, port: int | None, credentials: tuple[str, str] | None, **kw: Any
+    demo: gr.Blocks,
+    host: str,
+    port: int | None,
+    credentials: tuple[str, str] | None,
+    extra_hosts: Sequence[str] = (),
+    **kw: Any,
 ) -> Any:
-    """Start the server (port None: the first free one from 7860); never a public share link.
-    `prevent_thread_lock=True` in `kw` returns at once; the URL is then `demo.local_url`."""
+    """Start the server (port None: the first free one from 7860); never a public share link. Every request
+    passes `edge` first. `prevent_thread_lock=True` in `kw` returns at once; the URL is then `demo.local_url`."""
     kw.setdefault("quiet", True)
-    return demo.launch(server_name=host, server_port=port, auth=credentials, share=False, show_error=True,
-                       ssr_mode=False, **kw)
+    block = not kw.pop("prevent_thread_lock", False)
+    started = demo.launch(server_name=host, server_port=port, auth=credentials, share=False, show_error=True,
+                          ssr_mode=False, strict_cors=True, prevent_thread_lock=True, **kw)
+    app = demo.server_app  # the edge goes outside everything Gradio put in, its CORS answers included
+    app.middleware_stack = edge(app.middleware_stack or app.build_middleware_stack(), host, extra_hosts)
+    if block:
+        demo.block_thread()
+    return started
+
+
+def edge(app: Any, host: str, extra_hosts: Sequence[str] = ()) -> Any:
+    """`app` behind the web edge: the request's Host must be one this server answers to (Starlette's
+    TrustedHostMiddleware: no DNS rebinding), its Origin the page's own (no other site's page may use it,
+    preflights included), remote images are off (CSP), and failed logins are throttled per client
+    (ui/access.py)."""
+    hosts = allowed_hosts(host, extra_hosts)
+    hosts += [f"[{h}]" for h in hosts if ":" in h]  # IPv6 literals as they appear in a Host header
+    inner = SameOriginOnly(ThrottleLogins(app, LoginThrottle()))
+    return TrustedHostMiddleware(inner, allowed_hosts=hosts, www_redirect=False)
 
 
 def serve(settings: Settings, announce: Callable[[str], None] = log.warning) -> None:
@@ -164,4 +195,4 @@ def serve(settings: Settings, announce: Callable[[str], None] = log.warning) -> 
     announce(f"model {llm.model_path.name}, GPU offload: {'yes' if llm.gpu_offload else 'no (CPU)'}")
     tutor.warm()  # load the embedder and the in-memory search index before the first learner
     demo = build_app(tutor)
-    launch(demo, settings.host, settings.port, credentials, quiet=False)  # gradio prints the URL
+    launch(demo, settings.host, settings.port, credentials, settings.allowed_hosts, quiet=False)  # prints the URL

@@ -11,10 +11,10 @@ import html
 import time
 from collections.abc import Iterable, Sequence
 
-from tutor.events import Answer, Quote, Source, Suggestion
-from tutor.store.manifest import Manifest
+from tutor.events import Answer, Source, Suggestion
 from tutor.ingest.sync import SyncSummary
-from tutor.answer.turn import Turn
+from tutor.store.manifest import Manifest
+from ui import bubble
 
 ALL = ""  # the dropdown value meaning "no filter"
 
@@ -75,7 +75,8 @@ def score_bar(similarity: float) -> str:
 def source_card(s: Source) -> str:
     num = f'<span class="num">[{s.number}]</span>' if s.number else ""
     return (
-        f'<article class="src {"cited" if s.cited else "uncited"}" data-lesson="{esc(s.lesson_id)}">'
+        f'<article class="src {"cited" if s.cited else "uncited"}" id="src-{s.number}" '
+        f'data-lesson="{esc(s.lesson_id)}">'
         f'<header>{num}<strong class="title">{esc(s.title)}</strong>'
         f'<span class="lang">{esc(s.language)}</span></header>'
         f'<div class="crumb">{score_bar(s.similarity)} &middot; {esc(s.breadcrumb)}</div>'
@@ -89,13 +90,6 @@ def _folded(summary: str, sources: Sequence[Source]) -> str:
         return ""
     cards = "".join(source_card(s) for s in sources)
     return f"<details><summary>{esc(summary)} ({len(sources)})</summary>{cards}</details>"
-
-
-def quote_html(q: Quote | None) -> str:
-    if q is None:
-        return ""
-    return (f'<h4>From the lesson</h4><blockquote class="quote">{esc(q.text)}'
-            f'<footer class="muted">{esc(q.breadcrumb or q.title)}</footer></blockquote>')  # lesson > section
 
 
 def suggestions_html(suggestions: Sequence[Suggestion]) -> str:
@@ -134,8 +128,7 @@ def answer_panel(answer: Answer) -> str:
     else:  # nothing cited: show what the answer was given to read, rather than an empty list
         body = '<p class="muted">The answer cites no passage; it was given these.</p>' + "".join(
             source_card(s) for s in rest)
-    return (f"{head}{notice}{unsupported_html(answer)}{quote_html(answer.quote)}"
-            f"<h4>Sources</h4>{body}{timing}</div>")
+    return f"{head}{notice}{unsupported_html(answer)}<h4>Sources</h4>{body}{timing}</div>"
 
 
 def retrieved_panel(sources: Sequence[Source], refused: bool) -> str:
@@ -152,17 +145,17 @@ def error_html(message: str) -> str:
 
 # --- chat -------------------------------------------------------------------------------------------
 def chat_messages(
-    turns: Sequence[Turn], question: str | None = None, partial: str = ""
+    answers: Sequence[Answer], question: str | None = None, pending: str = ""
 ) -> list[dict[str, str]]:
-    """Chatbot messages (openai format) for the finished turns plus an in-progress one; all text escaped,
-    so the Chatbot's markdown renderer shows a question's `<tags>` literally."""
+    """Chatbot messages (openai format) for the finished answers plus an in-progress one (`pending` is
+    its bubble HTML from ui/bubble.py); questions are escaped, so `<tags>` in them show literally."""
     msgs: list[dict[str, str]] = []
-    for t in turns:
-        msgs += [{"role": "user", "content": esc(t.question, False)},
-                 {"role": "assistant", "content": esc(t.answer, False)}]
+    for a in answers:
+        msgs += [{"role": "user", "content": bubble.text(a.question)},
+                 {"role": "assistant", "content": bubble.answer_bubble(a)}]
     if question is not None:
-        msgs.append({"role": "user", "content": esc(question, False)})
-        msgs.append({"role": "assistant", "content": esc(partial, False) if partial else "…"})
+        msgs.append({"role": "user", "content": bubble.text(question)})
+        msgs.append({"role": "assistant", "content": pending or "…"})
     return msgs
 
 

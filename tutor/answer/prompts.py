@@ -1,15 +1,27 @@
-"""Every prompt text, and the one function that formats retrieved passages into a prompt.
+"""Every prompt text, and the one function that formats lesson text into an answer prompt.
 
-Layout, for llama.cpp's KV-cache reuse: system instructions, then the passages, then the conversation so
-far, then the new question. A follow-up that keeps the same passages shares the whole prefix up to the
-history, so only the new tokens are evaluated.
+Layout: a short system instruction, then one user message per turn holding that turn's lesson excerpts
+(the key sentences and the sentences around them, within a token budget) and the question, then the
+model's reply. A follow-up's prompt therefore starts with the previous prompt and reply unchanged, and
+llama.cpp (or a server's prompt cache) evaluates only the new turn.
+
+`passage_messages` is the earlier layout (whole passages in the system message), kept for bench/answer.py
+to compare against.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from tutor.answer.sentences import clean, units
+from tutor.events import KeySentence, Source
 from tutor.search.retriever import Passage
+
+EXPLAIN = (
+    "You are a patient tutor. Explain the answer to the learner's question in two or three short sentences, "
+    "using only the numbered lesson excerpts. Put the excerpt number after each sentence, like [1]. Do not add "
+    "names, numbers or facts that the excerpts do not state."
+)
 
 SYSTEM = (
     "You are a patient tutor. Answer the learner's question using only the numbered lesson passages "
@@ -17,6 +29,7 @@ SYSTEM = (
     "answer the question, say that the lessons do not cover it. Answer in two to four short sentences."
 )
 
+MOSTLY_UNSUPPORTED = "Most of the model's explanation is not backed by the lessons: read the lessons' sentences above."
 REFUSAL = "The lessons don't cover this question, so I won't guess."
 SUGGEST = "The nearest lessons are:"
 NO_LESSONS = "The index holds no lessons yet: run `tutor index`."
@@ -34,12 +47,66 @@ QUIZ = (
 )
 
 
+def excerpts(
+    keys: Sequence[KeySentence], sources: Sequence[Source], budget: int, count_tokens: Callable[[str], int]
+) -> str:
+    """The excerpts block of an answer prompt: each key sentence's passage as `[n] Section: sentences`,
+    the key sentences first, then the sentences around them, nearest first, while `budget` LLM tokens last.
+    The only place lesson text is formatted into an answer prompt."""
+    by_number = {s.number: s for s in sources}
+    picked: dict[int, list[tuple[int, int]]] = {}  # source number -> unit spans in passage order
+    used = 0
+    rings: list[tuple[int, list[tuple[int, int]], int]] = []  # (number, units of the passage, key index)
+    for k in keys:
+        s = by_number.get(k.number)
+        if s is None:
+            continue
+        spans = [(u.start, u.end) for u in units(s.text) if u.kind in ("sentence", "item")]
+        inside = [sp for sp in spans if sp[0] >= k.start and sp[1] <= k.end] or [(k.start, k.end)]
+        fresh = [sp for sp in inside if sp not in picked.get(k.number, [])]
+        cost = sum(count_tokens(clean(s.text[a:b])) for a, b in fresh) + (8 if k.number not in picked else 0)
+        if used and used + cost > budget:
+            continue
+        picked.setdefault(k.number, []).extend(fresh)
+        used += cost
+        at = spans.index(inside[0]) if inside[0] in spans else 0
+        rings.append((k.number, spans, at))
+    for step in range(1, 4):  # neighbours: one after, one before, then further out
+        for number, spans, at in rings:
+            for j in (at + step + (len(picked[number]) > 1) - 1, at - step):
+                if 0 <= j < len(spans) and spans[j] not in picked[number]:
+                    cost = count_tokens(clean(by_number[number].text[slice(*spans[j])]))
+                    if used + cost <= budget:
+                        picked[number].append(spans[j])
+                        used += cost
+    blocks = []
+    for number, chosen in picked.items():
+        s = by_number[number]
+        section = s.breadcrumb.split(" > ")[-1]
+        body = " ".join(clean(s.text[a:b]) for a, b in sorted(chosen))
+        blocks.append(f"[{number}] {section}: {body}")
+    return "\n".join(blocks)
+
+
+def explain_messages(
+    history: Sequence[tuple[str, str]], excerpt_block: str, question: str
+) -> tuple[list[dict[str, str]], str]:
+    """(chat messages, this turn's user message). `history` holds earlier turns' user messages and the
+    model's replies, verbatim, so the prompt prefix repeats exactly."""
+    user = f"Lesson excerpts:\n{excerpt_block}\n\nQuestion: {question}"
+    messages = [{"role": "system", "content": EXPLAIN}]
+    for q, a in history:
+        messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+    messages.append({"role": "user", "content": user})
+    return messages, user
+
+
 def format_passages(passages: Sequence[Passage]) -> str:
     """The passages block: `[n] Lesson > Section` then the passage text. The only place this is done."""
     return "\n\n".join(f"[{p.number}] {p.chunk.breadcrumb}\n{p.chunk.text}" for p in passages)
 
 
-def answer_messages(
+def passage_messages(
     passages: Sequence[Passage], history: Sequence[tuple[str, str]], question: str
 ) -> list[dict[str, str]]:
     """Chat messages for a grounded answer. `history` is (question, answer) pairs, oldest first."""

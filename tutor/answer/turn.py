@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tutor.answer import prompts
-from tutor.events import Answer, Done, Event, Retrieved, Source, Suggestion, Timings, Token
-from tutor.models import ports
-from tutor.models.ports import Embedder
+from tutor.answer.attribution import Attributor, trim_to_sentence
 from tutor.errors import BadQuestion
-from tutor.answer.attribution import Grounder, parse_citations
-from tutor.store.chroma import ChunkStore
+from tutor.events import Answer, Done, Event, KeySentences, Retrieved, Source, Suggestion, Timings, Token
 from tutor.ingest.sync import Progress, SyncSummary, sync_index
+from tutor.models import ports
 from tutor.models.llm_local import GenerationStats
+from tutor.models.ports import Embedder
 from tutor.search.conversation import PastTurn, search_turn
 from tutor.search.retriever import Filters, Passage, Retrieval, Retriever
-from tutor.store.manifest import LessonEntry, Manifest
 from tutor.settings import Settings
+from tutor.store.chroma import ChunkStore
+from tutor.store.manifest import LessonEntry, Manifest
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ class Turn:
     answer: str
     lessons: list[str] = field(default_factory=list)  # lesson ids the answer rested on, best first
     passages: list[str] = field(default_factory=list)  # chunk ids in the answer's prompt, in prompt order
+    prompt: str = ""  # the user message the model was given (excerpts and question), verbatim
+    reply: str = ""  # the model's reply, verbatim: with `prompt`, the next turn's prompt prefix
 
 
 class Tutor:
@@ -52,14 +54,15 @@ class Tutor:
         retriever: Retriever,
         embedder: Embedder,
         generator: ports.Generator,
-        grounder: Grounder,
+        attributor: Attributor,
     ):
         self.settings = settings
         self.store = store
         self.retriever = retriever
         self.embedder = embedder
         self.generator = generator
-        self.grounder = grounder
+        self.attributor = attributor  # checks explanations; its picker chooses the key sentences
+        self.picker = attributor.picker
 
     @property
     def llm(self) -> ports.Generator:
@@ -147,6 +150,8 @@ class Tutor:
     def stream(
         self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
     ) -> Generator[Event, None, None]:
+        """One turn: Retrieved, then KeySentences (the lessons' own words, before the model starts), then
+        the model's explanation as Tokens, then Done with every sentence attributed or withheld."""
         t0 = time.perf_counter()
         question = (question or "").strip()
         if not question:
@@ -173,13 +178,31 @@ class Tutor:
             timings.total_s = time.perf_counter() - t0
             yield Done(
                 Answer(
-                    question, text, True, sources, [], [], None, sugg, self.llm.gpu_offload, timings, r.query, notice
+                    question=question,
+                    text=text,
+                    refused=True,
+                    sources=sources,
+                    citations=[],
+                    suggestions=sugg,
+                    gpu_offload=self.llm.gpu_offload,
+                    timings=timings,
+                    retrieval_query=r.query,
+                    notice=notice,
                 )
             )
             return
+        qvec = getattr(r, "query_vector", None)
+        if qvec is None:
+            qvec = self.embedder.embed_one(r.query)
+        keys = self.picker.pick(r.query, qvec, sources)
+        timings.key_s = time.perf_counter() - t0
+        yield KeySentences(keys)
+
         t1 = time.perf_counter()
-        past = [(t.question, self.llm.truncate(t.answer, HISTORY_ANSWER_TOKENS)) for t in history[-HISTORY_TURNS:]]
-        prompt, stop = self.llm.render(prompts.answer_messages(r.passages, past, question))
+        past = [(t.prompt, t.reply) for t in history[-HISTORY_TURNS:] if t.prompt]
+        block = prompts.excerpts(keys, sources, self.settings.excerpt_tokens, self.llm.count_tokens)
+        messages, user_message = prompts.explain_messages(past, block, question)
+        prompt, stop = self.llm.render(messages)
         timings.prompt_build_s = time.perf_counter() - t1
         stats = GenerationStats()
         pieces: list[str] = []
@@ -198,18 +221,42 @@ class Tutor:
         timings.prompt_tokens, timings.completion_tokens = stats.prompt_tokens, stats.completion_tokens
         timings.llm_ttft_s = stats.ttft_s
         t2 = time.perf_counter()
-        text, cited = parse_citations("".join(pieces), len(sources))
+        reply = "".join(pieces)
+        explanation = reply.strip()
+        if stats.completion_tokens >= self.settings.max_tokens:  # cut by the limit: end on a whole sentence
+            explanation = trim_to_sentence(explanation)
+        said = self.attributor.sentences(explanation, keys, question)
+        checks = self.attributor.check(said, sources, question)
+        for k in keys:  # the key sentences are highlighted in their passages too
+            s = next(s for s in sources if s.number == k.number)
+            if (k.start, k.end) not in s.highlights:
+                s.highlights.append((k.start, k.end))
+        cited = list(dict.fromkeys([k.number for k in keys] + [n for c in checks for n in c.citations]))
         for s in sources:
             s.cited = s.number in cited
         sources.sort(key=lambda s: (not s.cited, cited.index(s.number) if s.cited else s.number))
-        checks = self.grounder.check(text, sources)
-        qvec = self.embedder.embed_one(r.query)
-        quote = self.grounder.quote(qvec, next(s for s in sources if s.number == 1))
+        unsupported = sum(not c.supported for c in checks)
+        answer_text = " ".join(f"{k.text} [{k.number}]" for k in keys)
+        supported_text = " ".join(f"{c.text} [{', '.join(map(str, c.citations))}]" for c in checks if c.supported)
         timings.check_s = time.perf_counter() - t2
         timings.total_s = time.perf_counter() - t0
         yield Done(
             Answer(
-                question, text, False, sources, cited, checks, quote, [], self.llm.gpu_offload, timings, r.query, notice
+                question=question,
+                text=" ".join(x for x in (answer_text, supported_text) if x),
+                refused=False,
+                sources=sources,
+                citations=cited,
+                key_sentences=keys,
+                explanation=explanation,
+                sentences=checks,
+                mostly_unsupported=bool(checks) and unsupported * 2 > len(checks),
+                gpu_offload=self.llm.gpu_offload,
+                timings=timings,
+                retrieval_query=r.query,
+                notice=notice,
+                model_text=reply,
+                prompt_message=user_message,
             )
         )
 
@@ -222,28 +269,28 @@ class Tutor:
 
 def turn_of(answer: Answer) -> Turn:
     """The history entry a finished answer leaves for the next question."""
-    lessons = list(dict.fromkeys(s.lesson_id for s in answer.sources if s.cited or s.number == 1))
     if answer.refused:
         return Turn(answer.question, answer.text)
+    lessons = list(dict.fromkeys(s.lesson_id for s in answer.sources if s.cited or s.number == 1))
     passages = [s.chunk_id for s in sorted(answer.sources, key=lambda s: s.number) if s.number > 0]
-    return Turn(answer.question, answer.text, lessons, passages)
+    return Turn(answer.question, answer.text, lessons, passages, answer.prompt_message, answer.model_text)
 
 
 def _source(p: Passage) -> Source:
     c = p.chunk
     return Source(
-        p.number,
-        c.id,
-        c.lesson_id,
-        c.path,
-        c.title,
-        c.breadcrumb,
-        c.anchor,
-        c.language,
-        c.program,
-        c.start,
-        c.end,
-        round(p.score, 5),
-        round(p.similarity, 4),
-        c.text,
+        number=p.number,
+        chunk_id=c.id,
+        lesson_id=c.lesson_id,
+        path=c.path,
+        title=c.title,
+        breadcrumb=c.breadcrumb,
+        anchor=c.anchor,
+        language=c.language,
+        program=c.program,
+        start=c.start,
+        end=c.end,
+        score=round(p.score, 5),
+        similarity=round(p.similarity, 4),
+        text=c.text,
     )

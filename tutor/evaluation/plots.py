@@ -40,3 +40,22 @@ def latency_histogram(series: dict[str, list[float]], path: Path, title: str) ->
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def correctness_bars(c: dict[str, float], path: Path) -> Path:
+    """Share of quiz questions whose closest option is the key, per part of the answer, with chance and
+    the ceiling (the authored explanation) as references."""
+    plt = _pyplot()
+    names = ["chance", "model text", "key sentences", "whole answer", "authored explanation\n(ceiling)"]
+    values = [c["chance"], c["right_model_text"], c["right_key_sentences"], c["right_whole_answer"],
+              c["right_authored_explanation"]]
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=120)
+    ax.bar(names, values, color=["#afb8c1", "#d4a72c", "#8250df", "#2da44e", "#57606a"])
+    for i, v in enumerate(values):
+        ax.text(i, v + 0.02, f"{v:.2f}", ha="center", fontsize=8)
+    ax.set(ylabel="closest option is the key", ylim=(0, 1.05), title="Answer correctness on quiz questions")
+    ax.tick_params(axis="x", labelsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -119,7 +119,21 @@ class EvalReport:
         ]
         if self.answers:
             a = self.answers
+            c = a["correctness"]
             lines += [
+                f"answer correctness ({c['questions']} quiz questions asked without options; closest option "
+                f"is the key): whole answer {c['right_whole_answer']:.3f}, key sentences "
+                f"{c['right_key_sentences']:.3f}, model text {c['right_model_text']:.3f}; chance {c['chance']:.3f}, "
+                f"ceiling (authored explanation) {c['right_authored_explanation']:.3f}; whole / ceiling "
+                f"{c['whole_vs_ceiling']:.3f}",
+                f"answers citing a passage {c['cited_share']:.3f}; explanation sentences shown as supported "
+                f"{c['supported_share']:.3f}"
+                + (
+                    f"; support check on {a['support_check']['labelled']} labelled sentences: precision "
+                    f"{a['support_check']['precision']:.3f}, recall {a['support_check']['recall']:.3f}"
+                    if a["support_check"]
+                    else ""
+                ),
                 f"groundedness {a['groundedness']:.3f} of {a['sentences']} answer sentences "
                 f"({a['grounded_by_cited']:.3f} by a cited passage); quiz accuracy {a['quiz_accuracy']:.3f} "
                 f"of {a['quizzes']}",
@@ -147,7 +161,7 @@ def run_eval(
     """Index `settings.lessons_dir` into out_dir/index (reused on later runs) and measure everything.
     `track` shows progress (the CLI passes a progress bar)."""
     from tutor.answer import prompts
-    from tutor.evaluation import plots
+    from tutor.evaluation import correctness, plots
     from tutor.build import build_tutor, reindex
     from tutor.settings import Settings
 
@@ -169,14 +183,18 @@ def run_eval(
     ttft: list[float] = []
     if answers:
         sentences = supported = by_cited = correct = 0
+        right = correctness.Correctness()
+        key_ms: list[float] = []
         for q in track(queries, "answers"):
             a = tutor.ask(q.question, filters=Filters(language=q.language))
             if a.refused:
                 continue
             ttft.append(a.timings.ttft_s * 1000)
+            key_ms.append(a.timings.key_s * 1000)
+            right.add(tutor.embedder, a, q.quiz.options, q.quiz.answer, q.quiz.explanation)
             sentences += len(a.sentences)
             supported += sum(s.supported for s in a.sentences)
-            by_cited += sum(s.supported and s.source in a.citations for s in a.sentences)
+            by_cited += sum(s.supported and bool(s.citations) for s in a.sentences)
             r = tutor.retrieve(q.question, filters=Filters(language=q.language))
             for i, p in enumerate(r.passages, 1):
                 p.number = i
@@ -190,8 +208,16 @@ def run_eval(
             "quizzes": len(queries),
             "quiz_accuracy": correct / max(1, len(queries)),
             "model": tutor.llm.model_path.name,
+            "correctness": right.report(),
+            "support_check": correctness.support_check_quality(
+                lambda s, sources, question: tutor.attributor.check([s], sources, question)[0].supported
+            ),
         }
-        latency |= {"ttft_p50": percentile(ttft, 50), "ttft_p95": percentile(ttft, 95)}
+        latency |= {
+            "ttft_p50": percentile(ttft, 50),
+            "ttft_p95": percentile(ttft, 95),
+            "key_sentences_p50": percentile(key_ms, 50),
+        }
     report = EvalReport(
         str(settings.lessons_dir),
         len(queries),
@@ -207,6 +233,11 @@ def run_eval(
         metrics.misses,
     )
     files = [
+        *(
+            [plots.correctness_bars(answer_stats["correctness"], out_dir / "correctness.png")]
+            if answer_stats and answer_stats["correctness"]["questions"]
+            else []
+        ),
         plots.recall_curve(metrics.recall, out_dir / "recall_at_k.png", "Lesson recall@k on quiz questions"),
         plots.latency_histogram(
             {"retrieval": metrics.latency_ms, "first token": ttft}, out_dir / "latency.png", "Latency per question"

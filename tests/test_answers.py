@@ -1,0 +1,170 @@
+"""Answers built from the lessons' own words: key sentences, the compact prompt, attribution of every sentence.
+
+Pure pieces run on small texts written here with the real embedder; the whole turn runs on the real index of
+corpus/ with the real llama.cpp model.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+
+from tutor.answer import prompts
+from tutor.answer.attribution import Attributor, trim_to_sentence
+from tutor.answer.key_sentences import KeySentencePicker
+from tutor.answer.sentences import units
+from tutor.answer.turn import turn_of
+from tutor.events import Source
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def src(number: int, text: str, title: str = "Plants", breadcrumb: str = "Plants > Leaves") -> Source:
+    return Source(number=number, chunk_id=f"t{number}:{hash(text)}", lesson_id=f"p/en/l{number}", path="l.mdx",
+                  title=title, breadcrumb=breadcrumb, anchor="", language="en", program="p", start=0,
+                  end=len(text), score=1.0, similarity=0.5, text=text)
+
+
+LEAVES = (
+    "Leaves are the kitchens of a plant. Chlorophyll in the leaves captures sunlight. This energy turns water "
+    "and carbon dioxide into glucose.\n\nA leaf has three main layers:\n\n- The epidermis, a thin protective skin.\n"
+    "- The mesophyll, where most photosynthesis happens.\n- The veins, which carry water and sugar."
+)
+
+
+@pytest.fixture(scope="module")
+def picker(embedder):
+    return KeySentencePicker(embedder)
+
+
+def test_units_split_prose_items_and_headings():
+    text = "## Title\n\nOne sentence here. Another one follows!\n\nList intro:\n\n- first item\n  wrapped on\n- second"
+    got = [(u.kind, text[u.start : u.end]) for u in units(text)]
+    assert got == [
+        ("heading", "## Title"),
+        ("sentence", "One sentence here."),
+        ("sentence", "Another one follows!"),
+        ("sentence", "List intro:"),
+        ("item", "- first item\n  wrapped on"),
+        ("item", "- second"),
+    ]
+
+
+def test_key_sentence_that_leans_back_brings_its_predecessor(picker, embedder):
+    s = src(1, LEAVES)
+    q = "What does the energy from sunlight turn into glucose?"
+    keys = picker.pick(q, embedder.embed_one(q), [s])
+    assert keys and keys[0].number == 1
+    text = keys[0].text
+    assert "This energy turns water" in text and "Chlorophyll in the leaves captures sunlight." in text
+    assert s.text[keys[0].start : keys[0].end] == text  # a verbatim span of the passage
+
+
+def test_list_item_brings_the_sentence_that_introduces_the_list(picker, embedder):
+    q = "Which layer of a leaf does most of the photosynthesis?"
+    keys = picker.pick(q, embedder.embed_one(q), [src(1, LEAVES)])
+    best = keys[0].text
+    assert "mesophyll" in best and best.startswith("A leaf has three main layers:")
+
+
+def test_overview_passages_and_headings_are_never_key_sentences(picker, embedder):
+    overview = src(1, "All about plants and leaves. Sections: Leaves; Roots; Photosynthesis in leaves.",
+                   breadcrumb="Plants")
+    body = src(2, "## Photosynthesis in leaves\n\nPlants make sugar from light in their leaves.")
+    q = "How do leaves make sugar?"
+    keys = picker.pick(q, embedder.embed_one(q), [overview, body])
+    assert [k.number for k in keys] == [2] and keys[0].text == "Plants make sugar from light in their leaves."
+
+
+def test_trim_to_sentence_drops_a_cut_tail():
+    assert trim_to_sentence("RLHF uses raters [1]. It then trains a model that") == "RLHF uses raters [1]."
+    assert trim_to_sentence("Version 2.5 is out. And then") == "Version 2.5 is out."
+    assert trim_to_sentence("It is good. It works!") == "It is good. It works!"
+    assert trim_to_sentence("no sentence end") == "no sentence end"
+
+
+def test_support_check_rejects_invented_names_and_numbers_and_cites_what_it_accepts(picker):
+    a = Attributor(picker)
+    s1 = src(1, LEAVES)
+    s2 = src(2, "Roots take up water from the soil. Root hairs make the surface larger.", breadcrumb="Plants > Roots")
+    said = [
+        "The chlorophyll in leaves captures sunlight for the plant [2].",  # true, but [2] is wrong: kept as written
+        "Roots take water from the soil.",  # true, no citation: inferred
+        "Chlorophyll was discovered by Dr. Hans Ebermeyer in 1817 in Vienna.",  # topical, invented
+        "Leaves capture sunlight with 47 different pigments.",  # an invented number
+    ]
+    checks = a.check(said, [s1, s2])
+    assert [c.supported for c in checks] == [True, True, False, False]
+    assert checks[0].citations == [2] and not checks[0].inferred
+    assert checks[1].citations == [2] and checks[1].inferred
+    assert not checks[2].citations and {"1817", "ebermey"} & set(checks[2].novel)
+    assert s2.highlights, "the supporting passage sentence is highlighted"
+
+
+def test_repeats_of_each_other_of_key_sentences_and_of_the_question_are_removed(picker):
+    a = Attributor(picker)
+    keys = picker.pick("leaves", picker.embedder.embed_one("leaves"), [src(1, LEAVES)])
+    text = f"{keys[0].text} Leaves make food for the plant. Leaves make food for the plant. Why are leaves green?"
+    assert a.sentences(text, keys, "Why are leaves green?") == ["Leaves make food for the plant."]
+
+
+def test_labelled_support_set_precision_and_recall(picker):
+    """The support check on real sentences of the default model, labelled by hand (tests/data)."""
+    rows = [json.loads(line) for line in (DATA / "support_labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 100
+    a = Attributor(picker)
+    tp = fp = fn = 0
+    for r in rows:
+        sources = [src(s["number"], s["text"], s["title"], s["breadcrumb"]) for s in r["sources"]]
+        (check,) = a.check([r["sentence"]], sources, r["question"])
+        tp += check.supported and r["label"]
+        fp += check.supported and not r["label"]
+        fn += not check.supported and r["label"]
+    precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
+    assert precision >= 0.85, f"precision {precision:.2f}"
+    assert recall >= 0.5, f"recall {recall:.2f}"
+
+
+# --- the whole turn, real model -------------------------------------------------------------------------
+QUESTIONS = ["What is RLHF?", "What is a causal mask?", "What is quantisation?", "How does gradient descent work?"]
+
+
+def test_prompts_hold_excerpts_not_whole_passages(tutor):
+    sizes = []
+    for q in QUESTIONS:
+        a = tutor.ask(q)
+        assert not a.refused, q
+        sizes.append(a.timings.prompt_tokens)
+        for k in a.key_sentences:  # each key sentence reaches the model
+            assert k.text.split()[-1].strip("*_") in a.prompt_message
+    assert statistics.median(sizes) <= 400, sizes
+
+
+def test_follow_up_prompt_starts_with_the_previous_prompt_and_reply(tutor):
+    first = tutor.ask("How does self-attention use queries, keys and values?")
+    turn = turn_of(first)
+    assert turn.prompt == first.prompt_message and turn.reply == first.model_text
+    system = {"role": "system", "content": prompts.EXPLAIN}
+    first_prompt, _ = tutor.llm.render([system, {"role": "user", "content": first.prompt_message}])
+    follow = tutor.ask("Why is it expensive for long texts?", [turn])
+    msgs, user = prompts.explain_messages([(turn.prompt, turn.reply)], "[1] any excerpt", follow.question)
+    follow_prompt, _ = tutor.llm.render(msgs)
+    # the earlier turn is an exact prefix, so llama.cpp evaluates only the new turn
+    assert follow_prompt.startswith(first_prompt) and first.model_text.strip() in follow_prompt
+    assert follow.prompt_message.endswith(follow.question)
+    assert follow.timings.prompt_tokens > first.timings.prompt_tokens
+
+
+def test_cli_ask_prints_the_lessons_words_first(corpus_index):
+    from tests.conftest import run_cli
+
+    settings, _ = corpus_index
+    r = run_cli("ask", "What is quantisation?", "--index", str(settings.index_dir), "--lessons",
+                str(settings.lessons_dir), timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert out.startswith("From the lessons:") and "Sources:" in out
+    assert out.index("From the lessons:") < out.index("Sources:")

@@ -1,0 +1,181 @@
+"""Key sentences: the one to three sentences of the retrieved passages that answer the question best.
+
+They are the lessons' own words, picked before the model writes anything, and they carry the answer:
+the model only explains them. Score of a sentence = cosine to the question (sentence-transformers vectors)
++ OVERLAP_WEIGHT x the share of the question's content words it contains + a small bonus for a higher
+ranked passage. A sentence opening with "This"/a pronoun brings the sentence before it; a list item brings
+the sentence that introduces its list. Overview passages ("Sections: ...") and headings are never picked.
+
+Unit vectors are cached by chunk id, so a follow-up on the same passages embeds nothing new.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+
+from tutor.answer.sentences import LABEL, LEANS_BACK, Unit, clean, content_words, units
+from tutor.events import KeySentence, Source
+from tutor.models.ports import Embedder
+
+MAX_UNITS = 3  # sentences shown, including those brought along for their context
+NEAR_BEST = 0.12  # a further sentence joins when its score is within this of the best one's
+OVERLAP_WEIGHT = 0.35  # weight of term overlap beside cosine similarity
+RANK_BONUS = 0.03  # the first passage's bonus; it falls linearly to 0 for the last one
+SAME_AS = 0.92  # cosine above which two sentences say the same thing (only one is shown)
+MIN_WORDS = 4
+MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
+
+
+def is_overview(source: Source) -> bool:
+    """The lesson-level passage (description and section list) that chunking adds to every lesson."""
+    return source.breadcrumb == source.title and "Sections: " in source.text
+
+
+class KeySentencePicker:
+    def __init__(self, embedder: Embedder, cache_size: int = 8192):
+        self.embedder = embedder
+        self._units: OrderedDict[str, tuple[list[Unit], list[Unit]]] = OrderedDict()  # chunk id -> units
+        self._vecs: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()  # (chunk id, unit start) -> vector
+        self._size = cache_size
+
+    def units_of(self, source: Source) -> tuple[list[Unit], list[Unit]]:
+        """(all the passage's units, the prose ones worth comparing)."""
+        got = self._units.get(source.chunk_id)
+        if got is None:
+            every = units(source.text)
+            got = self._units[source.chunk_id] = (every, [u for u in every if _prose(u, source.text)])
+            while len(self._units) > self._size // 8:
+                self._units.popitem(last=False)
+        return got
+
+    def vectors(self, source: Source, wanted: Sequence[Unit]) -> np.ndarray:
+        """Unit vectors of `wanted` units of one passage, embedding only those not seen before."""
+        return self.vectors_of([(source, list(wanted))])[0]
+
+    def vectors_of(self, requests: Sequence[tuple[Source, list[Unit]]]) -> list[np.ndarray]:
+        """Unit vectors for several passages at once: one embedding call for everything new."""
+        todo = [(s.chunk_id, u.start, clean(u.text(s.text))) for s, us in requests for u in us]
+        new = [(cid, start, body) for cid, start, body in todo if (cid, start) not in self._vecs]
+        if new:
+            for (cid, start, _), v in zip(new, self.embedder.embed([body for _, _, body in new])):
+                self._vecs[(cid, start)] = v
+        out = []
+        for s, us in requests:
+            keys = [(s.chunk_id, u.start) for u in us]
+            for k in keys:
+                self._vecs.move_to_end(k)
+            out.append(np.stack([self._vecs[k] for k in keys]) if keys else np.zeros((0, 1), dtype=np.float32))
+        while len(self._vecs) > self._size:
+            self._vecs.popitem(last=False)
+        return out
+
+    def pick(self, query: str, query_vector: np.ndarray, sources: Sequence[Source]) -> list[KeySentence]:
+        """The key sentences for `query` among `sources` (those with a prompt number), best first.
+        Only the first passage's sentences and those sharing a word with the question are embedded (at most
+        MAX_EMBEDDED), so the learner sees them a moment after pressing Ask."""
+        sources = [s for s in sources if s.number > 0]
+        if not sources:
+            return []
+        q_words = content_words(query)
+        n = len(sources)
+        pool: list[tuple[float, int, Unit]] = []  # (overlap, source index, unit)
+        for i, s in enumerate(sources):
+            if is_overview(s):
+                continue
+            for u in self.units_of(s)[1]:
+                if len(clean(u.text(s.text)).split()) >= MIN_WORDS:
+                    words = content_words(u.text(s.text))
+                    pool.append((len(q_words & words) / len(q_words) if q_words else 0.0, i, u))
+        first = [c for c in pool if c[1] == 0]
+        rest = sorted((c for c in pool if c[1] > 0 and c[0] > 0), key=lambda c: (-c[0], c[1]))
+        cands = (first + rest)[:MAX_EMBEDDED]
+        if len(cands) < MAX_EMBEDDED:  # room left: the next passages' sentences, in passage order
+            cands += [c for c in pool if c[1] > 0 and c[0] == 0][: MAX_EMBEDDED - len(cands)]
+        if not cands:
+            return []
+        per: dict[int, list[tuple[float, Unit]]] = {}
+        for overlap, i, u in cands:
+            per.setdefault(i, []).append((overlap, u))
+        order = list(per)
+        vecs = self.vectors_of([(sources[i], [u for _, u in per[i]]) for i in order])
+        scored: list[tuple[float, int, Unit, np.ndarray]] = []
+        for i, vs in zip(order, vecs):
+            bonus = RANK_BONUS * (1 - i / max(1, n - 1)) if n > 1 else RANK_BONUS
+            for (overlap, u), v in zip(per[i], vs):
+                scored.append((float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus, i, u, v))
+        scored.sort(key=lambda c: -c[0])
+        best = scored[0][0]
+        chosen: list[tuple[float, int, list[Unit]]] = []
+        used = 0
+        seen: list[np.ndarray] = []
+        for score, i, u, v in scored:
+            if used >= MAX_UNITS or score < best - NEAR_BEST:
+                break
+            if any(float(v @ w) > SAME_AS for w in seen) or any(u in run for _, j, run in chosen if j == i):
+                continue
+            run = self._with_context(u, self.units_of(sources[i])[0], sources[i].text)
+            if used and used + len(run) > MAX_UNITS:
+                continue
+            chosen.append((score, i, run))
+            seen.append(v)
+            used += len(run)
+        return _merge(chosen, sources)
+
+    @staticmethod
+    def _with_context(u: Unit, every: list[Unit], text: str) -> list[Unit]:
+        """The unit with what it leans on: a list's lead-in sentence, or the sentence before a "This..."."""
+        k = every.index(u)
+        prev = every[k - 1] if k > 0 else None
+        if prev is None or prev.kind in ("heading", "table"):
+            return [u]
+        if u.kind == "item":
+            lead = next((w for w in reversed(every[:k]) if w.kind != "item"), None)
+            if lead and lead.kind == "sentence" and lead.text(text).rstrip().endswith(":"):
+                return [lead, u]
+            return [u]
+        body = LABEL.sub("", u.text(text).lstrip("*_ "))
+        return [prev, u] if LEANS_BACK.match(body) else [u]
+
+
+def _prose(u: Unit, text: str) -> bool:
+    """Worth a vector: a sentence or list item of at least three words."""
+    return u.kind in ("sentence", "item") and len(clean(u.text(text)).split()) >= 3
+
+
+def _merge(chosen: list[tuple[float, int, list[Unit]]], sources: Sequence[Source]) -> list[KeySentence]:
+    """One KeySentence per run of adjacent units of one passage, best first."""
+    out: list[KeySentence] = []
+    spans: dict[int, list[tuple[float, int, int]]] = {}
+    for score, i, run in chosen:
+        a, b = run[0].start, run[-1].end
+        merged = False
+        for k, (sc, x, y) in enumerate(spans.get(i, [])):
+            gap = sources[i].text[min(b, y) : max(a, x)]
+            if a <= y and x <= b or not gap.strip():  # overlapping or touching: one quote
+                spans[i][k] = (max(sc, score), min(a, x), max(b, y))
+                merged = True
+                break
+        if not merged:
+            spans.setdefault(i, []).append((score, a, b))
+    flat = sorted(((sc, i, a, b) for i, lst in spans.items() for sc, a, b in lst), key=lambda t: -t[0])
+    for score, i, a, b in flat:
+        s = sources[i]
+        out.append(
+            KeySentence(
+                number=s.number,
+                text=s.text[a:b].strip(),
+                lesson_id=s.lesson_id,
+                title=s.title,
+                breadcrumb=s.breadcrumb,
+                path=s.path,
+                start=a,
+                end=b,
+                file_start=s.start,
+                file_end=s.end,
+                score=round(score, 4),
+            )
+        )
+    return out

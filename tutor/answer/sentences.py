@@ -1,0 +1,128 @@
+"""Sentences and words of lesson and answer text: the units that key sentences and attribution work on.
+
+A passage is cut into units with character spans into it (end exclusive): a prose sentence, one list item,
+a heading or a table row. Each unit knows its block (paragraph or list), so a list item can bring the
+sentence that introduces the list, and a sentence that opens with "This" or a pronoun can bring the one
+before it. Words are compared as the keyword search compares them (Snowball stems, stop words dropped).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from tutor.search.keywords import stem_set
+
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]*_]*\s+(?=[\"'(\[*_]*[A-Z0-9])")
+ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
+HEADING = re.compile(r"^\s*#{1,6}\s")
+TABLE = re.compile(r"^\s*\|")
+LABEL = re.compile(r"^(?:[A-Z][\w ']{1,30}):\s+")  # a call-out's label: "Think about it: ..."
+WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+LEANS_BACK = re.compile(r"^(?:this|that|these|those|it|its|they|their|them|such|here|there|then|so|also|"
+                        r"however|but|and|or|instead|otherwise|both|each|the latter|the former)\b", re.I)
+STOP = frozenset(
+    ["a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "there", "their", "they", "them", "he", "she", "we", "you", "your", "i", "do", "does", "did", "not", "no", "so", "than", "then", "can", "could", "will", "would", "should", "may", "might", "must", "has", "have", "had", "what", "which", "who", "whom", "how", "why", "when", "where", "also", "very", "more", "most", "such", "into", "about", "over", "under", "out", "up", "down", "just", "only", "some", "any", "all", "each", "every", "other", "one", "two", "many", "much", "same", "own", "our", "us", "his", "her", "him", "if", "while", "because", "though", "although", "whether", "yes", "both", "either", "neither", "let", "lets", "tell", "explain", "describe", "mean", "means", "meant"]
+)
+
+
+@dataclass(frozen=True)
+class Unit:
+    start: int
+    end: int
+    kind: str  # "sentence" | "item" | "heading" | "table"
+    block: int  # index of the paragraph or list it belongs to
+
+    def text(self, source: str) -> str:
+        return source[self.start : self.end]
+
+
+def units(text: str) -> list[Unit]:
+    """The units of a passage, in order. Blocks are separated by blank lines; inside a block, lines that
+    start like list items are items, other lines are prose split into sentences."""
+    out: list[Unit] = []
+    block = -1
+    prose: list[tuple[int, int]] = []  # consecutive prose lines of the current block
+
+    def flush() -> None:
+        if prose:
+            out.extend(Unit(a, b, "sentence", block) for a, b in split_sentences(text, prose[0][0], prose[-1][1]))
+            prose.clear()
+
+    pos, blank = 0, True
+    for line in text.splitlines(keepends=True):
+        start, end = pos, pos + len(line.rstrip("\r\n"))
+        pos += len(line)
+        if not line.strip():
+            flush()
+            blank = True
+            continue
+        if blank:
+            block += 1
+            blank = False
+        lead = len(line) - len(line.lstrip())
+        if HEADING.match(line):
+            flush()
+            out.append(Unit(start + lead, end, "heading", block))
+        elif TABLE.match(line):
+            flush()
+            out.append(Unit(start + lead, end, "table", block))
+        elif ITEM.match(line):
+            flush()
+            out.append(Unit(start + lead, end, "item", block))
+        elif out and out[-1].kind == "item" and out[-1].block == block and not prose and lead:
+            out[-1] = Unit(out[-1].start, end, "item", block)  # an item's wrapped continuation line
+        else:
+            prose.append((start + lead, end))
+    flush()
+    return [u for u in out if text[u.start : u.end].strip()]
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) spans of the sentences of `text[start:end]`, line breaks inside it read as spaces."""
+    end = len(text) if end is None else end
+    spans, pos = [], start
+    for m in SENTENCE_END.finditer(text, start, end):
+        a, b = pos, m.start()
+        if text[a:b].strip():
+            spans.append((a, b))
+        pos = m.end()
+    if text[pos:end].strip():
+        spans.append((pos, len(text[:end].rstrip())))
+    return spans
+
+
+def answer_sentences(text: str) -> list[str]:
+    """The sentences of generated text, list items and lines included, stripped."""
+    return [text[u.start : u.end].strip() for u in units(text) if u.kind != "table"]
+
+
+@functools.cache
+def _extra_stop() -> frozenset[str]:
+    return stem_set(" ".join(STOP))
+
+
+def content_words(text: str) -> frozenset[str]:
+    """Stemmed content words of `text`, as the keyword search sees them (Snowball stems, no stop words),
+    without question words ("what", "explain") that say nothing of the topic."""
+    return stem_set(text) - _extra_stop()
+
+
+def names_and_numbers(text: str) -> set[str]:
+    """Words that state a specific fact: numbers, and capitalised words that do not open the sentence
+    (names, acronyms), stemmed like `content_words`."""
+    out: set[str] = set()
+    for i, m in enumerate(WORD.finditer(text)):
+        w = m.group()
+        if any(ch.isdigit() for ch in w) or (i > 0 and w[0].isupper() and w.lower() not in STOP):
+            out |= stem_set(w)
+    return out
+
+
+def clean(text: str) -> str:
+    """Display text of a unit: list markers, call-out labels and emphasis marks removed, spaces folded."""
+    text = ITEM.sub("", text.strip())
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"(?<!\w)[*_](\S.*?)[*_](?!\w)", r"\1", text)
+    return re.sub(r"\s+", " ", text).strip()

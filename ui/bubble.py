@@ -1,0 +1,93 @@
+"""The answer bubble: the lessons' own sentences first, then the model's explanation, each sentence cited or
+set apart. Pure functions from the core's typed values to HTML for the Chatbot; no gradio here.
+
+What a learner reads as lesson text is only ever verbatim lesson text ("From the lessons"). The model's
+words sit below, labelled as the model's: while they stream they are grey and "not yet checked"; once
+checked, a supported sentence carries the [n] of its passage and an unsupported one stays grey, struck
+through lightly and marked "not in the lessons". Everything from a lesson, a learner or the model is
+escaped, and markdown link and image syntax is neutralised, so nothing loads a remote URL.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from tutor.events import Answer, KeySentence, SentenceCheck
+
+KEYS_LABEL = "From the lessons"
+MODEL_LABEL = "The tutor's explanation"
+DRAFT_LABEL = "Being written, not yet checked against the lessons"
+FLAG = "not in the lessons"
+MOSTLY = "Most of this explanation is not backed by the lessons: the lessons' sentences above are the answer."
+
+STYLE_KEY = "border-left:4px solid #8250df;background:#fbefff;color:#21262d;padding:0.35em 0.7em;margin:0.3em 0"
+STYLE_LABEL = "font-size:0.8em;font-weight:600;color:#57606a;text-transform:uppercase;letter-spacing:0.03em"
+STYLE_DRAFT = "color:#6e7781;font-style:italic"
+STYLE_UNSUPPORTED = "color:#8c959f;text-decoration:line-through;text-decoration-color:#d0d7de"
+STYLE_FLAG = "font-size:0.75em;color:#9a6700;border:1px solid #d4a72c;border-radius:4px;padding:0 0.25em"
+STYLE_NOTE = "border-left:4px solid #d4a72c;background:#fff8c5;color:#3b2300;padding:0.3em 0.6em"
+
+
+def text(value: object) -> str:
+    """Escaped for HTML, with markdown's link and image brackets neutralised (no remote loads)."""
+    return html.escape(str(value), quote=True).replace("[", "&#91;").replace("]", "&#93;").replace("!", "&#33;")
+
+
+def lesson_text(value: object) -> str:
+    """Lesson text: escaped as `text`, with its **bold** and *italic* shown as such (the chat does not
+    render markdown inside HTML blocks)."""
+    out = re.sub(r"\*\*(\S(?:.*?\S)?)\*\*", r"<strong>\1</strong>", text(value))
+    return re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"<em>\1</em>", out)
+
+
+def cite(numbers: Sequence[int]) -> str:
+    """Citation links that scroll to the highlighted source card (`id="src-N"` in the sources panel)."""
+    return "".join(f' <a class="cite" href="#src-{n}" data-source="{n}">[{n}]</a>' for n in numbers)
+
+
+def keys_html(keys: Sequence[KeySentence]) -> str:
+    if not keys:
+        return ""
+    quotes = "".join(
+        f'<blockquote class="key" data-source="{k.number}" style="{STYLE_KEY}">{lesson_text(k.text)}{cite([k.number])}'
+        f'<br><small style="color:#57606a">{text(k.breadcrumb)}</small></blockquote>'
+        for k in keys
+    )
+    return f'<div class="keys"><div style="{STYLE_LABEL}">{KEYS_LABEL}</div>{quotes}</div>'
+
+
+def sentence_html(c: SentenceCheck) -> str:
+    if c.supported:
+        return f'<span class="supported">{text(c.text)}{cite(c.citations)}</span>'
+    return (f'<span class="unsupported" title="No lesson passage backs this sentence" style="{STYLE_UNSUPPORTED}">'
+            f'{text(c.text)}</span> <span class="flag" style="{STYLE_FLAG}">{FLAG}</span>')
+
+
+def explanation_html(answer: Answer) -> str:
+    if not answer.sentences:
+        return ""
+    body = " ".join(sentence_html(c) for c in answer.sentences)
+    label = f'<div style="{STYLE_LABEL}">{MODEL_LABEL}</div>'
+    if answer.mostly_unsupported:
+        return (f'<div class="explain mostly-unsupported">{label}<p class="note" style="{STYLE_NOTE}">{MOSTLY}</p>'
+                f"<details><summary>Show the explanation</summary><p>{body}</p></details></div>")
+    return f'<div class="explain">{label}<p>{body}</p></div>'
+
+
+def answer_bubble(answer: Answer) -> str:
+    """The finished answer."""
+    if answer.refused:
+        return f'<div class="answer refused"><p>{text(answer.text)}</p></div>'
+    notice = f'<p class="note" style="{STYLE_NOTE}">{text(answer.notice)}</p>' if answer.notice else ""
+    return f'<div class="answer">{notice}{keys_html(answer.key_sentences)}{explanation_html(answer)}</div>'
+
+
+def streaming_bubble(keys: Sequence[KeySentence] | None, draft: str) -> str:
+    """While the model writes: the key sentences (once picked) and the unchecked draft, in grey."""
+    if keys is None and not draft:
+        return "…"
+    draft_html = (f'<div class="draft" style="{STYLE_DRAFT}"><div style="{STYLE_LABEL}">{DRAFT_LABEL}</div>'
+                  f"{text(draft) if draft else '…'}</div>")
+    return f'<div class="answer streaming">{keys_html(keys or [])}{draft_html}</div>'
