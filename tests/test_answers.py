@@ -23,9 +23,22 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 def src(number: int, text: str, title: str = "Plants", breadcrumb: str = "Plants > Leaves") -> Source:
-    return Source(number=number, chunk_id=f"t{number}:{hash(text)}", lesson_id=f"p/en/l{number}", path="l.mdx",
-                  title=title, breadcrumb=breadcrumb, anchor="", language="en", program="p", start=0,
-                  end=len(text), score=1.0, similarity=0.5, text=text)
+    return Source(
+        number=number,
+        chunk_id=f"t{number}:{hash(text)}",
+        lesson_id=f"p/en/l{number}",
+        path="l.mdx",
+        title=title,
+        breadcrumb=breadcrumb,
+        anchor="",
+        language="en",
+        program="p",
+        start=0,
+        end=len(text),
+        score=1.0,
+        similarity=0.5,
+        text=text,
+    )
 
 
 LEAVES = (
@@ -71,8 +84,9 @@ def test_list_item_brings_the_sentence_that_introduces_the_list(picker, embedder
 
 
 def test_overview_passages_and_headings_are_never_key_sentences(picker, embedder):
-    overview = src(1, "All about plants and leaves. Sections: Leaves; Roots; Photosynthesis in leaves.",
-                   breadcrumb="Plants")
+    overview = src(
+        1, "All about plants and leaves. Sections: Leaves; Roots; Photosynthesis in leaves.", breadcrumb="Plants"
+    )
     body = src(2, "## Photosynthesis in leaves\n\nPlants make sugar from light in their leaves.")
     q = "How do leaves make sugar?"
     keys = picker.pick(q, embedder.embed_one(q), [overview, body])
@@ -162,8 +176,15 @@ def test_cli_ask_prints_the_lessons_words_first(corpus_index):
     from tests.conftest import run_cli
 
     settings, _ = corpus_index
-    r = run_cli("ask", "What is quantisation?", "--index", str(settings.index_dir), "--lessons",
-                str(settings.lessons_dir), timeout=300)
+    r = run_cli(
+        "ask",
+        "What is quantisation?",
+        "--index",
+        str(settings.index_dir),
+        "--lessons",
+        str(settings.lessons_dir),
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert out.startswith("From the lessons:") and "Sources:" in out

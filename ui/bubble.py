@@ -61,8 +61,10 @@ def keys_html(keys: Sequence[KeySentence]) -> str:
 def sentence_html(c: SentenceCheck) -> str:
     if c.supported:
         return f'<span class="supported">{text(c.text)}{cite(c.citations)}</span>'
-    return (f'<span class="unsupported" title="No lesson passage backs this sentence" style="{STYLE_UNSUPPORTED}">'
-            f'{text(c.text)}</span> <span class="flag" style="{STYLE_FLAG}">{FLAG}</span>')
+    return (
+        f'<span class="unsupported" title="No lesson passage backs this sentence" style="{STYLE_UNSUPPORTED}">'
+        f'{text(c.text)}</span> <span class="flag" style="{STYLE_FLAG}">{FLAG}</span>'
+    )
 
 
 def explanation_html(answer: Answer) -> str:
@@ -71,8 +73,10 @@ def explanation_html(answer: Answer) -> str:
     body = " ".join(sentence_html(c) for c in answer.sentences)
     label = f'<div style="{STYLE_LABEL}">{MODEL_LABEL}</div>'
     if answer.mostly_unsupported:
-        return (f'<div class="explain mostly-unsupported">{label}<p class="note" style="{STYLE_NOTE}">{MOSTLY}</p>'
-                f"<details><summary>Show the explanation</summary><p>{body}</p></details></div>")
+        return (
+            f'<div class="explain mostly-unsupported">{label}<p class="note" style="{STYLE_NOTE}">{MOSTLY}</p>'
+            f"<details><summary>Show the explanation</summary><p>{body}</p></details></div>"
+        )
     return f'<div class="explain">{label}<p>{body}</p></div>'
 
 
@@ -88,6 +92,8 @@ def streaming_bubble(keys: Sequence[KeySentence] | None, draft: str) -> str:
     """While the model writes: the key sentences (once picked) and the unchecked draft, in grey."""
     if keys is None and not draft:
         return "…"
-    draft_html = (f'<div class="draft" style="{STYLE_DRAFT}"><div style="{STYLE_LABEL}">{DRAFT_LABEL}</div>'
-                  f"{text(draft) if draft else '…'}</div>")
+    draft_html = (
+        f'<div class="draft" style="{STYLE_DRAFT}"><div style="{STYLE_LABEL}">{DRAFT_LABEL}</div>'
+        f"{text(draft) if draft else '…'}</div>"
+    )
     return f'<div class="answer streaming">{keys_html(keys or [])}{draft_html}</div>'

@@ -89,9 +89,22 @@ def support_check_quality(check: Any, path: Path = LABELS) -> dict[str, float] |
     for line in path.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
         sources = [
-            Source(number=s["number"], chunk_id=f"label:{s['number']}:{hash(s['text'])}", lesson_id="", path="",
-                   title=s["title"], breadcrumb=s["breadcrumb"], anchor="", language="en", program="", start=0,
-                   end=len(s["text"]), score=0.0, similarity=0.0, text=s["text"])
+            Source(
+                number=s["number"],
+                chunk_id=f"label:{s['number']}:{hash(s['text'])}",
+                lesson_id="",
+                path="",
+                title=s["title"],
+                breadcrumb=s["breadcrumb"],
+                anchor="",
+                language="en",
+                program="",
+                start=0,
+                end=len(s["text"]),
+                score=0.0,
+                similarity=0.0,
+                text=s["text"],
+            )
             for s in r["sources"]
         ]
         said = check(r["sentence"], sources, r["question"])
