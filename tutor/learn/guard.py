@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +35,8 @@ STOP = frozenset(
 )
 # measured on the bundled course (docs/benchmarks.md, "Quiz guard"): reworded quiz questions score above
 # these, the page's example questions and the evaluation's lesson questions below
-SAME_QUESTION = 0.95  # cosine at or above which a question is a quiz question
+SAME_QUESTION = 0.95  # cosine at or above which a question is a quiz question, if it also shares
+SAME_WORDS = 0.4  # this many of its words (scripts the embedder does not know all embed alike)
 CLOSE_QUESTION = 0.80  # cosine at or above which enough shared words make it one
 SHARED_WORDS = 0.6  # share of content words in common (the smaller of the two directions)
 STEM = 5  # words compared by their first 5 letters: "overfits" ~ "overfitting", "embeddings" ~ "embedding"
@@ -56,8 +58,15 @@ class QuizHint:
     passage: Source | None
 
 
+def words(text: str) -> list[str]:
+    """Lower-cased words split at white space, punctuation and symbols dropped; a word keeps its combining
+    marks, so Devanagari or Telugu words stay whole (`\\w` would cut them at every vowel sign)."""
+    kept = "".join(" " if unicodedata.category(ch)[0] in "PSZ" else ch for ch in text.lower())
+    return kept.split()
+
+
 def content_words(text: str) -> set[str]:
-    return {w[:STEM] for w in WORD.findall(text.lower()) if w not in STOP and len(w) > 2}
+    return {w[:STEM] for w in words(text) if w not in STOP and len(w) > 2}
 
 
 def overlap(a: str, b: str) -> float:
@@ -98,11 +107,13 @@ class QuizGuard:
             return None
         v = self.embedder.embed_one(question) if vector is None else vector
         sims = vecs @ v
-        j = int(np.argmax(sims))
-        sim, shared = float(sims[j]), overlap(question, items[j].question)
-        if sim >= SAME_QUESTION or (sim >= CLOSE_QUESTION and shared >= SHARED_WORDS):
-            return QuizMatch(items[j], round(sim, 4), round(shared, 4))
-        return None
+        best: QuizMatch | None = None
+        for j in np.flatnonzero(sims >= CLOSE_QUESTION):  # close in meaning; then the one sharing most words
+            sim, shared = float(sims[j]), overlap(question, items[j].question)
+            caught = shared >= (SAME_WORDS if sim >= SAME_QUESTION else SHARED_WORDS)
+            if caught and (best is None or sim + shared > best.similarity + best.overlap):
+                best = QuizMatch(items[j], round(sim, 4), round(shared, 4))
+        return best
 
     def hint(self, match: QuizMatch) -> QuizHint:
         """The passage of the item's lesson closest to the question alone (the key option plays no part, and
