@@ -48,43 +48,52 @@ QUIZ = (
 
 
 def excerpts(
-    keys: Sequence[KeySentence], sources: Sequence[Source], budget: int, count_tokens: Callable[[str], int]
+    keys: Sequence[KeySentence],
+    sources: Sequence[Source],
+    budget: int,
+    count_tokens: Callable[[str], int],
+    already: str = "",
 ) -> str:
     """The excerpts block of an answer prompt: each key sentence's passage as `[n] Section: sentences`,
     the key sentences first, then the sentences around them, nearest first, while `budget` LLM tokens last.
-    The only place lesson text is formatted into an answer prompt."""
+    Sentences already in `already` (the conversation's earlier prompts) are not repeated, so a follow-up on
+    the same passages adds little to evaluate. The only place lesson text is formatted into an answer prompt."""
     by_number = {s.number: s for s in sources}
-    picked: dict[int, list[tuple[int, int]]] = {}  # source number -> unit spans in passage order
+    picked: dict[int, set[tuple[int, int]]] = {}  # source number -> unit spans
     used = 0
-    rings: list[tuple[int, list[tuple[int, int]], int]] = []  # (number, units of the passage, key index)
+
+    def take(number: int, span: tuple[int, int]) -> None:
+        nonlocal used
+        text = clean(by_number[number].text[span[0] : span[1]])
+        if span in picked.get(number, ()) or (already and text in already):
+            return
+        cost = count_tokens(text) + (8 if number not in picked else 0)  # 8: the "[n] Section:" label
+        if not used or used + cost <= budget:
+            picked.setdefault(number, set()).add(span)
+            used += cost
+
+    rings: list[tuple[int, list[tuple[int, int]], int, int]] = []  # number, passage units, key's first, last
     for k in keys:
         s = by_number.get(k.number)
         if s is None:
             continue
         spans = [(u.start, u.end) for u in units(s.text) if u.kind in ("sentence", "item")]
         inside = [sp for sp in spans if sp[0] >= k.start and sp[1] <= k.end] or [(k.start, k.end)]
-        fresh = [sp for sp in inside if sp not in picked.get(k.number, [])]
-        cost = sum(count_tokens(clean(s.text[a:b])) for a, b in fresh) + (8 if k.number not in picked else 0)
-        if used and used + cost > budget:
-            continue
-        picked.setdefault(k.number, []).extend(fresh)
-        used += cost
-        at = spans.index(inside[0]) if inside[0] in spans else 0
-        rings.append((k.number, spans, at))
-    for step in range(1, 4):  # neighbours: one after, one before, then further out
-        for number, spans, at in rings:
-            for j in (at + step + (len(picked[number]) > 1) - 1, at - step):
-                if 0 <= j < len(spans) and spans[j] not in picked[number]:
-                    cost = count_tokens(clean(by_number[number].text[slice(*spans[j])]))
-                    if used + cost <= budget:
-                        picked[number].append(spans[j])
-                        used += cost
+        for sp in inside:
+            take(k.number, sp)
+        first = spans.index(inside[0]) if inside[0] in spans else 0
+        last = spans.index(inside[-1]) if inside[-1] in spans else first
+        rings.append((k.number, spans, first, last))
+    for step in range(1, 4):  # the context: the sentence after, the one before, then further out
+        for number, spans, first, last in rings:
+            for j in (last + step, first - step):
+                if 0 <= j < len(spans):
+                    take(number, spans[j])
     blocks = []
     for number, chosen in picked.items():
         s = by_number[number]
         section = s.breadcrumb.split(" > ")[-1]
-        body = " ".join(clean(s.text[a:b]) for a, b in sorted(chosen))
-        blocks.append(f"[{number}] {section}: {body}")
+        blocks.append(f"[{number}] {section}: " + " ".join(clean(s.text[a:b]) for a, b in sorted(chosen)))
     return "\n".join(blocks)
 
 
@@ -93,7 +102,7 @@ def explain_messages(
 ) -> tuple[list[dict[str, str]], str]:
     """(chat messages, this turn's user message). `history` holds earlier turns' user messages and the
     model's replies, verbatim, so the prompt prefix repeats exactly."""
-    user = f"Lesson excerpts:\n{excerpt_block}\n\nQuestion: {question}"
+    user = f"Lesson excerpts:\n{excerpt_block}\n\nQuestion: {question}" if excerpt_block else f"Question: {question}"
     messages = [{"role": "system", "content": EXPLAIN}]
     for q, a in history:
         messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]

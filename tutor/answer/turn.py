@@ -200,7 +200,9 @@ class Tutor:
 
         t1 = time.perf_counter()
         past = [(t.prompt, t.reply) for t in history[-HISTORY_TURNS:] if t.prompt]
-        block = prompts.excerpts(keys, sources, self.settings.excerpt_tokens, self.llm.count_tokens)
+        block = prompts.excerpts(
+            keys, sources, self.settings.excerpt_tokens, self.llm.count_tokens, " ".join(q for q, _ in past)
+        )
         messages, user_message = prompts.explain_messages(past, block, question)
         prompt, stop = self.llm.render(messages)
         timings.prompt_build_s = time.perf_counter() - t1

@@ -76,6 +76,18 @@ class KeywordIndex:
                 show_progress=False,
             )
 
+    def document_frequency(self) -> dict[str, int]:
+        """How many indexed texts hold each term (the evidence gate weighs a question's terms by rarity)."""
+        if getattr(self, "_df", None) is None:
+            df: dict[str, int] = {}
+            if self.size:
+                indptr = self._model.scores["indptr"]  # term-major sparse matrix: one run of documents per term
+                for term, i in self._model.vocab_dict.items():
+                    if term and i + 1 < len(indptr):
+                        df[term] = int(indptr[i + 1] - indptr[i])
+            self._df = df
+        return self._df
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every indexed text for `query`, float32, shape (size,); zeros when no term."""
         words = terms(query)

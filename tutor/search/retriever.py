@@ -24,7 +24,7 @@ import numpy as np
 
 from tutor.ingest.chunking import Chunk
 from tutor.models.ports import Embedder
-from tutor.search import fusion
+from tutor.search import fusion, gate
 from tutor.search.keywords import KeywordIndex, term_set
 from tutor.store.chroma import ChunkStore
 
@@ -34,7 +34,7 @@ FUSIONS = fusion.FUSIONS
 DENSE_K = 40  # candidates from each ranking before fusion
 SPARSE_K = 40
 DENSE_WEIGHT = 1.0
-SPARSE_WEIGHT = {"convex": 1.0, "rrf": 0.8}  # measured: docs/benchmarks.md, "Retrieval quality"
+SPARSE_WEIGHT = {"convex": 0.5, "rrf": 0.8}  # measured: docs/benchmarks.md, "Retrieval quality"
 EXTRA_WEIGHT = 0.5  # rankings of secondary queries (a follow-up's own words, beside the combined query)
 FRESH_IN_FOLLOW_UP = 2  # a follow-up's own top passages that join the kept ones (after them, for the KV cache)
 GATE_TOP = 10  # the evidence gate looks at this many best passages (or k, if more)
@@ -83,10 +83,15 @@ class Retrieval:
     retrieve_s: float = 0.0
     query_vector: np.ndarray | None = None  # unit vector of `query`, so nobody embeds it again
 
+    coverage: float = 0.0  # rarity-weighted share of the question's terms one top passage holds (search/gate.py)
+
     def covered(self, min_evidence: float) -> bool:
-        """The evidence gate: a passage close enough in meaning, or one holding every term of the question
-        (an acronym like 'RLHF' embeds poorly but matches exactly)."""
-        return bool(self.passages) and (self.best_similarity >= min_evidence or self.lexical >= 1.0)
+        """The evidence gate: a passage close enough in meaning, or one holding what the question asks about
+        (short questions and acronyms like 'RLHF' embed poorly but match exactly) while not far in meaning."""
+        return bool(self.passages) and (
+            self.best_similarity >= min_evidence
+            or (self.coverage >= gate.MIN_COVERAGE and self.best_similarity >= gate.SIMILARITY_FLOOR)
+        )
 
 
 @dataclass
@@ -228,9 +233,20 @@ class Retriever:
             term_set(queries[-1] if boost_lessons else query), [term_set(p.chunk.embed_text) for p in top]
         )
         best = max((p.similarity for p in top), default=-1.0)
+        df = s.keywords.document_frequency() if s.keywords else {}
+        asked = gate.question_terms(queries[-1] if boost_lessons else query)
+        covers = gate.coverage(asked, [gate.passage_terms(p.chunk.embed_text) for p in top], df, len(s.chunks))
         t2 = time.perf_counter()
         return Retrieval(
-            query, passages, best, lexical, fusion.rank_lessons(ranked), t1 - t0, t2 - t1, query_vector=vecs[0]
+            query,
+            passages,
+            best,
+            lexical,
+            fusion.rank_lessons(ranked),
+            t1 - t0,
+            t2 - t1,
+            query_vector=vecs[0],
+            coverage=covers,
         )
 
 

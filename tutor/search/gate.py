@@ -1,0 +1,46 @@
+"""The evidence gate's term signal: how much of what the question asks about one retrieved passage holds.
+
+Short learner questions ("How does RLHF work?", "What is a causal mask?") embed poorly (cosine 0.25-0.35 to
+the passage that answers them), while an off-topic question can share a word with a lesson. So beside the
+cosine, the gate reads `coverage`: the share of the question's terms, each weighted by its rarity in the
+index (inverse document frequency), that one top passage holds. "rlhf" weighs far more than "work"; a
+term no passage uses weighs the most. Text in quotation marks does not count: a lesson that quotes
+"What is the capital of France?" as an example of a model's input does not answer it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+
+from tutor.search.keywords import stem_set
+
+QUOTED = re.compile(r"\"[^\"\n]{0,200}\"|“[^”\n]{0,200}”")
+QUESTION_WORDS = stem_set("what how why which who whom when where explain describe tell mean does work")
+
+
+def question_terms(question: str) -> frozenset[str]:
+    """The terms the question is about: its stems without question words ("what", "explain")."""
+    terms = stem_set(question)
+    return terms - QUESTION_WORDS or terms
+
+
+def passage_terms(text: str) -> frozenset[str]:
+    """A passage's terms outside quotation marks."""
+    return stem_set(QUOTED.sub(" ", text))
+
+
+def coverage(terms: frozenset[str], passages: Sequence[frozenset[str]], df: Mapping[str, int], n_docs: int) -> float:
+    """Best rarity-weighted share of `terms` that one passage holds; 0.0 without terms."""
+    if not terms or not passages:
+        return 0.0
+    weight = {t: math.log((n_docs + 1) / (df.get(t, 0) + 0.5)) for t in terms}
+    total = sum(weight.values())
+    return max(sum(weight[t] for t in terms & p) / total for p in passages)
+
+
+# Calibrated on 75 short learner questions and 62 off-topic ones (bench/data/learner_questions.json) and the
+# quiz questions of corpus/ and the seeds course: bench/gate.py, docs/benchmarks.md "Refusal".
+MIN_COVERAGE = 0.8
+SIMILARITY_FLOOR = 0.2  # below it, shared words alone ("How do I tie a tie?") do not count as evidence
