@@ -7,7 +7,8 @@ For each lessons directory: index it into a scratch index, then
   shipped off-topic questions (tutor/off_topic.txt) refused; targets: >= 98% answered, >= 97% refused.
 Every search goes through `Tutor.search`, the path `tutor search`, `tutor ask`, the page and `tutor eval`
 share. The baseline in the same run is a naive dense-only ranking of the same chunks (exact top-k by cosine);
-beside the default fusion (convex), the same hybrid with reciprocal-rank fusion ("rrf"); with
+beside the default fusion (convex), the previous convex fusion (min-max scaled cosines), the same hybrid with
+reciprocal-rank fusion ("rrf"); with
 `--dense-scales FLOOR:FULL,...`, convex fusion with other cosine scales (tutor/search/fusion.py) too.
 
     python bench/quality.py [DIR ...] [--dense-scales 0.1:0.8,0.25:0.65]     # default: corpus/
@@ -30,7 +31,7 @@ from tutor.ingest.lessons import load_lessons  # noqa: E402
 from tutor.ingest.sync import sync_index  # noqa: E402
 from tutor.models.embedder import Embedder  # noqa: E402
 from tutor.search import fusion  # noqa: E402
-from tutor.search.retriever import FUSIONS, Filters, Retriever  # noqa: E402
+from tutor.search.retriever import FUSIONS, SPARSE_WEIGHT, Filters, Retriever  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 from tutor.store.chroma import ChunkStore  # noqa: E402
 
@@ -48,6 +49,23 @@ def dense_scale(floor: float, full: float):  # type: ignore[no-untyped-def]
         yield
     finally:
         fusion.DENSE_FLOOR, fusion.DENSE_FULL = before
+
+
+@contextmanager
+def previous_convex():  # type: ignore[no-untyped-def]
+    """The convex fusion before issue 11, for comparison: cosines min-max scaled over the 40 dense candidates
+    (the best candidate always 1.0, however far it is) and BM25 at weight 1.0."""
+    before, weight = fusion.dense_values, SPARSE_WEIGHT["convex"]
+
+    def min_max(sims):  # type: ignore[no-untyped-def]
+        hi, lo = max(sims, default=0.0), min(sims, default=0.0)
+        return [(s - lo) / (hi - lo) if hi > lo else 1.0 for s in sims]
+
+    fusion.dense_values, SPARSE_WEIGHT["convex"] = min_max, 1.0
+    try:
+        yield
+    finally:
+        fusion.dense_values, SPARSE_WEIGHT["convex"] = before, weight
 
 
 def dense_only(retriever: Retriever, embedder: Embedder, queries: list[QuizQuery]) -> tuple[float, float, float]:
@@ -103,6 +121,12 @@ def main() -> None:
                         f"  {'':16}        fusion {name}: recall@1 {o.recall[1]:.3f} @3 {o.recall[3]:.3f} "
                         f"@5 {o.recall[5]:.3f} MRR {o.mrr:.3f}"
                     )
+                with previous_convex():
+                    o = retrieval_metrics(tutor.search, qs)
+                print(
+                    f"  {'':16}        previous convex (min-max cosines, BM25 weight 1): recall@1 {o.recall[1]:.3f}"
+                    f" @3 {o.recall[3]:.3f} @5 {o.recall[5]:.3f} MRR {o.mrr:.3f}"
+                )
                 for floor, full in scales:
                     with dense_scale(floor, full):
                         o = retrieval_metrics(tutor.search, qs)

@@ -110,8 +110,8 @@ def test_an_edited_sentence_is_found_first_after_an_incremental_reindex(tmp_path
     r = tutor.search("zorblax quaternion mascot", k=3)
     first, second = r.passages[0], r.passages[1]
     assert "zorblax" in first.chunk.text and first.chunk.slug == "volcanoes"
-    assert first.score >= second.score + 0.5, [(p.chunk.lesson_id, p.score) for p in r.passages]
-    assert second.score < 1.0  # an unrelated passage gets no full dense credit for a weak cosine
+    assert first.score >= second.score + 0.25, [(p.chunk.lesson_id, p.score, p.similarity) for p in r.passages]
+    assert second.score < 0.2  # an unrelated passage gets little dense credit for a weak cosine, none in full
 
 
 def test_dense_search_stays_exact_after_many_edits(tmp_path: Path, embedder):

@@ -24,8 +24,10 @@ if TYPE_CHECKING:  # the values live with the retriever; the maths only reads th
 
 FUSIONS = ("convex", "rrf")
 RRF_K = 60
-DENSE_FLOOR = 0.20  # cosine at or below which a passage gets no dense credit (unrelated text scores 0-0.25)
-DENSE_FULL = 0.70  # cosine at which it gets full credit (a passage that answers the question: 0.5-0.85)
+# measured (docs/benchmarks.md, "Retrieval quality"): with all-MiniLM-L6-v2, unrelated text scores 0-0.3 and a
+# passage that answers the question 0.45-0.85
+DENSE_FLOOR = 0.25  # cosine at or below which a passage gets no dense credit
+DENSE_FULL = 0.80  # cosine from which it gets full credit
 LESSON_TOP = 1  # a lesson ranks by its best passage; summing its top 2 or 3 measured worse
 PASSAGE_HEADER_TOKENS = 12  # the "[n] Lesson > Section" line the prompt adds to each passage
 
