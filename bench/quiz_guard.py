@@ -69,9 +69,11 @@ def main() -> None:
     tutor = build_tutor(Settings(index_dir=index))
     guard = build_quiz_guard(tutor)
     items, vecs = guard._index()
-    print(f"{len(items)} quiz questions; thresholds: cosine {g.SAME_QUESTION} with shared words {g.SAME_WORDS}, "
-          f"or cosine {g.CLOSE_QUESTION} "
-          f"with shared words {g.SHARED_WORDS}")
+    print(
+        f"{len(items)} quiz questions; thresholds: cosine {g.SAME_QUESTION} with shared words {g.SAME_WORDS}, "
+        f"or cosine {g.CLOSE_QUESTION} "
+        f"with shared words {g.SHARED_WORDS}"
+    )
     cases = (("reworded quiz questions", REWORDED, True), ("ordinary questions", ORDINARY, False))
     for label, questions, want in cases:
         right = 0
@@ -81,11 +83,14 @@ def main() -> None:
             j = int(sims.argmax())
             caught = guard.match(q) is not None
             right += caught == want
-            print(f"  {'caught' if caught else 'passed'}  cos {sims[j]:.3f} words {g.overlap(q, items[j].question):.2f}"
-                  f"  {q}  ~  {items[j].question[:70]}")
+            print(
+                f"  {'caught' if caught else 'passed'}  cos {sims[j]:.3f} words {g.overlap(q, items[j].question):.2f}"
+                f"  {q}  ~  {items[j].question[:70]}"
+            )
         print(f"  {right}/{len(questions)} as they should")
     own = sum(1 for it in items if (hit := guard.match(it.question)) is not None and hit.item.ref == it.ref)
     print(f"\nthe index's own quiz questions caught as themselves: {own}/{len(items)}")
+
 
 if __name__ == "__main__":
     main()

@@ -57,10 +57,14 @@ def test_a_round_asks_missed_items_again_once_at_the_end_and_scores_first_tries(
 def test_progress_schema_is_created_and_migrated_from_an_older_version(tmp_path):
     path = tmp_path / "old.sqlite"
     with sqlite3.connect(path) as db:  # a database from a tutor that knew only the first migration
-        db.executescript("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);"
-                         + MIGRATIONS[0])
-        db.execute("INSERT INTO attempts (learner, lesson_id, item, question, choice, correct, at) "
-                   "VALUES ('ana', 'p/en/x', 1, 'q', 0, 1, 1.0)")
+        db.executescript(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);"
+            + MIGRATIONS[0]
+        )
+        db.execute(
+            "INSERT INTO attempts (learner, lesson_id, item, question, choice, correct, at) "
+            "VALUES ('ana', 'p/en/x', 1, 'q', 0, 1, 1.0)"
+        )
     store = ProgressStore(path)
     assert store.version() == len(MIGRATIONS) == 2
     with sqlite3.connect(path) as db:
@@ -94,7 +98,9 @@ def test_course_order_follows_frontmatter_order_and_programs(corpus_index):
     order = course_order(store.require(), settings.lessons_dir)
     assert order[:3] == ORDER
     en = [lid for lid in order if "/en/" in lid]
-    assert en.index("large-language-models/en/what-is-a-language-model") > en.index("ai-foundations/en/responsible-ai-use")
+    assert en.index("large-language-models/en/what-is-a-language-model") > en.index(
+        "ai-foundations/en/responsible-ai-use"
+    )
     assert all(store.require().lessons[lid].quizzes for lid in order)
 
 
@@ -109,8 +115,10 @@ def test_programs_json_orders_the_programs(tmp_path):
 def test_what_next_is_the_first_lesson_below_the_threshold_and_review_the_most_missed():
     items = {lid: 4 for lid in ORDER}
     assert what_next(ORDER, items, {}, 0.8).next == FIRST
-    progress = {FIRST: LessonProgress(FIRST, known=[1, 2, 3, 4], last_at=2.0),
-                SECOND: LessonProgress(SECOND, known=[1], missed=[2, 3], wrong_answers=2, last_at=3.0)}
+    progress = {
+        FIRST: LessonProgress(FIRST, known=[1, 2, 3, 4], last_at=2.0),
+        SECOND: LessonProgress(SECOND, known=[1], missed=[2, 3], wrong_answers=2, last_at=3.0),
+    }
     steps = what_next(ORDER, items, progress, 0.8)
     assert steps.next == SECOND and steps.scores[FIRST] == 1.0 and steps.language == "en"
     progress[FIRST] = LessonProgress(FIRST, known=[1, 2, 3], missed=[4], wrong_answers=1, last_at=2.0)
@@ -159,7 +167,9 @@ def test_a_coached_round_records_progress_and_moves_what_next_along(coach):
         cur = rnd.current
         assert cur is not None
         wrong_first = cur.number == 1 and not rnd.is_retry
-        coach.answer(learner, rnd, (keys[cur.number - 1] + 1) % len(cur.options) if wrong_first else keys[cur.number - 1])
+        coach.answer(
+            learner, rnd, (keys[cur.number - 1] + 1) % len(cur.options) if wrong_first else keys[cur.number - 1]
+        )
     assert rnd.right_first_try == rnd.total - 1
     p = coach.lessons(learner)[FIRST]
     assert p.missed == [1] and len(p.known) == rnd.total - 1
@@ -198,9 +208,14 @@ def test_quiz_questions_and_close_rewordings_are_recognised_and_get_a_hint_not_t
 
 
 def test_ordinary_lesson_questions_are_not_taken_for_quiz_questions(guard):
-    for q in ("How does self-attention work?", "What is RLHF?", "Why do language models hallucinate?",
-              "What is retrieval-augmented generation?", "What are embeddings used for?",
-              "What is the best recipe for lasagna?"):
+    for q in (
+        "How does self-attention work?",
+        "What is RLHF?",
+        "Why do language models hallucinate?",
+        "What is retrieval-augmented generation?",
+        "What are embeddings used for?",
+        "What is the best recipe for lasagna?",
+    ):
         assert guard.match(q) is None, q
 
 
@@ -268,3 +283,13 @@ def test_cli_interactive_round_brings_missed_items_back_and_records_progress(cor
 
 def test_cli_does_not_read_the_shared_corpus():
     assert "shared" not in str(CORPUS)
+
+
+def test_the_learner_is_the_signed_in_user_else_this_browser():
+    from types import SimpleNamespace
+
+    from ui.practice import learner_id
+
+    assert learner_id(SimpleNamespace(username="ana", session_hash="s1"), "kept") == ("user:ana", "kept")
+    assert learner_id(SimpleNamespace(username=None, session_hash="s1"), "kept") == ("browser:kept", "kept")
+    assert learner_id(SimpleNamespace(username=None, session_hash="s1"), "") == ("browser:s1", "s1")  # kept from now

@@ -128,12 +128,18 @@ def play_round(page, site, traffic, wrong_items: set[int]) -> list[dict]:
         page.click("#practice-check")
         page.wait_for_selector(f'#practice-feedback .feedback[data-item="{number}"]', timeout=WAIT_MS)
         fb = page.locator("#practice-feedback .feedback")
-        shown.append({
-            "number": number, "retry": retry, "right": "right" in (fb.get_attribute("class") or ""),
-            "key": page.locator("#practice-feedback .key strong").inner_text().strip(),
-            "text": fb.inner_text(), "marks": page.locator("#practice-feedback .src mark").count(),
-            "explanation": quiz["explanation"], "answer": quiz["options"][quiz["answer"]],
-        })
+        shown.append(
+            {
+                "number": number,
+                "retry": retry,
+                "right": "right" in (fb.get_attribute("class") or ""),
+                "key": page.locator("#practice-feedback .key strong").inner_text().strip(),
+                "text": fb.inner_text(),
+                "marks": page.locator("#practice-feedback .src mark").count(),
+                "explanation": quiz["explanation"],
+                "answer": quiz["options"][quiz["answer"]],
+            }
+        )
         assert quiz["explanation"] in traffic.text()  # the recording does see the feedback when it comes
         answered += 1
         advance = page.locator("#practice-advance")
@@ -171,7 +177,9 @@ def test_progress_survives_a_reload_and_a_new_browser_for_the_signed_in_learner(
     assert f"{round((n - 1) / n * 100)}%" in row.inner_text()
     page.reload(wait_until="domcontentloaded")
     open_practice(page)
-    assert f"{round((n - 1) / n * 100)}%" in page.locator("#practice-next .scores tr", has_text=FIRST_TITLE).inner_text()
+    assert (
+        f"{round((n - 1) / n * 100)}%" in page.locator("#practice-next .scores tr", has_text=FIRST_TITLE).inner_text()
+    )
     page.context.close()
 
 
@@ -184,5 +192,6 @@ def test_what_next_follows_course_order(site):
     page.click("#practice-start")
     page.wait_for_selector('#practice-question .question-card[data-answered="0"]', timeout=WAIT_MS)
     assert page.locator("#practice-question .question-card").get_attribute("data-lesson") == (
-        "ai-foundations/en/neural-networks")
+        "ai-foundations/en/neural-networks"
+    )
     page.context.close()

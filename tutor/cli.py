@@ -358,11 +358,14 @@ def cmd_quiz(args: argparse.Namespace) -> int:
         try:
             n, k = (int(x) for x in args.answer.split(":"))
         except ValueError:
-            raise TutorError(f"--answer takes ITEM:CHOICE, both numbers from 1, like 2:3; got {args.answer!r}") from None
+            raise TutorError(f"--answer takes ITEM:CHOICE, numbers from 1, like 2:3; got {args.answer!r}") from None
         fb = coach.practice.check(args.lesson, n, k - 1)
         if args.learner:
             coach.progress.record(f"terminal:{args.learner}", args.lesson, n, fb.item.question, k - 1, fb.correct)
-        print(json.dumps(fb.to_json())) if args.json else _quiz_feedback(fb)
+        if args.json:
+            print(json.dumps(fb.to_json()))
+        else:
+            _quiz_feedback(fb)
         return 0
     rnd = coach.start(args.lesson, args.program, args.language)
     if args.json:  # the round's items, without keys

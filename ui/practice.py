@@ -41,32 +41,41 @@ def question_html(rnd: Round) -> str:
     if item is None:
         return ""
     again = '<span class="again">Again: you missed this one. </span>' if rnd.is_retry else ""
-    return (f'<div class="panel practice question-card" data-lesson="{esc(item.lesson_id)}" '
-            f'data-item="{item.number}" data-answered="{rnd.answered}">'
-            f'<p class="item-meta">{again}{esc(item.title)} &middot; question {item.number} &middot; '
-            f"{rnd.answered} answered, {rnd.right_first_try} right on the first try, {len(rnd.queue)} to go</p>"
-            f'<p class="question">{esc(item.question)}</p></div>')
+    return (
+        f'<div class="panel practice question-card" data-lesson="{esc(item.lesson_id)}" '
+        f'data-item="{item.number}" data-answered="{rnd.answered}">'
+        f'<p class="item-meta">{again}{esc(item.title)} &middot; question {item.number} &middot; '
+        f"{rnd.answered} answered, {rnd.right_first_try} right on the first try, {len(rnd.queue)} to go</p>"
+        f'<p class="question">{esc(item.question)}</p></div>'
+    )
 
 
 def feedback_html(fb: Feedback) -> str:
     verdict = "Right." if fb.correct else f"Not quite: you chose “{esc(fb.item.options[fb.choice])}”."
     passage = ""
     if fb.passage is not None:
-        passage = ('<h4>From the lesson</h4>' + render.source_card(fb.passage)
-                   + f'<p class="muted where">{esc(fb.passage.path)}#{esc(fb.passage.anchor)} '
-                   f"(characters {fb.passage.start}-{fb.passage.end})</p>")
+        passage = (
+            "<h4>From the lesson</h4>"
+            + render.source_card(fb.passage)
+            + f'<p class="muted where">{esc(fb.passage.path)}#{esc(fb.passage.anchor)} '
+            f"(characters {fb.passage.start}-{fb.passage.end})</p>"
+        )
     explanation = f'<p class="explanation">{esc(fb.explanation)}</p>' if fb.explanation else ""
-    return (f'<div class="panel practice feedback {"right" if fb.correct else "wrong"}" '
-            f'data-lesson="{esc(fb.item.lesson_id)}" data-item="{fb.item.number}">'
-            f'<p class="verdict">{verdict}</p><p class="key">The answer: <strong>{esc(fb.key_option)}</strong></p>'
-            f"{explanation}{passage}</div>")
+    return (
+        f'<div class="panel practice feedback {"right" if fb.correct else "wrong"}" '
+        f'data-lesson="{esc(fb.item.lesson_id)}" data-item="{fb.item.number}">'
+        f'<p class="verdict">{verdict}</p><p class="key">The answer: <strong>{esc(fb.key_option)}</strong></p>'
+        f"{explanation}{passage}</div>"
+    )
 
 
 def summary_html(rnd: Round) -> str:
-    missed = "".join(f"<li>{esc(i.question)} <span class=\"muted\">({esc(i.title)})</span></li>" for i in rnd.missed)
+    missed = "".join(f'<li>{esc(i.question)} <span class="muted">({esc(i.title)})</span></li>' for i in rnd.missed)
     missed = f"<h4>Missed on the first try</h4><ul>{missed}</ul>" if missed else ""
-    return (f'<div class="panel practice summary"><p class="verdict">Round over: {rnd.right_first_try} of '
-            f"{rnd.total} right on the first try.</p>{missed}</div>")
+    return (
+        f'<div class="panel practice summary"><p class="verdict">Round over: {rnd.right_first_try} of '
+        f"{rnd.total} right on the first try.</p>{missed}</div>"
+    )
 
 
 def next_html(steps: NextSteps, coach: Coach) -> str:
@@ -79,29 +88,42 @@ def next_html(steps: NextSteps, coach: Coach) -> str:
 
     pct = round(coach.threshold * 100)
     if steps.next:
-        nxt = (f'<p class="next">Next: <strong data-lesson="{esc(steps.next)}">{title(steps.next)}</strong> '
-               f'<span class="muted">(the first lesson in course order not yet practised to {pct}%)</span></p>')
+        nxt = (
+            f'<p class="next">Next: <strong data-lesson="{esc(steps.next)}">{title(steps.next)}</strong> '
+            f'<span class="muted">(the first lesson in course order not yet practised to {pct}%)</span></p>'
+        )
     elif steps.finished:
         nxt = f'<p class="next">Every lesson practised to {pct}%. Well done.</p>'
     else:
         nxt = '<p class="next muted">No lesson with quiz items is indexed.</p>'
     review = ""
     if steps.review:
-        review = (f'<p class="review">Review: <strong data-lesson="{esc(steps.review)}">{title(steps.review)}'
-                  "</strong> <span class=\"muted\">(the most items missed)</span></p>")
-    rows = "".join(f"<tr><td>{title(lid)}</td><td>{round(score * 100)}%</td><td>{items.get(lid, 0)}</td></tr>"
-                   for lid, score in steps.scores.items())
-    table = (f'<table class="scores"><tr><th>Lesson practised</th><th>score</th><th>items</th></tr>{rows}</table>'
-             if rows else "")
+        review = (
+            f'<p class="review">Review: <strong data-lesson="{esc(steps.review)}">{title(steps.review)}'
+            '</strong> <span class="muted">(the most items missed)</span></p>'
+        )
+    rows = "".join(
+        f"<tr><td>{title(lid)}</td><td>{round(score * 100)}%</td><td>{items.get(lid, 0)}</td></tr>"
+        for lid, score in steps.scores.items()
+    )
+    table = (
+        f'<table class="scores"><tr><th>Lesson practised</th><th>score</th><th>items</th></tr>{rows}</table>'
+        if rows
+        else ""
+    )
     return f'<div class="panel practice what-next">{nxt}{review}{table}</div>'
 
 
 def lesson_choices(coach: Coach, program: str = render.ALL) -> list[tuple[str, str]]:
     m = coach.manifest()
     ids = [lid for lid in coach.order() if not program or m.lessons[lid].program == program]
-    return [("Choose a lesson", render.ALL),
-            *((f"{m.lessons[lid].title} ({m.lessons[lid].language}, {len(m.lessons[lid].quizzes)} items)", lid)
-              for lid in ids)]
+    return [
+        ("Choose a lesson", render.ALL),
+        *(
+            (f"{m.lessons[lid].title} ({m.lessons[lid].language}, {len(m.lessons[lid].quizzes)} items)", lid)
+            for lid in ids
+        ),
+    ]
 
 
 def learner_id(request: gr.Request | None, stored: str) -> tuple[str, str]:
@@ -126,8 +148,14 @@ def practice_tab(tutor: Tutor) -> None:
         except TutorError as exc:
             return learner, keep, render.error_html(str(exc)), None, gr.skip(), gr.skip()
         programs = render.program_choices(m)
-        return (learner, keep, next_html(steps, coach), steps.next,
-                gr.Dropdown(choices=programs, value=render.ALL), gr.Dropdown(choices=lesson_choices(coach)))
+        return (
+            learner,
+            keep,
+            next_html(steps, coach),
+            steps.next,
+            gr.Dropdown(choices=programs, value=render.ALL),
+            gr.Dropdown(choices=lesson_choices(coach)),
+        )
 
     def pick_program(program: str) -> Any:
         return gr.Dropdown(choices=lesson_choices(coach, program), value=render.ALL)
@@ -136,15 +164,26 @@ def practice_tab(tutor: Tutor) -> None:
         try:
             rnd = coach.start(lesson or (None if program else suggested), program or None)
         except TutorError as exc:
-            return None, render.error_html(str(exc)), gr.Radio(choices=[], value=None), gr.Button(interactive=False), \
-                "", gr.Button(visible=False)
+            return (
+                None,
+                render.error_html(str(exc)),
+                gr.Radio(choices=[], value=None),
+                gr.Button(interactive=False),
+                "",
+                gr.Button(visible=False),
+            )
         return rnd, *ask(rnd)
 
     def ask(rnd: Round) -> tuple[Any, ...]:
         item = rnd.current
         assert item is not None
-        return (question_html(rnd), gr.Radio(choices=list(item.options), value=None, interactive=True, visible=True),
-                gr.Button(interactive=True), "", gr.Button(visible=False))
+        return (
+            question_html(rnd),
+            gr.Radio(choices=list(item.options), value=None, interactive=True, visible=True),
+            gr.Button(interactive=True),
+            "",
+            gr.Button(visible=False),
+        )
 
     def check(choice: int | None, rnd: Round | None, learner: str) -> tuple[Any, ...]:
         if rnd is None or rnd.current is None:
@@ -157,16 +196,29 @@ def practice_tab(tutor: Tutor) -> None:
         except TutorError as exc:
             return rnd, gr.skip(), render.error_html(str(exc)), gr.skip(), gr.skip(), gr.skip()
         label = "Next question" if not rnd.done else "See the round's score"
-        return (rnd, gr.Radio(interactive=False), feedback_html(fb), gr.Button(interactive=False),
-                gr.Button(label, visible=True), next_html(steps, coach))
+        return (
+            rnd,
+            gr.Radio(interactive=False),
+            feedback_html(fb),
+            gr.Button(interactive=False),
+            gr.Button(label, visible=True),
+            next_html(steps, coach),
+        )
 
     def advance(rnd: Round | None, learner: str) -> tuple[Any, ...]:
         if rnd is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Button(visible=False), gr.skip(), None
         if rnd.done:
             steps = coach.next_steps(learner)
-            return (summary_html(rnd), gr.Radio(choices=[], value=None, visible=False),
-                    gr.Button(interactive=False), "", gr.Button(visible=False), next_html(steps, coach), steps.next)
+            return (
+                summary_html(rnd),
+                gr.Radio(choices=[], value=None, visible=False),
+                gr.Button(interactive=False),
+                "",
+                gr.Button(visible=False),
+                next_html(steps, coach),
+                steps.next,
+            )
         return *ask(rnd), gr.skip(), gr.skip()
 
     def choices() -> list[tuple[str, str]]:
@@ -193,12 +245,27 @@ def practice_tab(tutor: Tutor) -> None:
     feedback = gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, elem_id="practice-feedback")
     next_btn = gr.Button("Next question", visible=False, elem_id="practice-advance")
 
-    gr.on(None, identify, [stored], [learner, stored, next_box, suggested, program, lesson],
-          api_visibility="private", trigger_mode="once")
+    gr.on(
+        None,
+        identify,
+        [stored],
+        [learner, stored, next_box, suggested, program, lesson],
+        api_visibility="private",
+        trigger_mode="once",
+    )
     program.input(pick_program, program, lesson, api_visibility="private")
-    start_btn.click(start, [program, lesson, suggested], [rnd, question, choice, check_btn, feedback, next_btn],
-                    api_visibility="private")
-    check_btn.click(check, [choice, rnd, learner], [rnd, choice, feedback, check_btn, next_btn, next_box],
-                    api_visibility="private")
-    next_btn.click(advance, [rnd, learner], [question, choice, check_btn, feedback, next_btn, next_box, suggested],
-                   api_visibility="private")
+    start_btn.click(
+        start,
+        [program, lesson, suggested],
+        [rnd, question, choice, check_btn, feedback, next_btn],
+        api_visibility="private",
+    )
+    check_btn.click(
+        check, [choice, rnd, learner], [rnd, choice, feedback, check_btn, next_btn, next_box], api_visibility="private"
+    )
+    next_btn.click(
+        advance,
+        [rnd, learner],
+        [question, choice, check_btn, feedback, next_btn, next_box, suggested],
+        api_visibility="private",
+    )

@@ -79,8 +79,7 @@ class Coach:
         return what_next(self.order(), self.items_per_lesson(), self.lessons(learner), self.threshold, language)
 
     def check_item(self, learner: str, lesson_ids: list[str], offered: set[tuple[str, int]]) -> QuizItem | None:
-        """"Check yourself" after a chat answer resting on `lesson_ids`: an item not offered in this
+        """ "Check yourself" after a chat answer resting on `lesson_ids`: an item not offered in this
         conversation yet, and not one the learner already gets right, when there is such an item."""
         known = {(lid, n) for lid, p in self.lessons(learner).items() for n in p.known} if learner else set()
-        return (self.practice.check_item(lesson_ids, offered | known)
-                or self.practice.check_item(lesson_ids, offered))
+        return self.practice.check_item(lesson_ids, offered | known) or self.practice.check_item(lesson_ids, offered)

@@ -19,7 +19,7 @@ import numpy as np
 
 from tutor.events import Source
 from tutor.learn.practice import QuizItem, source_of
-from tutor.models.embedder import Embedder
+from tutor.models.ports import Embedder
 from tutor.search.retriever import Filters, Retriever
 from tutor.store.chroma import ChunkStore
 
@@ -92,10 +92,14 @@ class QuizGuard:
         m = self.store.require()
         with self._lock:
             if m.generation != self._generation:
-                items = [QuizItem(lid, i, str(q["question"]), tuple(map(str, q["options"])), e.title)
-                         for lid, e in sorted(m.lessons.items()) for i, q in enumerate(e.quizzes, start=1)]
-                self._vectors = (self.embedder.embed([it.question for it in items]) if items
-                                 else np.zeros((0, 1), dtype=np.float32))
+                items = [
+                    QuizItem(lid, i, str(q["question"]), tuple(map(str, q["options"])), e.title)
+                    for lid, e in sorted(m.lessons.items())
+                    for i, q in enumerate(e.quizzes, start=1)
+                ]
+                self._vectors = (
+                    self.embedder.embed([it.question for it in items]) if items else np.zeros((0, 1), dtype=np.float32)
+                )
                 self._items, self._generation = items, m.generation
             return self._items, self._vectors
 
@@ -123,6 +127,8 @@ class QuizGuard:
         passages = [p for p in r.passages if p.chunk.start > 0] or r.passages
         source = source_of(passages[0]) if passages else None
         where = f"“{source.breadcrumb}”" if source else f"the lesson “{item.title}”"
-        text = (f"That is one of the quiz questions of “{item.title}”, so the tutor will not hand out its answer. "
-                f"Read {where}, then try the question in Practice.")
+        text = (
+            f"That is one of the quiz questions of “{item.title}”, so the tutor will not hand out its answer. "
+            f"Read {where}, then try the question in Practice."
+        )
         return QuizHint(item, text, source)

@@ -60,9 +60,9 @@ def read_programs(lessons_dir: Path) -> tuple[dict[str, float], dict[str, list[s
     entries = top.get("programs") if isinstance(top, dict) else top
     if isinstance(entries, list):  # the course's own list wins over levels
         for i, e in enumerate(entries):
-            slug = e.get("slug") if isinstance(e, dict) else e
-            if slug:
-                ranks[str(slug)] = -LAST + i
+            name = e.get("slug") if isinstance(e, dict) else e
+            if name:
+                ranks[str(name)] = -LAST + i
     return ranks, listed
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from tutor.errors import QuizNotFound
 from tutor.events import Source
-from tutor.models.embedder import Embedder
+from tutor.models.ports import Embedder
 from tutor.search.retriever import Filters, Passage, Retriever
 from tutor.store.chroma import ChunkStore
 
@@ -46,9 +46,22 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def source_of(p: Passage) -> Source:
     """A retrieved passage as the typed value the edges render (number 0: not a numbered prompt passage)."""
     c = p.chunk
-    return Source(number=0, chunk_id=c.id, lesson_id=c.lesson_id, path=c.path, title=c.title,
-                  breadcrumb=c.breadcrumb, anchor=c.anchor, language=c.language, program=c.program, start=c.start,
-                  end=c.end, score=round(p.score, 5), similarity=round(p.similarity, 4), text=c.text)
+    return Source(
+        number=0,
+        chunk_id=c.id,
+        lesson_id=c.lesson_id,
+        path=c.path,
+        title=c.title,
+        breadcrumb=c.breadcrumb,
+        anchor=c.anchor,
+        language=c.language,
+        program=c.program,
+        start=c.start,
+        end=c.end,
+        score=round(p.score, 5),
+        similarity=round(p.similarity, 4),
+        text=c.text,
+    )
 
 
 @dataclass(frozen=True)
@@ -66,8 +79,13 @@ class QuizItem:
         return self.lesson_id, self.number
 
     def to_json(self) -> dict[str, Any]:
-        return {"lesson_id": self.lesson_id, "item": self.number, "title": self.title,
-                "question": self.question, "options": list(self.options)}
+        return {
+            "lesson_id": self.lesson_id,
+            "item": self.number,
+            "title": self.title,
+            "question": self.question,
+            "options": list(self.options),
+        }
 
 
 @dataclass(frozen=True)
@@ -86,13 +104,30 @@ class Feedback:
     def to_json(self) -> dict[str, Any]:
         """For scripts: choice and key count from 1, like the item numbers."""
         p = self.passage
-        passage = None if p is None else {
-            "lesson_id": p.lesson_id, "title": p.title, "path": p.path, "breadcrumb": p.breadcrumb,
-            "anchor": p.anchor, "start": p.start, "end": p.end, "text": p.text,
-            "highlights": [list(h) for h in p.highlights],
+        passage = (
+            None
+            if p is None
+            else {
+                "lesson_id": p.lesson_id,
+                "title": p.title,
+                "path": p.path,
+                "breadcrumb": p.breadcrumb,
+                "anchor": p.anchor,
+                "start": p.start,
+                "end": p.end,
+                "text": p.text,
+                "highlights": [list(h) for h in p.highlights],
+            }
+        )
+        return {
+            **self.item.to_json(),
+            "choice": self.choice + 1,
+            "correct": self.correct,
+            "key": self.key + 1,
+            "key_option": self.key_option,
+            "explanation": self.explanation,
+            "passage": passage,
         }
-        return {**self.item.to_json(), "choice": self.choice + 1, "correct": self.correct, "key": self.key + 1,
-                "key_option": self.key_option, "explanation": self.explanation, "passage": passage}
 
 
 class Practice:
@@ -108,8 +143,10 @@ class Practice:
         e = m.lessons.get(lesson_id)
         if e is None:
             raise QuizNotFound(f"no lesson {lesson_id!r} in the index; `tutor lessons` lists the lesson ids")
-        return [QuizItem(lesson_id, i, str(q["question"]), tuple(map(str, q["options"])), e.title)
-                for i, q in enumerate(e.quizzes, start=1)]
+        return [
+            QuizItem(lesson_id, i, str(q["question"]), tuple(map(str, q["options"])), e.title)
+            for i, q in enumerate(e.quizzes, start=1)
+        ]
 
     def check(self, lesson_id: str, number: int, choice: int) -> Feedback:
         """Check `choice` (0-based) for item `number` of the lesson; the supporting passage comes with it."""
@@ -198,5 +235,4 @@ class Round:
             self.queue.append(item)
 
     def summary(self) -> dict[str, Any]:
-        return {"right": self.right_first_try, "total": self.total,
-                "missed": [asdict(i) for i in self.missed]}
+        return {"right": self.right_first_try, "total": self.total, "missed": [asdict(i) for i in self.missed]}
