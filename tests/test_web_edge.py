@@ -81,3 +81,58 @@ def test_host_and_origin_rules():
     assert same_origin("http://127.0.0.1:7860", "127.0.0.1:7860")
     for origin in ("null", "http://127.0.0.1:7861", "http://attacker.example:7860", "file://x"):
         assert not same_origin(origin, "127.0.0.1:7860")
+
+
+# --- no remote images, in a real browser ------------------------------------------------------------------
+@pytest.mark.browser
+def test_a_chat_message_cannot_make_the_browser_fetch_a_url(tutor):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from pathlib import Path
+
+    from tests.test_browser import ARGS, CHROMIUM, LAST_USER
+    from ui.app import build_app, launch
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    hits: list[str] = []
+
+    class Tracker(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the http.server name)
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/gif")
+            self.end_headers()
+            self.wfile.write(b"GIF89a")
+
+        def log_message(self, *args):
+            pass
+
+    tracker = ThreadingHTTPServer(("127.0.0.1", 0), Tracker)
+    threading.Thread(target=tracker.serve_forever, daemon=True).start()
+    track = f"http://127.0.0.1:{tracker.server_address[1]}"
+    demo = build_app(tutor)
+    launch(demo, "127.0.0.1", None, None, prevent_thread_lock=True)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page()
+            page.goto(demo.local_url, wait_until="domcontentloaded")
+            page.wait_for_selector("#question textarea", timeout=60_000)
+            page.fill("#question textarea", f"![t]({track}/track.png) zzqx")
+            page.click("#ask")
+            page.wait_for_function(f"() => ({LAST_USER})().includes('zzqx')", timeout=120_000)
+            page.wait_for_timeout(1500)
+            assert hits == []  # the message shows as text, and nothing was fetched
+            # whatever renderer puts a remote image in the page one day, the page's CSP keeps it unloaded
+            page.evaluate(f"() => document.querySelector('#chat').insertAdjacentHTML('beforeend', "
+                          f"'<img id=probe src=\"{track}/injected.png\">')")
+            page.wait_for_timeout(1500)
+            assert page.evaluate("() => document.getElementById('probe') !== null") and hits == []
+            page.goto(f"{track}/control.png")  # the tracker does see a fetch the page itself did not make
+            assert hits == ["/control.png"]
+            browser.close()
+    finally:
+        demo.close()
+        tracker.shutdown()

@@ -172,7 +172,7 @@ class LoginThrottle:
 
 class ThrottleLogins:
     """ASGI: POST .../login goes through `throttle`: a client that must wait gets 429, and the answer's
-    status (4xx: wrong credentials) is recorded."""
+    status (400 or 401: wrong credentials) is recorded."""
 
     def __init__(self, app: ASGIApp, throttle: LoginThrottle | None = None):
         self.app = app
@@ -191,7 +191,7 @@ class ThrottleLogins:
         async def record(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                if 400 <= status < 500:
+                if status in (400, 401):  # Gradio's answer to wrong credentials
                     self.throttle.failed(client)
                 elif status < 400:
                     self.throttle.succeeded(client)
