@@ -11,6 +11,7 @@ Unit vectors are cached by chunk id, so a follow-up on the same passages embeds 
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -26,6 +27,15 @@ OVERLAP_WEIGHT = 0.35  # weight of term overlap beside cosine similarity
 RANK_BONUS = 0.03  # the first passage's bonus; it falls linearly to 0 for the last one
 SAME_AS = 0.92  # cosine above which two sentences say the same thing (only one is shown)
 MIN_WORDS = 4
+DEFINE_BONUS = 0.1  # for a "What is X?" question, a sentence that defines X
+SHORT = 8  # words: a sentence this short that points back ("that failure") brings the one before it
+ASKS_WHAT = re.compile(r"^\s*(what\s+(is|are|was|were|does\b.*\bmean)|define|meaning of|who\s+(is|was))\b", re.I)
+DEFINITION = re.compile(
+    r"^[^.;:]{0,60}?\b(is|are|means|refers to|stands for)\b"  # "X is ...", "X means ..."
+    r"|\bcalled\b|:\s*(its|the)\s+\w+|\(\w+\)",  # "... is called X", "...: its X", "... (X)"
+    re.I,
+)
+POINTS_BACK = re.compile(r"\b(that|this|these|those|such|it|they)\b", re.I)
 MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
 
 
@@ -80,13 +90,15 @@ class KeySentencePicker:
         if not sources:
             return []
         q_words = content_words(query)
+        asks_what = bool(ASKS_WHAT.search(query))
         n = len(sources)
         pool: list[tuple[float, int, Unit]] = []  # (overlap, source index, unit)
         for i, s in enumerate(sources):
             if is_overview(s):
                 continue
             for u in self.units_of(s)[1]:
-                if len(clean(u.text(s.text)).split()) >= MIN_WORDS:
+                body = clean(u.text(s.text))
+                if len(body.split()) >= MIN_WORDS and not body.endswith("?"):  # a lesson's own questions ask
                     words = content_words(u.text(s.text))
                     pool.append((len(q_words & words) / len(q_words) if q_words else 0.0, i, u))
         first = [c for c in pool if c[1] == 0]
@@ -105,7 +117,8 @@ class KeySentencePicker:
         for i, vs in zip(order, vecs):
             bonus = RANK_BONUS * (1 - i / max(1, n - 1)) if n > 1 else RANK_BONUS
             for (overlap, u), v in zip(per[i], vs):
-                scored.append((float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus, i, u, v))
+                define = DEFINE_BONUS if asks_what and defines(clean(u.text(sources[i].text)), q_words) else 0.0
+                scored.append((float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus + define, i, u, v))
         scored.sort(key=lambda c: -c[0])
         best = scored[0][0]
         chosen: list[tuple[float, int, list[Unit]]] = []
@@ -136,8 +149,16 @@ class KeySentencePicker:
             if lead and lead.kind == "sentence" and lead.text(text).rstrip().endswith(":"):
                 return [lead, u]
             return [u]
-        body = LABEL.sub("", u.text(text).lstrip("*_ "))
-        return [prev, u] if LEANS_BACK.match(body) else [u]
+        body = LABEL.sub("", clean(u.text(text)))
+        short_and_pointing = len(body.split()) < SHORT and POINTS_BACK.search(body)  # "X is exactly that failure."
+        return [prev, u] if LEANS_BACK.match(body) or short_and_pointing else [u]
+
+
+def defines(sentence: str, terms: frozenset[str]) -> bool:
+    """Whether `sentence` reads as a definition of the question's terms: "X is ...", "X means ...",
+    "... is called X", "...: its X", "... (X)"."""
+    m = DEFINITION.search(sentence)
+    return bool(m) and bool(terms & content_words(sentence[: m.end() + 40]))
 
 
 def _prose(u: Unit, text: str) -> bool:
