@@ -9,9 +9,10 @@ Every search goes through `Tutor.search`, the path `tutor search`, `tutor ask`, 
 share. The baseline in the same run is a naive dense-only ranking of the same chunks (exact top-k by cosine);
 beside the default fusion (convex), the previous convex fusion (min-max scaled cosines), the same hybrid with
 reciprocal-rank fusion ("rrf"); with
-`--dense-scales FLOOR:FULL,...`, convex fusion with other cosine scales (tutor/search/fusion.py) too.
+`--dense-scales FLOOR:FULL[:BM25_WEIGHT],...`, convex fusion with other cosine scales (tutor/search/fusion.py)
+and BM25 weights too.
 
-    python bench/quality.py [DIR ...] [--dense-scales 0.1:0.8,0.25:0.65]     # default: corpus/
+    python bench/quality.py [DIR ...] [--dense-scales 0.2:0.7:1,0.3:0.8:0.5]     # default: corpus/
 """
 
 from __future__ import annotations
@@ -41,14 +42,16 @@ DEFAULT_FUSION = Settings.model_fields["fusion"].default
 
 
 @contextmanager
-def dense_scale(floor: float, full: float):  # type: ignore[no-untyped-def]
-    """Convex fusion with another cosine scale for the duration (the module's constants, read per call)."""
-    before = fusion.DENSE_FLOOR, fusion.DENSE_FULL
+def dense_scale(floor: float, full: float, weight: float | None = None):  # type: ignore[no-untyped-def]
+    """Convex fusion with another cosine scale (and BM25 weight) for the duration (module constants, read
+    per call)."""
+    before = fusion.DENSE_FLOOR, fusion.DENSE_FULL, SPARSE_WEIGHT["convex"]
     fusion.DENSE_FLOOR, fusion.DENSE_FULL = floor, full
+    SPARSE_WEIGHT["convex"] = before[2] if weight is None else weight
     try:
         yield
     finally:
-        fusion.DENSE_FLOOR, fusion.DENSE_FULL = before
+        fusion.DENSE_FLOOR, fusion.DENSE_FULL, SPARSE_WEIGHT["convex"] = before
 
 
 @contextmanager
@@ -82,7 +85,7 @@ def dense_only(retriever: Retriever, embedder: Embedder, queries: list[QuizQuery
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("dirs", nargs="*", type=Path)
-    ap.add_argument("--dense-scales", default="", help="other convex cosine scales to try, FLOOR:FULL,...")
+    ap.add_argument("--dense-scales", default="", help="convex variants to try, FLOOR:FULL[:BM25_WEIGHT],...")
     args = ap.parse_args()
     dirs = [d.resolve() for d in args.dirs] or [DEFAULT_LESSONS]
     scales = [tuple(float(x) for x in pair.split(":")) for pair in args.dense_scales.split(",") if pair]
@@ -127,12 +130,13 @@ def main() -> None:
                     f"  {'':16}        previous convex (min-max cosines, BM25 weight 1): recall@1 {o.recall[1]:.3f}"
                     f" @3 {o.recall[3]:.3f} @5 {o.recall[5]:.3f} MRR {o.mrr:.3f}"
                 )
-                for floor, full in scales:
-                    with dense_scale(floor, full):
+                for scale in scales:
+                    with dense_scale(*scale):
                         o = retrieval_metrics(tutor.search, qs)
+                    weight = f"{scale[2]:.1f}" if len(scale) > 2 else f"{SPARSE_WEIGHT['convex']:.1f}"
                     print(
-                        f"  {'':16}        convex, cosine {floor:.2f} -> 0, {full:.2f} -> 1: recall@1 {o.recall[1]:.3f}"
-                        f" @3 {o.recall[3]:.3f} @5 {o.recall[5]:.3f} MRR {o.mrr:.3f}"
+                        f"  {'':16}        convex, cosine {scale[0]:.2f} -> 0, {scale[1]:.2f} -> 1, BM25 {weight}:"
+                        f" recall@1 {o.recall[1]:.3f} @3 {o.recall[3]:.3f} @5 {o.recall[5]:.3f} MRR {o.mrr:.3f}"
                     )
                 if label == "English quizzes":
                     targets.check(f"{d.name} recall@1", m.recall[1], ">=", 0.80)
