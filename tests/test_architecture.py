@@ -16,7 +16,8 @@ HOMES = {
     "bm25s": {"tutor/search/keywords.py"},
     "Stemmer": {"tutor/search/keywords.py"},
     "tqdm": {"tutor/cli.py"},
-    "gradio": {"ui/app.py", "ui/practice.py"},  # the page, and its Practice tab
+    "gradio": {"ui/app.py", "ui/practice.py", "ui/teacher.py"},  # the page, its Practice tab, the teacher page
+    "markdown_it": {"ui/markdown.py"},
     "starlette": {"ui/app.py"},
     "filelock": {"tutor/store/lock.py"},
     "matplotlib": {"tutor/evaluation/plots.py"},

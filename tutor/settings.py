@@ -121,6 +121,19 @@ class Settings(BaseSettings):
         None, description="'user:password' for the web UI (a password of 8 characters or more); required to "
         "listen beyond localhost."
     )
+    teacher_auth: str | None = Field(
+        None, description="'user:password' of the teacher: the /teacher page (model, index, re-index, course gaps) "
+        "needs it when auth is on. Empty with auth on: the teacher page stays locked."
+    )
+    course_url: str | None = Field(
+        None, description="The course site's page for a lesson section, as a template with {program}, {language}, "
+        "{slug} and {anchor} (e.g. https://example.org/{program}/{language}/{slug}#{anchor}). Empty: sources "
+        "are not linked."
+    )
+    gaps_db: Path | None = Field(
+        None, description="SQLite file of the course-gap list (refused and mostly unsupported questions). Empty: "
+        "gaps.sqlite next to the index."
+    )
     allowed_hosts: list[str] = Field(
         default_factory=list,
         description="More host names the web UI answers to (JSON list in TUTOR_ALLOWED_HOSTS), e.g. the name "
@@ -139,12 +152,16 @@ class Settings(BaseSettings):
     def progress_path(self) -> Path:
         return self.progress_db or self.index_dir.parent / "progress.sqlite"
 
-    @field_validator("embedding_model", "auth", "llm_url", "llm_api_key", "llm_model", mode="before")
+    @property
+    def gaps_path(self) -> Path:
+        return self.gaps_db or self.index_dir.parent / "gaps.sqlite"
+
+    @field_validator("embedding_model", "auth", "teacher_auth", "course_url", "llm_url", "llm_api_key", "llm_model", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("model", "n_threads", "progress_db", mode="before")
+    @field_validator("model", "n_threads", "progress_db", "gaps_db", mode="before")
     @classmethod
     def _empty_path_is_none(cls, value: Any) -> Any:
         return None if value == "" else value

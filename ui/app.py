@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+from functools import partial
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -17,139 +19,285 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no usage reports from a loca
 
 import gradio as gr  # noqa: E402
 
+from tutor.answer import prompts  # noqa: E402
 from tutor.events import Answer, Done, KeySentences, Retrieved, Token  # noqa: E402
-from tutor.build import build_tutor, reindex  # noqa: E402
+from tutor.build import build_tutor  # noqa: E402
+from tutor.ingest.lessons import program_titles  # noqa: E402
+from tutor.store.gaps import GapLog  # noqa: E402
 from tutor.errors import TutorError  # noqa: E402
 from tutor.search.retriever import Filters  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 from tutor.answer.turn import Tutor, turn_of  # noqa: E402
-from ui import bubble, render  # noqa: E402
+from ui import bubble, render, scope  # noqa: E402
+from ui.i18n import CATALOGUE, browser_language, choose, t  # noqa: E402
+from ui.page_js import FOCUS_BOX, PAGE_JS, SHOW_SIM  # noqa: E402
+from ui.teacher import teacher_page  # noqa: E402
+from ui.turns import Line, Pending, Sessions, stopped_answer  # noqa: E402
 from starlette.middleware.trustedhost import TrustedHostMiddleware  # noqa: E402
 
-from ui.access import LoginThrottle, SameOriginOnly, ThrottleLogins, allowed_hosts, listen_credentials  # noqa: E402
+from ui.access import (  # noqa: E402
+    LoginThrottle, SameOriginOnly, ThrottleLogins, allowed_hosts, listen_credentials, parse_auth,
+)
 from ui.practice import practice_tab  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-CHAT_CONCURRENCY = 4  # chat events handled at once; generation itself is serialised by the LLM lock
-EXAMPLES = [
-    "How does self-attention work?",
-    "What is RLHF?",
-    "Why do language models hallucinate?",
-    "What is retrieval-augmented generation?",
-    "What are embeddings used for?",
-]
-INTRO = ('<div class="panel"><p class="muted">Ask a question: the passages the answer rests on show up here, '
-         "with the sentences that support it highlighted.</p></div>")
+CHAT_CONCURRENCY = 16  # chat events handled at once; they wait in ui/turns.py's Line, then for the LLM lock
 
 
-def status(tutor: Tutor) -> str:
-    """The status line; loads the LLM on first call (it is needed for the first answer anyway)."""
-    try:
-        model, gpu = tutor.llm.model_path.name, tutor.llm.gpu_offload
-    except TutorError as exc:
-        model, gpu = f"not loaded ({exc})", None
-    return render.status_html(model, gpu, tutor.manifest())
+def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
+    """The learner's page (`/`) and the teacher's (`/teacher`) for one Tutor, queued; launch with `launch()`."""
+    settings = tutor.settings
+    gaps = gaps or GapLog(settings.gaps_path)
+    line, sessions = Line(), Sessions()
+    i18n = gr.I18n(**CATALOGUE)
 
+    def titles() -> dict[str, str]:
+        return program_titles(settings.lessons_dir)
 
-def build_app(tutor: Tutor) -> gr.Blocks:
-    """The whole page for one Tutor, queued; launch it with `launch()`."""
+    def browser(request: gr.Request | None) -> str | None:
+        return browser_language(request.headers.get("accept-language") if request else None)
 
-    def ask(question: str, answers: list[Answer], program: str, lesson: str) -> Iterator[tuple[Any, ...]]:
-        """One turn, streamed to the page. The state is the conversation's finished Answers (the tutor's
-        history is derived from them), so every bubble can be drawn again with its key sentences and marks."""
-        answers = list(answers or [])
-        question = (question or "").strip()
-        filters = Filters(program=program or None, lesson=lesson or None)
-        keys, draft = None, ""
-        events = tutor.stream(question, [turn_of(a) for a in answers], filters)
+    def question_language(question: str) -> str | None:
+        try:
+            return tutor.retriever.language_of(question)
+        except TutorError:
+            return None
+
+    def one_turn(item: Pending, answers: list[Answer], key: str, request: gr.Request | None, box: Any):
+        """One question through the core, streamed; returns the conversation with its answer (or the part
+        written before Stop)."""
+        sc: scope.Scope = item.scope
+        q, m = item.question, tutor.manifest()
+        lang = choose(sc.language, question_language(q), browser(request))
+        links = partial(scope.course_link, settings.course_url, m)
+        s = sessions.session(key)
+        keys, draft, sources, refused, ticket, stopped = None, "", [], False, None, False
+
+        def chat(pending: str) -> list[dict[str, str]]:
+            waiting = [p.question for p in sessions.waiting(key)]
+            return render.chat_messages(answers, q, pending, waiting, lang)
+
+        filters = Filters(program=sc.program or None, lesson=sc.lesson or None, language=sc.language or None)
+        events = tutor.stream(q, [turn_of(a) for a in answers], filters)
         try:
             for ev in events:
-                if isinstance(ev, Retrieved):  # the question was accepted: show it, clear the box
-                    panel = render.retrieved_panel(ev.sources, ev.refused)
-                    yield render.chat_messages(answers, question), answers, panel, ""
-                elif isinstance(ev, KeySentences):  # the lessons' own words, before the model starts
+                if isinstance(ev, Retrieved):
+                    sources, refused = ev.sources, ev.refused
+                    yield chat("…"), answers, render.retrieved_panel(ev.sources, ev.refused, lang), box
+                elif isinstance(ev, KeySentences):  # the lessons' own words; then wait for the model's turn
                     keys = ev.sentences
-                    pending = bubble.streaming_bubble(keys, draft)
-                    yield render.chat_messages(answers, question, pending), answers, gr.skip(), gr.skip()
-                elif isinstance(ev, Token):
+                    yield chat(bubble.streaming_bubble(keys, "", lang)), answers, gr.skip(), box
+                    ticket = line.join()
+                    while not line.wait_turn(ticket) and not s.stop.is_set():
+                        place = line.ahead(ticket) + 1
+                        yield chat(bubble.streaming_bubble(keys, "", lang, place)), answers, gr.skip(), box
+                    if s.stop.is_set():
+                        stopped = True
+                        break
+                elif isinstance(ev, Token) and not refused:
+                    if s.stop.is_set():
+                        stopped = True
+                        break
                     draft += ev.text
-                    pending = bubble.streaming_bubble(keys, draft) if keys is not None else bubble.text(draft)
-                    yield render.chat_messages(answers, question, pending), answers, gr.skip(), gr.skip()
-                elif isinstance(ev, Done):  # the checked answer replaces the draft
-                    answers = [*answers, ev.answer]
-                    yield render.chat_messages(answers), answers, render.answer_panel(ev.answer), ""
+                    yield chat(bubble.streaming_bubble(keys, draft, lang)), answers, gr.skip(), box
+                elif isinstance(ev, Done):
+                    a = ev.answer
+                    if a.refused and sc.on and not a.text.startswith(prompts.NO_LESSONS):
+                        a.notice = t(lang, "refusal.scoped", scope=scope.label(m, titles(), sc))
+                    try:
+                        gaps.record(a, scope.label(m, titles(), sc), request.username or "" if request else "")
+                    except sqlite3.Error as exc:  # the gap list must never cost a learner the answer
+                        log.warning("course-gap list not written: %s", exc)
+                    answers = [*answers, a]
+                    extra = render.phone_sources(a, lang, links)
+                    yield render.chat_messages(answers, None, "", [p.question for p in sessions.waiting(key)],
+                                               lang, extra), answers, render.answer_panel(a, lang, links), box
+                    return answers
         except TutorError as exc:
-            yield render.chat_messages(answers), answers, render.error_html(str(exc)), question
-        finally:  # a learner who leaves mid-answer releases the LLM lock at once
-            close = getattr(events, "close", None)
-            if close:
-                close()
+            waiting = [p.question for p in sessions.waiting(key)]
+            yield render.chat_messages(answers, None, "", waiting, lang), answers, render.error_html(str(exc)), box
+            return answers
+        finally:  # Stop, an error or a learner who leaves releases the LLM lock and the line at once
+            events.close()
+            if ticket is not None:
+                line.leave(ticket)
+        if stopped:
+            a = stopped_answer(q, sources, keys or [], draft)
+            answers = [*answers, a]
+            extra = render.phone_sources(a, lang, links)
+            yield (render.chat_messages(answers, None, "", [p.question for p in sessions.waiting(key)], lang, extra),
+                   answers, render.answer_panel(a, lang, links), box)
+        return answers
 
-    def new_conversation() -> tuple[Any, ...]:
-        return [], [], INTRO, ""
-
-    def pick_program(program: str) -> Any:
-        return gr.Dropdown(choices=render.lesson_choices(tutor.manifest(), program), value=render.ALL)
-
-    def refresh(program: str, lesson: str) -> tuple[Any, ...]:
-        m = tutor.manifest()
-        programs = render.program_choices(m)
-        program = program if program in {v for _, v in programs} else render.ALL
-        lessons = render.lesson_choices(m, program)
-        lesson = lesson if lesson in {v for _, v in lessons} else render.ALL
-        return (status(tutor), gr.Dropdown(choices=programs, value=program),
-                gr.Dropdown(choices=lessons, value=lesson))
-
-    def do_reindex(program: str, lesson: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        def report(stage: str, done: int, total: int) -> None:
-            progress(done / total if total else 1.0, desc=f"{stage} {done}/{total}")
-
+    def run(item: Pending, answers: list[Answer], request: gr.Request | None, api: bool) -> Iterator[tuple]:
+        """The session's turns: `item`, then each question sent while it was being answered."""
+        key = request.session_hash if request and request.session_hash else f"anon-{id(answers)}"
+        box = "" if api else gr.skip()  # the page clears its box at once (before_ask); API callers get ""
+        if not item.question:
+            lang = choose(item.scope.language, browser(request))
+            chat = gr.skip() if sessions.busy(key) else render.chat_messages(answers, lang=lang)
+            yield chat, gr.skip(), render.error_html(t(lang, "empty")), item.question if api else gr.skip()
+            return
+        if not sessions.start(key, item):  # an answer is being written: this question waits its turn
+            yield gr.skip(), gr.skip(), gr.skip(), box
+            return
         try:
-            summary = reindex(tutor, progress=report)
-        except TutorError as exc:
-            return render.error_html(str(exc)), *refresh(program, lesson)
-        return render.sync_html(summary), *refresh(program, lesson)
+            next_item: Pending | None = item
+            while next_item is not None:
+                answers = yield from one_turn(next_item, answers, key, request, box)
+                next_item = sessions.next_or_finish(key)
+        finally:
+            sessions.finish(key)
+
+    def scope_of(program: str, lesson: str, language: str) -> scope.Scope:
+        return scope.Scope(program or render.ALL, lesson or render.ALL, language or render.ALL)
+
+    def ask(question: str, answers: list[Answer], program: str, lesson: str, language: str = render.ALL,
+            request: gr.Request = None) -> Iterator[tuple]:  # type: ignore[assignment]
+        """The chat API (`/ask`): one question and the questions sent behind it, streamed."""
+        item = Pending((question or "").strip(), scope_of(program, lesson, language))
+        yield from run(item, list(answers or []), request, api=True)
+
+    def ask_page(question: str, answers: list[Answer], program: str, lesson: str, language: str,
+                 request: gr.Request) -> Iterator[tuple]:
+        item = Pending((question or "").strip(), scope_of(program, lesson, language))
+        yield from run(item, list(answers or []), request, api=False)
+
+    def regenerate(answers: list[Answer], program: str, lesson: str, language: str,
+                   request: gr.Request) -> Iterator[tuple]:
+        """The last answer again (with the filters now in force): it is replaced."""
+        answers = list(answers or [])
+        if not answers or sessions.busy(request.session_hash):
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        item = Pending(answers[-1].question, scope_of(program, lesson, language))
+        yield from run(item, answers[:-1], request, api=False)
+
+    def before_ask(question: str, language: str, request: gr.Request) -> tuple:
+        """At once, in the browser's session: an empty question is pointed out next to the box; otherwise the
+        box is cleared for the next question and Ask becomes Stop."""
+        if not (question or "").strip():
+            msg = t(choose(language, browser(request)), "empty")
+            return gr.skip(), gr.skip(), gr.skip(), f'<p class="error" role="alert">{render.esc(msg)}</p>'
+        return "", gr.Button(visible=False), gr.Button(visible=True), ""
+
+    def after_turn(answers: list[Answer], program: str, lesson: str, request: gr.Request) -> tuple:
+        """When the session's answers are done: Stop becomes Ask; a refusal under a filter offers all lessons."""
+        if sessions.busy(request.session_hash):
+            return gr.skip(), gr.skip(), gr.skip()
+        offer = bool(answers) and answers[-1].refused and bool(program or lesson)
+        return gr.Button(visible=True), gr.Button(visible=False), gr.Button(visible=offer)
+
+    def stop(request: gr.Request) -> None:
+        sessions.stop(request.session_hash)
+
+    def scope_view(program: str, lesson: str, language: str, request: gr.Request) -> tuple:
+        m, sc = tutor.manifest(), scope_of(program, lesson, language)
+        lang = choose(language, browser(request))
+        try:
+            headings = [(c.lesson_id, c.breadcrumb) for c in tutor.retriever.snapshot().chunks]
+        except TutorError:
+            headings = []
+        samples = [[q] for q in scope.examples(m, headings, sc, lang)]
+        return scope.banner(m, titles(), sc, lang), gr.Dataset(samples=samples)
+
+    def load_page(program: str, lesson: str, language: str, request: gr.Request) -> tuple:
+        m, lang = tutor.manifest(), choose(language, browser(request))
+        sc = scope_of(program, lesson, language)
+        return (gr.Dropdown(choices=scope.program_choices(m, titles(), lang), value=sc.program),
+                gr.Dropdown(choices=scope.lesson_choices(m, sc, lang), value=sc.lesson),
+                gr.Dropdown(choices=scope.language_choices(m, lang), value=sc.language),
+                render.intro_html(lang), scope.lessons_html(m, titles(), lang))
+
+    def pick_filter(program: str, language: str, request: gr.Request) -> Any:
+        lang = choose(language, browser(request))
+        sc = scope_of(program, render.ALL, language)
+        return gr.Dropdown(choices=scope.lesson_choices(tutor.manifest(), sc, lang), value=render.ALL)
+
+    def new_conversation(keep: bool, program: str, lesson: str, language: str, request: gr.Request) -> tuple:
+        lang = choose(language, browser(request))
+        if keep:
+            return [], [], render.intro_html(lang), gr.skip(), gr.skip(), gr.skip(), gr.Button(visible=False)
+        return [], [], render.intro_html(lang), render.ALL, render.ALL, render.ALL, gr.Button(visible=False)
 
     m = tutor.manifest()
-    with gr.Blocks(title="Lesson Tutor", analytics_enabled=False) as demo:
-        gr.Markdown("## Lesson Tutor\nAnswers come from the lessons only, with the passages they rest on.")
-        status_box = gr.HTML(status(tutor), css_template=render.CSS, js_on_load=None, elem_id="status")
-        with gr.Tab("Chat", id="chat", elem_id="chat-tab"):
-            with gr.Row():
-                with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="chat", sanitize_html=True,
+    with gr.Blocks(title="Lesson Tutor", analytics_enabled=False, css=render.CSS + render.PAGE_CSS, js=PAGE_JS,
+                   fill_width=True) as demo:
+        gr.Markdown(i18n("page.title"))
+        with gr.Tab(i18n("tab.chat"), id="chat", elem_id="chat-tab"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=320):
+                    banner = gr.HTML(scope.banner(m, titles(), scope.Scope()), elem_id="scope")
+                    chatbot = gr.Chatbot(label=i18n("chat.label"), height=460, elem_id="chat", sanitize_html=True,
                                          render_markdown=True, allow_tags=False, feedback_options=None,
                                          buttons=["copy", "copy_all"])
+                    search_all = gr.Button(i18n("btn.search_all"), visible=False, size="sm", elem_id="search-all")
+                    with gr.Row(equal_height=True):
+                        question = gr.Textbox(placeholder=i18n("box.placeholder"), show_label=False, scale=5,
+                                              lines=1, max_lines=6, elem_id="question", autofocus=True)
+                        ask_btn = gr.Button(i18n("btn.ask"), variant="primary", scale=1, min_width=80, elem_id="ask")
+                        stop_btn = gr.Button(i18n("btn.stop"), variant="stop", scale=1, min_width=80,
+                                             elem_id="stop", visible=False)
+                    ask_error = gr.HTML("", elem_id="ask-error")
                     with gr.Row():
-                        question = gr.Textbox(placeholder="Ask about the lessons…", show_label=False, scale=5,
-                                              lines=1, max_lines=6, elem_id="question")
-                        ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                        program = gr.Dropdown(scope.program_choices(m, titles()), value=render.ALL,
+                                              label=i18n("filter.program"), elem_id="program")
+                        lesson = gr.Dropdown(scope.lesson_choices(m, scope.Scope()), value=render.ALL,
+                                             label=i18n("filter.lesson"), elem_id="lesson")
+                        language = gr.Dropdown(scope.language_choices(m), value=render.ALL,
+                                               label=i18n("filter.language"), elem_id="language")
+                    examples = gr.Dataset(components=[question], samples=[], label=i18n("examples.label"),
+                                          elem_id="examples")
                     with gr.Row():
-                        program = gr.Dropdown(render.program_choices(m), value=render.ALL, label="Program",
-                                              elem_id="program")
-                        lesson = gr.Dropdown(render.lesson_choices(m), value=render.ALL, label="Lesson",
-                                             elem_id="lesson")
-                    gr.Examples([[q] for q in EXAMPLES], inputs=[question], label="Try one of these")
-                    new_btn = gr.Button("New conversation", size="sm", elem_id="new")
-                with gr.Column(scale=2):
-                    sources = gr.HTML(INTRO, css_template=render.CSS, js_on_load=None, elem_id="sources")
-                    with gr.Accordion("Lessons index", open=True):
-                        reindex_btn = gr.Button("Re-index lessons", size="sm", elem_id="reindex")
-                        sync_box = gr.HTML("", css_template=render.CSS, js_on_load=None, elem_id="sync")
+                        new_btn = gr.Button(i18n("btn.new"), size="sm", elem_id="new")
+                        keep = gr.Checkbox(True, label=i18n("filter.keep"), elem_id="keep-filters")
+                with gr.Column(scale=2, min_width=300, elem_id="side-panel"):
+                    show_sim = gr.Checkbox(False, label=i18n("sources.similarity"), elem_id="show-sim")
+                    sources = gr.HTML(render.intro_html("en"), elem_id="sources")
+                    with gr.Accordion(i18n("lessons.label"), open=False, elem_id="lessons"):
+                        lessons_box = gr.HTML(scope.lessons_html(m, titles(), "en"))
         with gr.Tab("Practice", id="practice", elem_id="practice-tab"):
             practice_tab(tutor)
         turns = gr.State([])
 
-        gr.on([ask_btn.click, question.submit], ask, [question, turns, program, lesson],
-              [chatbot, turns, sources, question], api_name="ask", concurrency_id="chat",
-              concurrency_limit=CHAT_CONCURRENCY)
-        new_btn.click(new_conversation, None, [chatbot, turns, sources, question], api_visibility="private")
-        chatbot.clear(new_conversation, None, [chatbot, turns, sources, question], api_visibility="private")
-        program.input(pick_program, program, lesson, api_visibility="private")  # a learner's pick only
-        reindex_btn.click(do_reindex, [program, lesson], [sync_box, status_box, program, lesson],
-                          api_name="reindex", concurrency_id="reindex", concurrency_limit=1)
-        demo.load(refresh, [program, lesson], [status_box, program, lesson], api_visibility="private")
+        filters = [program, lesson, language]
+        outputs = [chatbot, turns, sources, question]
+        triggers = [ask_btn.click, question.submit]
+        gr.on(triggers, before_ask, [question, language], [question, ask_btn, stop_btn, ask_error], queue=False,
+              api_visibility="private", trigger_mode="multiple")
+        gr.on(triggers, ask_page, [question, turns, *filters], outputs, concurrency_id="chat",
+              concurrency_limit=CHAT_CONCURRENCY, trigger_mode="multiple", api_visibility="private").then(
+            after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private").then(
+            None, js=FOCUS_BOX)
+        api_btn = gr.Button(visible=False)  # the chat API: same turns, the box returned empty at the end
+        api_btn.click(ask, [question, turns, *filters], outputs, api_name="ask", concurrency_id="chat",
+                      concurrency_limit=CHAT_CONCURRENCY)
+        stop_btn.click(stop, None, None, queue=False, api_visibility="private")
+        chatbot.retry(lambda: (gr.Button(visible=False), gr.Button(visible=True)), None, [ask_btn, stop_btn],
+                      queue=False, api_visibility="private")
+        chatbot.retry(regenerate, [turns, *filters], outputs, concurrency_id="chat", api_visibility="private").then(
+            after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private")
+        search_all.click(lambda: (render.ALL, render.ALL, gr.Button(visible=False)), None,
+                         [program, lesson, search_all], queue=False, api_visibility="private").then(
+            regenerate, [turns, *filters], outputs, concurrency_id="chat", api_visibility="private").then(
+            after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private")
+        examples.click(lambda x: x[0], examples, question, queue=False, api_visibility="private").then(
+            None, js=FOCUS_BOX)
+        new_btn.click(new_conversation, [keep, *filters], [chatbot, turns, sources, *filters, search_all],
+                      queue=False, api_visibility="private").then(None, js=FOCUS_BOX)
+        chatbot.clear(new_conversation, [keep, *filters], [chatbot, turns, sources, *filters, search_all],
+                      queue=False, api_visibility="private")
+        program.input(pick_filter, [program, language], lesson, api_visibility="private")
+        language.input(pick_filter, [program, language], lesson, api_visibility="private")
+        gr.on([program.change, lesson.change, language.change], scope_view, filters, [banner, examples],
+              api_visibility="private")
+        show_sim.change(None, show_sim, None, js=SHOW_SIM)
+        demo.load(load_page, filters, [program, lesson, language, sources, lessons_box],
+                  api_visibility="private").then(scope_view, filters, [banner, examples], api_visibility="private")
+    with demo.route("Teacher", "/teacher", show_in_navbar=False):
+        teacher_page(demo, tutor, gaps)
+    demo.tutor_i18n = i18n  # type: ignore[attr-defined]  # launch() hands it to Gradio
     demo.queue(default_concurrency_limit=CHAT_CONCURRENCY)
     return demo
 
@@ -165,6 +313,7 @@ def launch(
     """Start the server (port None: the first free one from 7860); never a public share link. Every request
     passes `edge` first. `prevent_thread_lock=True` in `kw` returns at once; the URL is then `demo.local_url`."""
     kw.setdefault("quiet", True)
+    kw.setdefault("i18n", getattr(demo, "tutor_i18n", None))  # the page's words in the browser's language
     block = not kw.pop("prevent_thread_lock", False)
     started = demo.launch(server_name=host, server_port=port, auth=credentials, share=False, show_error=True,
                           ssr_mode=False, strict_cors=True, prevent_thread_lock=True, **kw)
@@ -189,7 +338,10 @@ def edge(app: Any, host: str, extra_hosts: Sequence[str] = ()) -> Any:
 def serve(settings: Settings, announce: Callable[[str], None] = log.warning) -> None:
     """`tutor serve`: refuse an open address without credentials, build the tutor, load the model (so a bad
     GGUF fails here, in one line), say whether it runs on the GPU, listen until stopped."""
-    credentials = listen_credentials(settings.host, settings.auth)
+    credentials: Any = listen_credentials(settings.host, settings.auth)
+    teacher = parse_auth(settings.teacher_auth)
+    if credentials and teacher:  # with auth on, the teacher signs in too (ui/teacher.py checks the name)
+        credentials = [credentials, teacher]
     tutor = build_tutor(settings)
     llm = tutor.llm
     announce(f"model {llm.model_path.name}, GPU offload: {'yes' if llm.gpu_offload else 'no (CPU)'}")

@@ -14,13 +14,15 @@ import html
 import re
 from collections.abc import Sequence
 
+from tutor.answer import prompts
 from tutor.events import Answer, KeySentence, SentenceCheck
+from ui.i18n import t
 
-KEYS_LABEL = "From the lessons"
-MODEL_LABEL = "The tutor's explanation"
-DRAFT_LABEL = "Being written, not yet checked against the lessons"
-FLAG = "not in the lessons"
-MOSTLY = "Most of this explanation is not backed by the lessons: the lessons' sentences above are the answer."
+KEYS_LABEL = t("en", "keys.label")  # the English words; every language's are in ui/i18n/catalogue.py
+MODEL_LABEL = t("en", "model.label")
+DRAFT_LABEL = t("en", "draft.label")
+FLAG = t("en", "flag")
+MOSTLY = t("en", "mostly")
 
 STYLE_KEY = "border-left:4px solid #8250df;background:#fbefff;color:#21262d;padding:0.35em 0.7em;margin:0.3em 0"
 STYLE_LABEL = "font-size:0.8em;font-weight:600;color:#57606a;text-transform:uppercase;letter-spacing:0.03em"
@@ -47,7 +49,7 @@ def cite(numbers: Sequence[int]) -> str:
     return "".join(f' <a class="cite" href="#src-{n}" data-source="{n}">[{n}]</a>' for n in numbers)
 
 
-def keys_html(keys: Sequence[KeySentence]) -> str:
+def keys_html(keys: Sequence[KeySentence], lang: str = "en") -> str:
     if not keys:
         return ""
     quotes = "".join(
@@ -55,45 +57,73 @@ def keys_html(keys: Sequence[KeySentence]) -> str:
         f'<br><small style="color:#57606a">{text(k.breadcrumb)}</small></blockquote>'
         for k in keys
     )
-    return f'<div class="keys"><div style="{STYLE_LABEL}">{KEYS_LABEL}</div>{quotes}</div>'
+    return f'<div class="keys"><div style="{STYLE_LABEL}">{t(lang, "keys.label")}</div>{quotes}</div>'
 
 
-def sentence_html(c: SentenceCheck) -> str:
+def sentence_html(c: SentenceCheck, lang: str = "en") -> str:
     if c.supported:
         return f'<span class="supported">{text(c.text)}{cite(c.citations)}</span>'
     return (
-        f'<span class="unsupported" title="No lesson passage backs this sentence" style="{STYLE_UNSUPPORTED}">'
-        f'{text(c.text)}</span> <span class="flag" style="{STYLE_FLAG}">{FLAG}</span>'
+        f'<span class="unsupported" title="{t(lang, "flag.title")}" style="{STYLE_UNSUPPORTED}">'
+        f'{text(c.text)}</span> <span class="flag" style="{STYLE_FLAG}">{t(lang, "flag")}</span>'
     )
 
 
-def explanation_html(answer: Answer) -> str:
+def explanation_html(answer: Answer, lang: str = "en") -> str:
+    if getattr(answer, "stopped", False):  # a stopped answer: what was written, never checked
+        return (
+            f'<div class="draft stopped" style="{STYLE_DRAFT}"><div style="{STYLE_LABEL}">{t(lang, "model.label")}'
+            f'</div>{text(answer.explanation)}</div><p class="note stopped-note" style="{STYLE_NOTE}">'
+            f'{t(lang, "stopped")}</p>'
+        )
     if not answer.sentences:
         return ""
-    body = " ".join(sentence_html(c) for c in answer.sentences)
-    label = f'<div style="{STYLE_LABEL}">{MODEL_LABEL}</div>'
+    body = " ".join(sentence_html(c, lang) for c in answer.sentences)
+    label = f'<div style="{STYLE_LABEL}">{t(lang, "model.label")}</div>'
     if answer.mostly_unsupported:
         return (
-            f'<div class="explain mostly-unsupported">{label}<p class="note" style="{STYLE_NOTE}">{MOSTLY}</p>'
-            f"<details><summary>Show the explanation</summary><p>{body}</p></details></div>"
+            f'<div class="explain mostly-unsupported">{label}<p class="note" style="{STYLE_NOTE}">'
+            f'{t(lang, "mostly")}</p><details><summary>{t(lang, "show.explanation")}</summary><p>{body}</p>'
+            f"</details></div>"
         )
     return f'<div class="explain">{label}<p>{body}</p></div>'
 
 
-def answer_bubble(answer: Answer) -> str:
-    """The finished answer."""
+def refusal_text(answer: Answer, lang: str = "en") -> str:
+    """The tutor's refusal in `lang`, from the answer's typed parts (its notice names a filter in force)."""
+    if answer.text.startswith(prompts.NO_LESSONS):
+        return t(lang, "no_lessons")
+    out = answer.notice or t(lang, "refusal")
+    if answer.suggestions:
+        out += f" {t(lang, 'suggest')} " + "; ".join(s.title for s in answer.suggestions) + "."
+    return out
+
+
+def answer_bubble(answer: Answer, lang: str = "en", extra: str = "") -> str:
+    """The finished answer; `extra` is HTML put after it (the phone's sources under the last answer)."""
     if answer.refused:
-        return f'<div class="answer refused"><p>{text(answer.text)}</p></div>'
+        return f'<div class="answer refused"><p>{text(refusal_text(answer, lang))}</p>{extra}</div>'
+    if answer.quiz_hint:  # a quiz's own question: where to read; the answer is for Practice
+        return f'<div class="answer quiz-hint"><p>{text(answer.text)}</p>{cite([s.number for s in answer.sources])}{extra}</div>'
     notice = f'<p class="note" style="{STYLE_NOTE}">{text(answer.notice)}</p>' if answer.notice else ""
-    return f'<div class="answer">{notice}{keys_html(answer.key_sentences)}{explanation_html(answer)}</div>'
+    return (f'<div class="answer">{notice}{keys_html(answer.key_sentences, lang)}'
+            f"{explanation_html(answer, lang)}{extra}</div>")
 
 
-def streaming_bubble(keys: Sequence[KeySentence] | None, draft: str) -> str:
-    """While the model writes: the key sentences (once picked) and the unchecked draft, in grey."""
-    if keys is None and not draft:
+def streaming_bubble(keys: Sequence[KeySentence] | None, draft: str, lang: str = "en", place: int = 0) -> str:
+    """While the model writes: the key sentences (once picked) and the unchecked draft, in grey. `place` > 0:
+    the model is busy with other learners' answers and this one is number `place` in line."""
+    if keys is None and not draft and not place:
         return "…"
+    wait = (f'<p class="waiting" role="status" style="{STYLE_NOTE}">{t(lang, "waiting", place=place)}</p>'
+            if place else "")
     draft_html = (
-        f'<div class="draft" style="{STYLE_DRAFT}"><div style="{STYLE_LABEL}">{DRAFT_LABEL}</div>'
+        f'<div class="draft" style="{STYLE_DRAFT}"><div style="{STYLE_LABEL}">{t(lang, "draft.label")}</div>'
         f"{text(draft) if draft else '…'}</div>"
     )
-    return f'<div class="answer streaming">{keys_html(keys or [])}{draft_html}</div>'
+    return f'<div class="answer streaming">{wait}{keys_html(keys or [], lang)}{draft_html}</div>'
+
+
+def queued_bubble(lang: str = "en") -> str:
+    """A question sent while the previous answer was being written: it waits its turn."""
+    return f'<p class="queued" role="status" style="{STYLE_DRAFT}">{t(lang, "queued")}</p>'

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from tutor.events import Answer, Source, Suggestion
 from tutor.ingest.sync import SyncSummary
 from tutor.store.manifest import Manifest
 from ui import bubble
+from ui.i18n import t
+from ui.markdown import passage_html
 
 ALL = ""  # the dropdown value meaning "no filter"
+Links = Callable[[Source], str]  # a source -> its page on the course's site ("" when there is none)
+
+
+def no_link(_: Source) -> str:
+    return ""
 
 CSS = """
 .panel { font-size: 0.92em; line-height: 1.45; }
@@ -38,6 +45,28 @@ CSS = """
 .quote { border-left: 4px solid #8250df; padding: 0.3em 0.7em; margin: 0.5em 0; background: #fbefff;
   color: #21262d; }
 .muted { color: #57606a; }
+.src .text p, .src .text ul, .src .text ol { margin: 0.3em 0; }
+.src .text table { border-collapse: collapse; font-size: 0.9em; }
+.src .text th, .src .text td { border: 1px solid #d0d7de; padding: 0.15em 0.4em; }
+.src .sim { display: none; }
+.show-sim .src .sim { display: inline; }
+.src .course { font-size: 0.85em; }
+.src.flash { outline: 3px solid #0969da; }
+"""
+
+PAGE_CSS = """
+#scope { margin: 0 0 0.3em; }
+.scope { border-left: 4px solid #0969da; background: #ddf4ff; color: #0a3069; padding: 0.35em 0.7em;
+  border-radius: 4px; font-weight: 600; }
+.scope.all { border-left-color: #8c959f; background: #f6f8fa; color: #57606a; font-weight: 400; }
+#ask-error:empty { display: none; }
+.phone-sources { display: none; margin-top: 0.5em; }
+.phone-sources > summary { cursor: pointer; font-weight: 600; }
+@media (max-width: 720px) {
+  .phone-sources { display: block; }
+  #chat { height: auto !important; min-height: 300px; }
+  #side-panel { order: 2; }
+}
 """
 
 
@@ -46,6 +75,12 @@ def esc(text: object, quote: bool = True) -> str:
 
 
 # --- passages ---------------------------------------------------------------------------------------
+def passage_inline(text: str) -> str:
+    """A sentence with its markdown emphasis shown, inline (no paragraph around it)."""
+    out = passage_html(text).strip()
+    return out[3:-4] if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1 else out
+
+
 def highlighted(text: str, spans: Iterable[tuple[int, int]]) -> str:
     """`text` escaped, with the (start, end) character spans (end exclusive) wrapped in <mark>."""
     merged: list[list[int]] = []
@@ -64,98 +99,134 @@ def highlighted(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def score_bar(similarity: float) -> str:
+def score_bar(similarity: float, lang: str = "en") -> str:
     """Cosine similarity to the question as a bar: width = similarity, clipped to [0, 1]."""
     pct = round(max(0.0, min(1.0, similarity)) * 100)
-    label = f"similarity {similarity:.2f}"
+    label = t(lang, "panel.similarity", value=f"{similarity:.2f}")
     return (f'<span class="bar" title="{label}"><span style="width:{pct}%"></span></span> '
             f'<small class="muted">{label}</small>')
 
 
-def source_card(s: Source) -> str:
+def section_of(s: Source) -> str:
+    """The section path of a passage, without its lesson's title ("Lesson > A > B" -> "A › B")."""
+    parts = [p.strip() for p in s.breadcrumb.split(">")]
+    return " › ".join(parts[1:]) if len(parts) > 1 else ""
+
+
+def source_card(s: Source, lang: str = "en", link: str = "", prefix: str = "src") -> str:
+    """One passage: lesson and section, a link to the course's page for it (when `link`), the similarity (shown
+    on demand), the passage rendered from markdown with its supporting sentences highlighted."""
     num = f'<span class="num">[{s.number}]</span>' if s.number else ""
+    section = section_of(s)
+    open_link = (f' <a class="course" href="{esc(link)}" target="_blank" rel="noopener noreferrer">'
+                 f"{esc(t(lang, 'panel.open_course'))} ↗</a>" if link else "")
     return (
-        f'<article class="src {"cited" if s.cited else "uncited"}" id="src-{s.number}" '
-        f'data-lesson="{esc(s.lesson_id)}">'
+        f'<article class="src {"cited" if s.cited else "uncited"}" id="{prefix}-{s.number}" '
+        f'data-lesson="{esc(s.lesson_id)}" title="{esc(s.path)}">'
         f'<header>{num}<strong class="title">{esc(s.title)}</strong>'
         f'<span class="lang">{esc(s.language)}</span></header>'
-        f'<div class="crumb">{score_bar(s.similarity)} &middot; {esc(s.breadcrumb)}</div>'
-        f'<p class="text">{highlighted(s.text, s.highlights)}</p>'
-        f'<div class="path">{esc(s.path)}</div></article>'
+        f'<div class="crumb"><span class="section">{esc(section)}</span>{open_link}'
+        f' <span class="sim">{score_bar(s.similarity, lang)}</span></div>'
+        f'<div class="text">{passage_html(s.text, s.highlights)}</div></article>'
     )
 
 
-def _folded(summary: str, sources: Sequence[Source]) -> str:
+def _folded(summary: str, sources: Sequence[Source], lang: str, links: Links) -> str:
     if not sources:
         return ""
-    cards = "".join(source_card(s) for s in sources)
+    cards = "".join(source_card(s, lang, links(s)) for s in sources)
     return f"<details><summary>{esc(summary)} ({len(sources)})</summary>{cards}</details>"
 
 
-def suggestions_html(suggestions: Sequence[Suggestion]) -> str:
+def suggestions_html(suggestions: Sequence[Suggestion], lang: str = "en") -> str:
     if not suggestions:
         return ""
-    items = "".join(f'<li><strong>{esc(s.title)}</strong> <span class="muted">{esc(s.path)}</span></li>'
-                    for s in suggestions)
-    return f'<h4>Lessons that come closest</h4><ul class="suggestions">{items}</ul>'
+    items = "".join(f"<li><strong>{esc(s.title)}</strong></li>" for s in suggestions)
+    return f'<h4>{esc(t(lang, "panel.closest"))}</h4><ul class="suggestions">{items}</ul>'
 
 
-def unsupported_html(answer: Answer) -> str:
+def unsupported_html(answer: Answer, lang: str = "en") -> str:
     flagged = answer.flagged
     if not flagged:
         return ""
-    items = "".join(f"<li>{esc(t)}</li>" for t in flagged)
-    return f'<div class="warn unsupported"><strong>Not backed by the lessons:</strong><ul>{items}</ul></div>'
+    items = "".join(f"<li>{passage_inline(x)}</li>" for x in flagged)
+    return (f'<div class="warn unsupported"><strong>{esc(t(lang, "panel.not_backed"))}</strong>'
+            f"<ul>{items}</ul></div>")
 
 
-def answer_panel(answer: Answer) -> str:
+def answer_panel(answer: Answer, lang: str = "en", links: Links = no_link) -> str:
     """The sources panel for a finished answer."""
-    notice = f'<p class="warn">{esc(answer.notice)}</p>' if answer.notice else ""
+    notice = f'<p class="warn">{esc(answer.notice)}</p>' if answer.notice and not answer.refused else ""
     kind = "answer refused" if answer.refused else "answer"
     head = f'<div class="panel {kind}" data-question="{esc(answer.question)}">'
     if answer.refused:
-        weak = _folded("Closest passages, too far from the question to answer from", answer.sources)
-        return (f'{head}{notice}<p class="warn">Not covered by the lessons.</p>'
-                f"{suggestions_html(answer.suggestions)}{weak}</div>")
+        weak = _folded(t(lang, "panel.weak"), answer.sources, lang, links)
+        return (f'{head}<p class="warn">{esc(t(lang, "panel.not_covered"))}</p>'
+                f"{suggestions_html(answer.suggestions, lang)}{weak}</div>")
+    return f"{head}{notice}{unsupported_html(answer, lang)}{sources_html(answer, lang, links)}</div>"
+
+
+def sources_html(answer: Answer, lang: str = "en", links: Links = no_link, prefix: str = "src") -> str:
     cited = [s for s in answer.sources if s.cited]
     rest = [s for s in answer.sources if not s.cited]
-    t = answer.timings
-    gpu = "yes" if answer.gpu_offload else "no"
-    timing = (f'<p class="muted">{len(answer.sources)} passages &middot; first token {t.ttft_s:.1f} s '
-              f"&middot; {t.total_s:.1f} s in all &middot; GPU offload: {gpu}</p>")
     if cited:
-        body = "".join(source_card(s) for s in cited) + _folded("Retrieved but not cited", rest)
+        body = "".join(source_card(s, lang, links(s), prefix) for s in cited) + _folded(
+            t(lang, "panel.uncited"), rest, lang, links)
     else:  # nothing cited: show what the answer was given to read, rather than an empty list
-        body = '<p class="muted">The answer cites no passage; it was given these.</p>' + "".join(
-            source_card(s) for s in rest)
-    return f"{head}{notice}{unsupported_html(answer)}<h4>Sources</h4>{body}{timing}</div>"
+        body = f'<p class="muted">{esc(t(lang, "panel.no_cite"))}</p>' + "".join(
+            source_card(s, lang, links(s), prefix) for s in rest)
+    return f'<h4>{esc(t(lang, "panel.sources"))}</h4>{body}'
 
 
-def retrieved_panel(sources: Sequence[Source], refused: bool) -> str:
+def phone_sources(answer: Answer, lang: str = "en", links: Links = no_link) -> str:
+    """The sources and marks of the last answer, folded, for the answer bubble itself: shown only on narrow
+    screens (CSS), where the sources panel sits far below. Card ids are `m-src-N`, apart from the panel's."""
+    if answer.refused or not answer.sources:
+        return ""
+    n = sum(s.cited for s in answer.sources) or len(answer.sources)
+    return (f'<details class="phone-sources"><summary>{esc(t(lang, "panel.phone_sources", n=n))}</summary>'
+            f"{unsupported_html(answer, lang)}{sources_html(answer, lang, links, 'm-src')}</details>")
+
+
+def retrieved_panel(sources: Sequence[Source], refused: bool, lang: str = "en") -> str:
     """While the answer streams: what it will rest on."""
     if refused:
-        return '<div class="panel"><p class="muted">No passage is close enough to answer from.</p></div>'
+        return f'<div class="panel"><p class="muted">{esc(t(lang, "panel.no_passage"))}</p></div>'
     titles = ", ".join(dict.fromkeys(esc(s.title) for s in sources))
-    return f'<div class="panel"><p class="muted">Answering from {len(sources)} passages: {titles}</p></div>'
+    return f'<div class="panel"><p class="muted">{t(lang, "panel.answering", n=len(sources), titles=titles)}</p></div>'
+
+
+def intro_html(lang: str = "en") -> str:
+    return f'<div class="panel"><p class="muted">{esc(t(lang, "intro"))}</p></div>'
 
 
 def error_html(message: str) -> str:
-    return f'<div class="panel"><p class="error">{esc(message)}</p></div>'
+    return f'<div class="panel"><p class="error" role="alert">{esc(message)}</p></div>'
 
 
 # --- chat -------------------------------------------------------------------------------------------
 def chat_messages(
-    answers: Sequence[Answer], question: str | None = None, pending: str = ""
+    answers: Sequence[Answer],
+    question: str | None = None,
+    pending: str = "",
+    waiting: Sequence[str] = (),
+    lang: str = "en",
+    last_extra: str = "",
 ) -> list[dict[str, str]]:
-    """Chatbot messages (openai format) for the finished answers plus an in-progress one (`pending` is
-    its bubble HTML from ui/bubble.py); questions are escaped, so `<tags>` in them show literally."""
+    """Chatbot messages (openai format) for the finished answers, an in-progress one (`pending` is its bubble
+    HTML from ui/bubble.py) and the questions waiting behind it; questions are escaped, so `<tags>` in them
+    show literally. `last_extra` goes inside the last finished answer's bubble (its phone sources)."""
     msgs: list[dict[str, str]] = []
-    for a in answers:
+    for i, a in enumerate(answers):
+        extra = last_extra if i == len(answers) - 1 and question is None else ""
         msgs += [{"role": "user", "content": bubble.text(a.question)},
-                 {"role": "assistant", "content": bubble.answer_bubble(a)}]
+                 {"role": "assistant", "content": bubble.answer_bubble(a, lang, extra)}]
     if question is not None:
         msgs.append({"role": "user", "content": bubble.text(question)})
         msgs.append({"role": "assistant", "content": pending or "…"})
+    for q in waiting:
+        msgs.append({"role": "user", "content": bubble.text(q)})
+        msgs.append({"role": "assistant", "content": bubble.queued_bubble(lang)})
     return msgs
 
 

@@ -1,0 +1,228 @@
+"""The learner's page and the teacher's in headless Chromium (issue 13): a question sent during an answer waits
+and is answered, Stop keeps the partial answer, a second learner is told their place in line, the scope is
+shown, sources read as text, a phone gets the sources under the answer, a Spanish browser gets Spanish, and
+the teacher page needs the teacher's credentials. Screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tests.conftest import CORPUS, ROOT
+from tests.test_browser import ARGS, CHROMIUM
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+WAIT_MS = 240_000
+TEACHER = ("teacher", "teach-pass-1")
+LEARNER = ("learner", "learn-pass-1")
+BOTS = "#chat [data-testid='bot']"
+LAST_BOT = f"() => {{ const b = document.querySelectorAll(\"{BOTS}\"); return b.length ? b[b.length-1].innerText : ''; }}"
+DONE = "q => [...document.querySelectorAll('#sources .answer')].some(e => e.dataset.question === q)"
+
+
+def slow_stream(pieces: int = 30, delay: float = 0.25):
+    """A scripted model: one short sentence piece by piece, slowly, so Stop and waiting can be watched."""
+    words = ("Each weight is stored with fewer bits so the model takes less memory and runs faster "
+             "on small machines while keeping most of its accuracy in practice").split()
+
+    def stream(prompt, stop, *, stats=None, **kw):
+        for i in range(pieces):
+            time.sleep(delay)
+            if stats is not None:
+                stats.completion_tokens += 1
+            yield words[i % len(words)] + " "
+
+    return stream
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, embedder, llm):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tutor.build import build_tutor, reindex
+    from tutor.settings import Settings
+    from ui.app import build_app, launch
+
+    base = tmp_path_factory.mktemp("page")
+    lessons = base / "lessons"
+    shutil.copytree(CORPUS, lessons)
+    settings = Settings(lessons_dir=lessons, index_dir=base / "index", max_tokens=24,
+                        course_url="https://course.example/{program}/{language}/{slug}#{anchor}",
+                        auth=":".join(LEARNER), teacher_auth=":".join(TEACHER))
+    tutor = build_tutor(settings, embedder=embedder, llm=llm)
+    reindex(tutor)
+    demo = build_app(tutor)
+    launch(demo, "127.0.0.1", None, [LEARNER, TEACHER], prevent_thread_lock=True)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            yield SimpleNamespace(url=demo.local_url, browser=browser, tutor=tutor, settings=settings)
+            browser.close()
+    finally:
+        demo.close()
+
+
+def open_page(server, creds=LEARNER, path="", **context):
+    ctx = server.browser.new_context(viewport=context.pop("viewport", {"width": 1400, "height": 1000}), **context)
+    page = ctx.new_page()
+    page.goto(server.url, wait_until="domcontentloaded")
+    page.wait_for_selector("input[type=password]", timeout=60_000)
+    page.fill("input[type=text]", creds[0])
+    page.fill("input[type=password]", creds[1])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    if path:
+        page.goto(server.url.rstrip("/") + path, wait_until="domcontentloaded")
+    return page
+
+
+def send(page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.press("#question textarea", "Enter")
+
+
+def wait_done(page, question: str) -> None:
+    page.wait_for_function(DONE, arg=question, timeout=WAIT_MS)
+
+
+def test_question_sent_during_an_answer_waits_then_stop_keeps_the_partial_answer(server, monkeypatch):
+    monkeypatch.setattr(server.tutor.llm, "stream", slow_stream())
+    page = open_page(server)
+    assert page.evaluate("() => document.activeElement?.closest('#question') !== null")  # focused at load
+    send(page, "What is quantisation?")
+    page.wait_for_selector("#stop", state="visible", timeout=WAIT_MS)
+    assert page.locator("#ask").is_hidden()  # Ask became Stop
+    assert page.input_value("#question textarea") == ""  # the box is free for the next question
+    send(page, "What is a context window?")  # sent while the first answer streams
+    page.wait_for_selector(f"{BOTS} .queued", timeout=WAIT_MS)  # shown as waiting, not lost
+    page.type("#question textarea", "draft in progress")
+    page.wait_for_selector(f"{BOTS} .draft", timeout=WAIT_MS)
+    page.click("#stop")
+    page.wait_for_selector(f"{BOTS} .stopped-note", timeout=WAIT_MS)  # the partial answer stays, marked
+    wait_done(page, "What is a context window?")  # then the waiting question is answered
+    page.wait_for_selector("#ask", state="visible", timeout=WAIT_MS)
+    users = page.locator("#chat [data-testid='user']").all_inner_texts()
+    assert [u.strip() for u in users] == ["What is quantisation?", "What is a context window?"]
+    stopped = page.locator(BOTS).first
+    assert stopped.locator(".stopped-note").count() == 1 and stopped.locator(".draft").inner_text().strip()
+    assert page.input_value("#question textarea") == "draft in progress"  # nothing wiped what was typed
+    assert page.evaluate("() => document.activeElement?.closest('#question') !== null")  # focus back in the box
+    page.context.close()
+
+
+def test_second_learner_is_told_their_place_in_line(server, monkeypatch):
+    monkeypatch.setattr(server.tutor.llm, "stream", slow_stream(pieces=24))
+    first, second = open_page(server), open_page(server)
+    send(first, "What is quantisation?")
+    first.wait_for_selector(f"{BOTS} .draft", timeout=WAIT_MS)
+    send(second, "What are embeddings used for?")
+    second.wait_for_selector(f"{BOTS} .waiting", timeout=WAIT_MS)
+    text = second.locator(f"{BOTS} .waiting").inner_text()
+    assert "another learner" in text and "2" in text
+    wait_done(second, "What are embeddings used for?")  # it switched to the answer once its turn came
+    assert second.locator(f"{BOTS} .waiting").count() == 0
+    first.context.close()
+    second.context.close()
+
+
+def test_regenerate_replaces_the_last_answer(server, monkeypatch):
+    monkeypatch.setattr(server.tutor.llm, "stream", slow_stream(pieces=4, delay=0.05))
+    page = open_page(server)
+    send(page, "What is quantisation?")
+    wait_done(page, "What is quantisation?")
+    page.evaluate("() => document.querySelector('#sources .answer').dataset.question = 'old'")
+    page.locator("#chat button[aria-label='Retry']").last.click()
+    wait_done(page, "What is quantisation?")
+    assert page.locator("#chat [data-testid='user']").count() == 1  # replaced, not added
+    page.context.close()
+
+
+def test_scope_banner_refusal_offers_all_lessons_and_examples_follow_the_scope(server):
+    page = open_page(server)
+    assert "all lessons" in page.locator("#scope").inner_text().lower()
+    page.click("#program input")
+    page.get_by_role("option", name="AI Foundations").click()
+    page.wait_for_function("() => document.querySelector('#scope').innerText.includes('AI Foundations')")
+    examples = page.locator("#examples button, #examples td, #examples .gallery-item").all_inner_texts()
+    assert examples and not any("attention" in e.lower() for e in examples), examples  # from this program only
+    page.keyboard.press("Tab")
+    question = "How does self-attention work?"
+    send(page, question)
+    wait_done(page, question)
+    bot = page.evaluate(LAST_BOT)
+    assert "AI Foundations" in bot  # the refusal names the filter in force
+    page.wait_for_selector("#search-all", state="visible", timeout=WAIT_MS)
+    page.click("#search-all")
+    page.wait_for_selector("#sources .answer:not(.refused)", timeout=WAIT_MS)
+    assert "all lessons" in page.locator("#scope").inner_text().lower()
+    titles = page.locator("#sources .src .title").all_inner_texts()
+    assert any("Attention" in x for x in titles), titles
+    link = page.locator("#sources .src a.course").first.get_attribute("href")
+    assert link.startswith("https://course.example/large-language-models/en/")
+    assert page.locator("#sources .src .sim").first.is_hidden()  # similarity only on demand
+    page.click("#show-sim input")
+    page.wait_for_selector("#sources .src .sim", state="visible")
+    page.click("#chat a.cite >> nth=0")
+    page.screenshot(path=str(ARTIFACTS / "learner.png"), full_page=True)
+    page.uncheck("#keep-filters input")
+    page.click("#new")
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"user\"]').length === 0")
+    page.context.close()
+
+
+def test_phone_gets_the_sources_under_the_answer(server, monkeypatch):
+    monkeypatch.setattr(server.tutor.llm, "stream", slow_stream(pieces=4, delay=0.05))
+    page = open_page(server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    send(page, "What is quantisation?")
+    wait_done(page, "What is quantisation?")
+    folded = page.locator(f"{BOTS} .phone-sources").last
+    assert folded.is_visible() and folded.get_attribute("open") is None  # collapsed, right under the answer
+    folded.locator("summary").tap()
+    assert folded.locator(".src").first.is_visible()
+    bot_box = page.locator(BOTS).last.bounding_box()
+    card_box = folded.locator(".src").first.bounding_box()
+    assert card_box["y"] - (bot_box["y"] + bot_box["height"]) < 50  # inside the bubble, not 1,000 px below
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=False)
+    page.context.close()
+
+
+def test_spanish_browser_gets_spanish_words_and_refusal(server):
+    page = open_page(server, locale="es-ES", extra_http_headers={"Accept-Language": "es-ES,es;q=0.9"})
+    page.wait_for_function("() => document.querySelector('#ask').innerText.includes('Preguntar')")
+    send(page, "¿Cuál es la mejor receta de lasaña?")
+    wait_done(page, "¿Cuál es la mejor receta de lasaña?")
+    assert "no tratan esta pregunta" in page.evaluate(LAST_BOT)
+    send(page, "   ")
+    page.wait_for_selector("#ask-error .error", timeout=10_000)  # the error sits next to the box
+    assert "vacío" in page.locator("#ask-error").inner_text()
+    page.context.close()
+
+
+def test_teacher_page_needs_the_teachers_credentials(server):
+    learner = open_page(server, path="/teacher")
+    learner.wait_for_selector("#status .error", timeout=60_000)
+    assert "teacher" in learner.locator("#status").inner_text()
+    assert learner.locator("#gaps").inner_text().count("lasaña") == 0
+    learner.context.close()
+    page = open_page(server, creds=TEACHER, path="/teacher")
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('Model')", timeout=60_000)
+    page.click("#gaps-refresh")
+    page.wait_for_function("() => document.querySelector('#gaps').innerText.includes('refused')", timeout=60_000)
+    page.click("#reindex")
+    page.wait_for_function("() => document.querySelector('#sync').innerText.includes('unchanged')",
+                           timeout=WAIT_MS)
+    with page.expect_download() as dl:
+        page.click("#gaps-csv")
+    csv_text = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert csv_text.startswith("asked_at,kind,question") and "refused" in csv_text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "teacher.png"), full_page=True)
+    page.context.close()

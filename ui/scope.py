@@ -1,0 +1,121 @@
+"""What the learner is asking within: the filter choices by title, the banner naming the scope in force,
+example questions drawn from the lessons in scope, and links from a source to the course's web page.
+
+Pure functions over the manifest, program titles (program.json) and chunk headings; no gradio here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from tutor.events import Source
+from tutor.store.manifest import LessonEntry, Manifest
+from ui.i18n import LANGUAGE_NAMES, t
+from ui.render import ALL, esc
+
+EXAMPLES = 5
+EXAMPLE = {"en": "What does the lesson teach about {topic}?", "es": "¿Qué enseña la lección sobre {topic}?"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    program: str = ALL
+    lesson: str = ALL
+    language: str = ALL
+
+    @property
+    def on(self) -> bool:
+        return bool(self.program or self.lesson or self.language)
+
+
+def _order(e: LessonEntry) -> tuple:
+    return (e.program, e.language, e.order if e.order is not None else 1e9, e.title)
+
+
+def in_scope(m: Manifest | None, scope: Scope) -> list[tuple[str, LessonEntry]]:
+    """(lesson id, entry) of the lessons the scope lets through, in course order."""
+    out = [(lid, e) for lid, e in (m.lessons.items() if m else [])
+           if (not scope.program or e.program == scope.program) and (not scope.lesson or lid == scope.lesson)
+           and (not scope.language or e.language == scope.language)]
+    return sorted(out, key=lambda x: _order(x[1]))
+
+
+def program_choices(m: Manifest | None, titles: Mapping[str, str], lang: str = "en") -> list[tuple[str, str]]:
+    programs = sorted({e.program for e in m.lessons.values()}) if m else []
+    return [(t(lang, "all.programs"), ALL), *((titles.get(p, p), p) for p in programs)]
+
+
+def lesson_choices(m: Manifest | None, scope: Scope, lang: str = "en") -> list[tuple[str, str]]:
+    lessons = in_scope(m, Scope(scope.program, ALL, scope.language))
+    return [(t(lang, "all.lessons"), ALL), *((f"{e.title} ({e.language})", lid) for lid, e in lessons)]
+
+
+def language_choices(m: Manifest | None, lang: str = "en") -> list[tuple[str, str]]:
+    """The lessons' languages, by name: a pick filters the lessons and sets the tutor's language."""
+    langs = sorted({e.language for e in m.lessons.values()}) if m else []
+    return [(t(lang, "all.languages"), ALL), *((LANGUAGE_NAMES.get(x, x), x) for x in langs)]
+
+
+def label(m: Manifest | None, titles: Mapping[str, str], scope: Scope) -> str:
+    """The scope in words: "Prompting (AI Foundations)", "AI Foundations · Español"; "" when there is none."""
+    parts = []
+    entry = m.lessons.get(scope.lesson) if m and scope.lesson else None
+    if entry:
+        parts.append(f"{entry.title} ({titles.get(entry.program, entry.program)})")
+    elif scope.program:
+        parts.append(titles.get(scope.program, scope.program))
+    if scope.language:
+        parts.append(LANGUAGE_NAMES.get(scope.language, scope.language))
+    return " · ".join(parts)
+
+
+def banner(m: Manifest | None, titles: Mapping[str, str], scope: Scope, lang: str = "en") -> str:
+    """The line above the chat saying which lessons answers come from."""
+    words = label(m, titles, scope)
+    if not words:
+        return f'<div class="scope all" role="status">{esc(t(lang, "scope.all"))}</div>'
+    return f'<div class="scope on" role="status">{esc(t(lang, "scope.some", scope=words))}</div>'
+
+
+def examples(m: Manifest | None, headings: Iterable[tuple[str, str]], scope: Scope, lang: str = "en") -> list[str]:
+    """Up to EXAMPLES questions about the lessons in scope, from their section headings (`headings`: lesson
+    id and breadcrumb of each chunk): one per lesson in course order, or one per section of a single lesson."""
+    lessons = [lid for lid, _ in in_scope(m, scope)]
+    sections: dict[str, list[str]] = {lid: [] for lid in lessons}
+    for lid, crumb in headings:
+        parts = [p.strip() for p in crumb.split(">")]
+        if lid in sections and len(parts) > 1 and parts[1] not in sections[lid]:
+            sections[lid].append(parts[1])
+    language = {lid: e.language for lid, e in in_scope(m, scope)}
+    picked: list[str] = []
+    for depth in range(3):  # the first section of every lesson, then the second ...
+        for lid in lessons:
+            if depth < len(sections[lid]) and len(picked) < EXAMPLES:
+                h = sections[lid][depth]
+                template = EXAMPLE.get(language[lid], EXAMPLE.get(lang, EXAMPLE["en"]))  # the lesson's language
+                picked.append(template.format(topic=h[:1].lower() + h[1:]))
+    return picked
+
+
+def course_link(template: str | None, m: Manifest | None, s: Source) -> str:
+    """The course page of a source's lesson section: `template` with {program}, {language}, {slug}, {anchor}
+    filled in (URL-quoted); "" without a template or when the lesson is not in the manifest."""
+    e = m.lessons.get(s.lesson_id) if m and template else None
+    if not e or not template:
+        return ""
+    fields = {"program": e.program, "language": e.language, "slug": e.slug, "anchor": s.anchor}
+    url = template.format(**{k: quote(v, safe="") for k, v in fields.items()})
+    return url.rstrip("#") if url.startswith(("https://", "http://")) else ""
+
+
+def lessons_html(m: Manifest | None, titles: Mapping[str, str], lang: str = "en") -> str:
+    """The course's lessons by program, in course order, with their descriptions."""
+    groups: dict[str, list[str]] = {}
+    for _, e in in_scope(m, Scope()):
+        desc = f' <span class="muted">{esc(e.description)}</span>' if e.description else ""
+        groups.setdefault(e.program, []).append(
+            f'<li><strong>{esc(e.title)}</strong> <span class="lang">{esc(e.language)}</span>{desc}</li>')
+    body = "".join(f"<h4>{esc(titles.get(p, p))}</h4><ul>{''.join(items)}</ul>" for p, items in groups.items())
+    return f'<div class="panel lessons">{body}</div>'

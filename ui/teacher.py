@@ -1,0 +1,117 @@
+"""The teacher's page (`/teacher`): the model, GPU and index, the re-index control with the last summary and
+its per-lesson warnings, and the course-gap list (refused and mostly unsupported questions) with a CSV export.
+
+With auth on, only the user named in `teacher_auth` sees it; every handler checks again, so the re-index API
+is closed to learners too. Without auth (the page listens on this machine only) it is open.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from tutor.answer.turn import Tutor
+from tutor.build import reindex
+from tutor.errors import TutorError
+from tutor.ingest.sync import SyncSummary
+from tutor.store.gaps import GapLog
+from ui import render
+from ui.access import parse_auth
+
+log = logging.getLogger(__name__)
+
+LOCKED = ('<div class="panel"><p class="error" role="alert">This page is for the teacher: sign in with the '
+          "teacher's credentials (TUTOR_TEACHER_AUTH).</p></div>")
+GAP_HEADERS = ["asked", "why", "question", "scope", "lessons retrieved", "user"]
+
+
+def teacher_user(tutor: Tutor) -> str | None:
+    creds = parse_auth(tutor.settings.teacher_auth)
+    return creds[0] if creds else None
+
+
+def allowed(tutor: Tutor, request: gr.Request | None) -> bool:
+    """No auth (request without a user): open. Auth on: only the teacher's user name."""
+    user = getattr(request, "username", None) if request else None
+    return user is None or user == teacher_user(tutor)
+
+
+def status(tutor: Tutor) -> str:
+    """Model, GPU offload and index; loads the LLM on first call."""
+    try:
+        model, gpu = tutor.llm.model_path.name, tutor.llm.gpu_offload
+    except TutorError as exc:
+        model, gpu = f"not loaded ({exc})", None
+    return render.status_html(model, gpu, tutor.manifest())
+
+
+def gap_rows(gaps: GapLog) -> list[list[str]]:
+    return [[time.strftime("%Y-%m-%d %H:%M", time.localtime(g.asked_at)), g.kind, g.question, g.scope, g.lessons,
+             g.user] for g in gaps.list()]
+
+
+def export(gaps: GapLog) -> str:
+    """The gap list written to a fresh CSV file; its path, for the download button."""
+    folder = Path(tempfile.mkdtemp(prefix="tutor-gaps-"))
+    path = folder / "course-gaps.csv"
+    path.write_text(gaps.csv(), encoding="utf-8")
+    return str(path)
+
+
+def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog) -> None:
+    """The page's components and events; call inside `demo.route(...)`."""
+    last: dict[str, SyncSummary | None] = {"summary": None}
+
+    def guard(fn: Callable[..., tuple]) -> Callable[..., tuple]:
+        def wrapped(*args: Any, request: gr.Request) -> tuple:
+            if not allowed(tutor, request):
+                return (LOCKED, *(gr.skip() for _ in range(n_outputs[fn.__name__] - 1)))
+            return fn(*args)
+
+        wrapped.__name__ = fn.__name__
+        return wrapped
+
+    def show() -> tuple:
+        summary = last["summary"]
+        sync = render.sync_html(summary) if summary else '<p class="muted">No re-index since the server started.</p>'
+        return status(tutor), sync, gap_rows(gaps), export(gaps)
+
+    def do_reindex(progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+        def report(stage: str, done: int, total: int) -> None:
+            if total:
+                progress(done / total, desc=f"{stage} {done}/{total}")
+            else:
+                progress(None, desc=stage)
+
+        try:
+            last["summary"] = reindex(tutor, progress=report)
+        except TutorError as exc:
+            return status(tutor), render.error_html(str(exc))
+        return status(tutor), render.sync_html(last["summary"])
+
+    n_outputs = {"show": 4, "do_reindex": 2}
+    gr.Markdown("## Lesson Tutor: the teacher's page\nThe model, the index and the questions the lessons do not "
+                "answer yet. Learners use the main page.")
+    status_box = gr.HTML(LOCKED, elem_id="status")
+    with gr.Row():
+        reindex_btn = gr.Button("Re-index lessons", size="sm", elem_id="reindex")
+    sync_box = gr.HTML("", elem_id="sync")
+    gr.Markdown("### Course gaps\nQuestions the tutor refused, and those whose explanation was mostly not backed "
+                "by the lessons: candidates for new or longer lessons.")
+    gaps_table = gr.Dataframe(headers=GAP_HEADERS, value=[], interactive=False, wrap=True, elem_id="gaps")
+    with gr.Row():
+        refresh_btn = gr.Button("Refresh", size="sm", elem_id="gaps-refresh")
+        download = gr.DownloadButton("Export as CSV", size="sm", elem_id="gaps-csv")
+
+    outs = [status_box, sync_box, gaps_table, download]
+    gr.on([refresh_btn.click], guard(show), None, outs, api_visibility="private")
+    gr.on([reindex_btn.click], guard(do_reindex), None, [status_box, sync_box], api_name="reindex",
+          concurrency_id="reindex", concurrency_limit=1, show_progress_on=[sync_box]).then(
+        guard(show), None, outs, api_visibility="private")
+    demo.load(guard(show), None, outs, api_visibility="private")
