@@ -189,3 +189,18 @@ def test_cli_ask_prints_the_lessons_words_first(corpus_index):
     out = r.stdout
     assert out.startswith("From the lessons:") and "Sources:" in out
     assert out.index("From the lessons:") < out.index("Sources:")
+
+
+def test_a_quiz_question_typed_in_the_chat_gets_a_passage_and_a_hint_not_the_key(tutor, monkeypatch):
+    lesson = next(e for e in tutor.lessons().values() if e.quizzes and e.language == "en")
+    quiz = lesson.quizzes[0]
+    key = quiz["options"][quiz["answer"]]
+    calls = []
+    monkeypatch.setattr(tutor.llm, "stream", lambda *a, **k: calls.append(1) or iter(()))
+    a = tutor.ask(quiz["question"])
+    assert a.quiz_hint and not calls and not a.key_sentences  # no model, no answer-bearing sentences
+    assert key not in a.text and lesson.title in a.text
+    assert a.sources and a.sources[0].lesson_id in tutor.lessons()
+    monkeypatch.undo()
+    measured = tutor.ask(quiz["question"], guard=False)  # what `tutor eval` does: the quiz is the test
+    assert not measured.quiz_hint and measured.key_sentences

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from tutor.models.embedder import Embedder
-from tutor.store.chroma import ChunkStore
-from tutor.models.llm_local import GGUFVocab, LocalLLM
-from tutor.models.llm_server import ServerLLM
-from tutor.settings import Settings
+from tutor.answer.attribution import Attributor
+from tutor.answer.key_sentences import KeySentencePicker
+from tutor.answer.turn import Tutor
+from tutor.ingest.sync import Progress, SyncSummary
 from tutor.learn.coach import Coach
 from tutor.learn.guard import QuizGuard
 from tutor.learn.practice import Practice
 from tutor.learn.progress import ProgressStore
-from tutor.ingest.sync import Progress, SyncSummary
-from tutor.answer.attribution import Attributor
-from tutor.answer.key_sentences import KeySentencePicker
-from tutor.answer.turn import Tutor
 from tutor.models import ports
+from tutor.models.embedder import Embedder
+from tutor.models.llm_local import GGUFVocab, LocalLLM
+from tutor.models.llm_server import ServerLLM
 from tutor.search.retriever import Retriever
+from tutor.settings import Settings
+from tutor.store.chroma import ChunkStore
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -61,8 +61,9 @@ def build_coach(tutor: Tutor, progress: ProgressStore | None = None) -> Coach:
 
 
 def build_quiz_guard(tutor: Tutor) -> QuizGuard:
-    """Recognises the quizzes' own questions typed in the chat (their keys stay out of answers)."""
-    return QuizGuard(tutor.store, tutor.embedder, tutor.retriever)
+    """Recognises the quizzes' own questions typed in the chat (their keys stay out of answers): the
+    tutor's own guard, which its chat turn already consults."""
+    return tutor.quiz_guard or QuizGuard(tutor.store, tutor.embedder, tutor.retriever)
 
 
 def build_tutor(
@@ -75,13 +76,15 @@ def build_tutor(
     """A Tutor from settings, every part built here unless passed in; the LLM loads on first use."""
     store = store or build_store(settings)
     embedder = embedder or build_embedder(settings)
+    retriever = Retriever(store, embedder, settings.fusion)
     return Tutor(
         settings,
         store=store,
-        retriever=Retriever(store, embedder, settings.fusion),
+        retriever=retriever,
         embedder=embedder,
         generator=llm or ports.LazyGenerator(lambda: build_llm(settings)),
         attributor=Attributor(KeySentencePicker(embedder)),
+        quiz_guard=QuizGuard(store, embedder, retriever),
     )
 
 

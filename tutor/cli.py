@@ -283,7 +283,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             out = answer.to_json()
             out["model"] = str(tutor.llm.model_path)
             print(json.dumps(out), flush=True)
-        elif answer.refused:
+        elif answer.refused or answer.quiz_hint:
             print(answer.text)
         else:
             _print_keys(answer.key_sentences)

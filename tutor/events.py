@@ -94,6 +94,7 @@ class Answer:
     refused: bool
     sources: list[Source]
     citations: list[int]  # every passage number the answer cites, in order of first use
+    quiz_hint: bool = False  # the question is one of the quizzes' own: `text` is a hint, sources what to read
     key_sentences: list[KeySentence] = field(default_factory=list)
     explanation: str = ""  # the model's text, trimmed to whole sentences, repeats removed
     sentences: list[SentenceCheck] = field(default_factory=list)  # the explanation, checked

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tutor.answer import prompts
@@ -18,6 +18,7 @@ from tutor.answer.attribution import Attributor, trim_to_sentence
 from tutor.errors import BadQuestion
 from tutor.events import Answer, Done, Event, KeySentences, Retrieved, Source, Suggestion, Timings, Token
 from tutor.ingest.sync import Progress, SyncSummary, sync_index
+from tutor.learn.guard import QuizGuard
 from tutor.models import ports
 from tutor.models.llm_local import GenerationStats
 from tutor.models.ports import Embedder
@@ -55,6 +56,7 @@ class Tutor:
         embedder: Embedder,
         generator: ports.Generator,
         attributor: Attributor,
+        quiz_guard: QuizGuard | None = None,
     ):
         self.settings = settings
         self.store = store
@@ -63,6 +65,7 @@ class Tutor:
         self.generator = generator
         self.attributor = attributor  # checks explanations; its picker chooses the key sentences
         self.picker = attributor.picker
+        self.quiz_guard = quiz_guard  # a quiz's own question gets a passage to read and a hint, not the key
 
     @property
     def llm(self) -> ports.Generator:
@@ -148,10 +151,12 @@ class Tutor:
 
     # --- a turn -------------------------------------------------------------------------------------
     def stream(
-        self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
+        self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None, *, guard: bool = True
     ) -> Generator[Event, None, None]:
         """One turn: Retrieved, then KeySentences (the lessons' own words, before the model starts), then
-        the model's explanation as Tokens, then Done with every sentence attributed or withheld."""
+        the model's explanation as Tokens, then Done with every sentence attributed or withheld. A question
+        that is one of the quizzes' own (`guard`; `tutor eval` turns it off) gets the passage to read and a
+        hint instead: the quiz's answer is for Practice."""
         t0 = time.perf_counter()
         question = (question or "").strip()
         if not question:
@@ -162,6 +167,11 @@ class Tutor:
             question = self.llm.truncate(question, limit)
             notice = prompts.CUT_NOTICE.format(kept=limit)
         timings = Timings()
+        if guard and self.quiz_guard is not None:
+            match = self.quiz_guard.match(question)
+            if match is not None:
+                yield from self._quiz_hint(question, match, timings, t0)
+                return
         r = self.retrieve(question, history, filters)
         timings.embed_s, timings.retrieve_s = r.embed_s, r.retrieve_s
         for i, p in enumerate(r.passages, start=1):
@@ -262,8 +272,32 @@ class Tutor:
             )
         )
 
-    def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Answer:
-        for event in self.stream(question, history, filters):
+    def _quiz_hint(self, question: str, match: Any, timings: Timings, t0: float) -> Generator[Event, None, None]:
+        hint = self.quiz_guard.hint(match) if self.quiz_guard else None
+        sources = []
+        if hint and hint.passage is not None:
+            sources = [replace(hint.passage, number=1, cited=True)]
+        yield Retrieved(sources, False)
+        text = hint.text if hint else ""
+        yield Token(text)
+        timings.total_s = time.perf_counter() - t0
+        yield Done(
+            Answer(
+                question=question,
+                text=text,
+                refused=False,
+                quiz_hint=True,
+                sources=sources,
+                citations=[s.number for s in sources],
+                gpu_offload=self.llm.gpu_offload,
+                timings=timings,
+            )
+        )
+
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None, *, guard: bool = True
+    ) -> Answer:
+        for event in self.stream(question, history, filters, guard=guard):
             if isinstance(event, Done):
                 return event.answer
         raise AssertionError("a turn always ends with Done")
