@@ -8,37 +8,62 @@ function would download a model).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from tutor.ingest.chunking import Chunk
-from tutor.errors import IndexMissing, TutorError
+from tutor.errors import IndexMissing, IndexUnhealthy, TutorError
 from tutor.store.manifest import Manifest, manifest_mtime, read_manifest, write_manifest
 
 log = logging.getLogger(__name__)
 
 READ_PAGE = 5000  # rows per read of a whole collection
+COLLECTION_PREFIX = "chunks_"  # every collection the sync creates; others in the folder are left alone
+T = TypeVar("T")
+
+
+def _from_chroma(exc: BaseException) -> bool:
+    """Raised by Chroma: its Python layer, its Rust core, or the SQLite under it."""
+    return type(exc).__module__.split(".")[0] in ("chromadb", "chromadb_rust_bindings", "sqlite3")
+
+
+def _recovering(method: Callable[..., T]) -> Callable[..., T]:
+    """A read on the question path: on a Chroma error, reopen the client once and retry; a second failure
+    becomes an IndexUnhealthy with what to do, never a Chroma error shown to a learner."""
+
+    @functools.wraps(method)
+    def read(self: ChunkStore, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            if not _from_chroma(exc):
+                raise
+            log.warning("index read failed (%s): reopening the index and trying again", exc)
+            self.reopen("a read failed")
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            if not _from_chroma(exc):
+                raise
+            raise IndexUnhealthy(
+                f"the index at {self.index_dir} cannot be read ({type(exc).__name__}); run `tutor index --check`, "
+                "then `tutor index --rebuild` if it reports a problem"
+            ) from exc
+
+    return read
 
 
 class ChunkStore:
     def __init__(self, index_dir: Path):
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
         self.index_dir = Path(index_dir)
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            self._client = chromadb.PersistentClient(
-                path=str(self.index_dir / "chroma"),
-                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-            )
-        except Exception as exc:
-            raise TutorError(f"cannot open the index at {self.index_dir}: {exc}; run `tutor index --rebuild`") from exc
+        self._client = self._open_client()
         self._collections: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._manifest: Manifest | None = None
@@ -51,6 +76,8 @@ class ChunkStore:
         key = manifest_mtime(self.index_dir)
         with self._lock:
             if key != self._manifest_key:
+                if self._manifest_key != -1:  # another process wrote the index (our own writes set the key)
+                    self._reopen_locked("the index was updated by another process")
                 self._manifest, self._manifest_key = read_manifest(self.index_dir), key
             return self._manifest
 
@@ -141,6 +168,7 @@ class ChunkStore:
         return len(stale)
 
     # --- reads ------------------------------------------------------------------------------------
+    @_recovering
     def all_chunks(self) -> tuple[Manifest, list[Chunk]]:
         """Every live chunk, in lesson and file order (for BM25 and the lesson listing)."""
         m = self.require()
@@ -154,6 +182,7 @@ class ChunkStore:
         chunks.sort(key=lambda c: (c.lesson_id, c.start))
         return m, chunks
 
+    @_recovering
     def live_vectors(self) -> tuple[Manifest, list[Chunk], np.ndarray]:
         """Every live chunk with its stored unit vector (float32 rows, in the chunks' order), read in pages:
         what the retriever holds in memory for exact dense search."""
@@ -166,9 +195,14 @@ class ChunkStore:
             if (md["lesson_id"], md["lesson_hash"]) in live
         ]
         rows.sort(key=lambda r: (r[0].lesson_id, r[0].start))
-        matrix = np.asarray([e for _, e in rows], dtype=np.float32).reshape(len(rows), -1)
+        matrix = (
+            np.asarray([e for _, e in rows], dtype=np.float32).reshape(len(rows), -1)
+            if rows
+            else np.zeros((0, 0), dtype=np.float32)  # an emptied index
+        )
         return m, [c for c, _ in rows], matrix
 
+    @_recovering
     def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[Chunk, float]]:
         """Chroma's approximate (HNSW) nearest live chunks with cosine similarity (1 - cosine distance), best
         first. The tutor does not search this way (its retriever scores every live vector exactly, see
@@ -188,6 +222,7 @@ class ChunkStore:
                 out.append((Chunk.from_metadata(i, d, md), 1.0 - float(dist)))
         return out
 
+    @_recovering
     def chunks(self, ids: list[str]) -> list[Chunk]:
         """The live chunks among `ids`, in the order given (gone or replaced ones are skipped)."""
         if not ids:
@@ -202,6 +237,7 @@ class ChunkStore:
         }
         return [found[i] for i in ids if i in found]
 
+    @_recovering
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored vectors of the given chunk ids (for sentence-support checks)."""
         if not ids:
@@ -209,3 +245,90 @@ class ChunkStore:
         m = self.require()
         got = self.collection(m.collection).get(ids=ids, include=["embeddings"])
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])}
+
+    # --- recovery and health (readers follow writers; leftovers of killed runs) ----------------------------
+    def _open_client(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        try:
+            return chromadb.PersistentClient(
+                path=str(self.index_dir / "chroma"),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+            )
+        except Exception as exc:
+            raise TutorError(f"cannot open the index at {self.index_dir}: {exc}; run `tutor index --rebuild`") from exc
+
+    def reopen(self, why: str) -> None:
+        """Drop this process's Chroma state and open the index afresh from disk."""
+        with self._lock:
+            self._reopen_locked(why)
+            self._manifest, self._manifest_key = read_manifest(self.index_dir), manifest_mtime(self.index_dir)
+
+    def _reopen_locked(self, why: str) -> None:
+        """Chroma keeps one System per path per process, with segment state read at open; after another
+        process wrote the index that state is stale ("Error finding id"), so the System is stopped and
+        forgotten, and the next client builds a fresh one."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        log.info("reopening the index at %s: %s", self.index_dir, why)
+        self._collections = {}
+        identifier = getattr(self._client, "_identifier", None)
+        system = SharedSystemClient._identifier_to_system.pop(identifier, None) if identifier else None
+        if system is not None:
+            try:
+                system.stop()
+            except Exception as exc:  # a half-broken System may fail to stop; it is dropped either way
+                log.debug("stopping the old Chroma system: %s", exc)
+        self._client = self._open_client()
+
+    def sweep_orphan_collections(self, keep: str) -> list[str]:
+        """Drop collections the manifest does not name (left by a killed first index or --rebuild).
+        Call only while holding the index lock: a running sync's new collection is not yet named."""
+        orphans = [n for n in self.collection_names() if n.startswith(COLLECTION_PREFIX) and n != keep]
+        for name in orphans:
+            self.drop_collection(name)
+        if orphans:
+            log.warning("removed %d collection(s) left by interrupted index runs", len(orphans))
+        return orphans
+
+    def check(self) -> list[str]:
+        """The index's health, as problems (empty: healthy): manifest against collection rows, orphaned
+        collections, and whether the vectors can be searched (HNSW readable)."""
+        m = read_manifest(self.index_dir)
+        if m is None or not m.collection:
+            return [f"no manifest at {self.index_dir}: run `tutor index`"]
+        problems: list[str] = []
+        names = self.collection_names()
+        orphans = [n for n in names if n.startswith(COLLECTION_PREFIX) and n != m.collection]
+        if orphans:
+            names_ = ", ".join(orphans)
+            problems.append(f"{len(orphans)} orphaned collection(s) {names_}: the next `tutor index` removes them")
+        if m.collection not in names:
+            return [*problems, f"the manifest's collection {m.collection} is missing: run `tutor index --rebuild`"]
+        if m.dirty:
+            problems.append("an index run was interrupted: the next `tutor index` finishes the repair")
+        try:
+            col = self._client.get_collection(m.collection, embedding_function=None)
+            got = self._read_all(col, ["metadatas"])
+            rows: dict[str, int] = {}
+            stray = 0
+            for md in got["metadatas"]:
+                if (md["lesson_id"], md["lesson_hash"]) in m.live:
+                    rows[md["lesson_id"]] = rows.get(md["lesson_id"], 0) + 1
+                else:
+                    stray += 1
+            wrong = [lid for lid, e in m.lessons.items() if rows.get(lid, 0) != e.chunks]
+            if wrong:
+                problems.append(f"{len(wrong)} lesson(s) have other chunk counts than the manifest says, e.g. "
+                                f"{wrong[0]}: run `tutor index --rebuild`")
+            if stray:
+                problems.append(f"{stray} chunk(s) belong to no live lesson version: `tutor index` removes them")
+            if got["ids"]:
+                probe = col.get(ids=got["ids"][:1], include=["embeddings"])["embeddings"][0]
+                hits = col.query(query_embeddings=[list(probe)], n_results=min(10, len(got["ids"])))["ids"][0]
+                if got["ids"][0] not in hits:
+                    problems.append("the vector index (HNSW) does not find a stored chunk: run `tutor index --rebuild`")
+        except Exception as exc:
+            problems.append(f"Chroma cannot read the collection ({exc}): run `tutor index --rebuild`")
+        return problems
