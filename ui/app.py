@@ -64,7 +64,8 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         except TutorError:
             return None
 
-    def one_turn(item: Pending, answers: list[Answer], key: str, request: gr.Request | None, box: Any):
+    def one_turn(item: Pending, answers: list[Answer], key: str, request: gr.Request | None, box: Any,
+                 first_box: Any):
         """One question through the core, streamed; returns the conversation with its answer (or the part
         written before Stop)."""
         sc: scope.Scope = item.scope
@@ -84,7 +85,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
             for ev in events:
                 if isinstance(ev, Retrieved):
                     sources, refused = ev.sources, ev.refused
-                    yield chat("…"), answers, render.retrieved_panel(ev.sources, ev.refused, lang), box
+                    yield chat("…"), answers, render.retrieved_panel(ev.sources, ev.refused, lang), first_box
                 elif isinstance(ev, KeySentences):  # the lessons' own words; then wait for the model's turn
                     keys = ev.sentences
                     yield chat(bubble.streaming_bubble(keys, "", lang)), answers, gr.skip(), box
@@ -133,20 +134,21 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
     def run(item: Pending, answers: list[Answer], request: gr.Request | None, api: bool) -> Iterator[tuple]:
         """The session's turns: `item`, then each question sent while it was being answered."""
         key = request.session_hash if request and request.session_hash else f"anon-{id(answers)}"
-        box = "" if api else gr.skip()  # the page clears its box at once (before_ask); API callers get ""
+        box = "" if api else gr.skip()  # the page's box is cleared once, when the question is taken
         if not item.question:
             lang = choose(item.scope.language, browser(request))
             chat = gr.skip() if sessions.busy(key) else render.chat_messages(answers, lang=lang)
             yield chat, gr.skip(), render.error_html(t(lang, "empty")), item.question if api else gr.skip()
             return
         if not sessions.start(key, item):  # an answer is being written: this question waits its turn
-            yield gr.skip(), gr.skip(), gr.skip(), box
+            yield gr.skip(), gr.skip(), gr.skip(), ""
             return
         try:
             next_item: Pending | None = item
+            first_box: Any = ""
             while next_item is not None:
-                answers = yield from one_turn(next_item, answers, key, request, box)
-                next_item = sessions.next_or_finish(key)
+                answers = yield from one_turn(next_item, answers, key, request, box, first_box)
+                next_item, first_box = sessions.next_or_finish(key), box
         finally:
             sessions.finish(key)
 
@@ -175,12 +177,12 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         yield from run(item, answers[:-1], request, api=False)
 
     def before_ask(question: str, language: str, request: gr.Request) -> tuple:
-        """At once, in the browser's session: an empty question is pointed out next to the box; otherwise the
-        box is cleared for the next question and Ask becomes Stop."""
+        """At once, in the browser's session: an empty question is pointed out next to the box; otherwise Ask
+        becomes Stop."""
         if not (question or "").strip():
             msg = t(choose(language, browser(request)), "empty")
-            return gr.skip(), gr.skip(), gr.skip(), f'<p class="error" role="alert">{render.esc(msg)}</p>'
-        return "", gr.Button(visible=False), gr.Button(visible=True), ""
+            return gr.skip(), gr.skip(), f'<p class="error" role="alert">{render.esc(msg)}</p>'
+        return gr.Button(visible=False), gr.Button(visible=True), ""
 
     def after_turn(answers: list[Answer], program: str, lesson: str, request: gr.Request) -> tuple:
         """When the session's answers are done: Stop becomes Ask; a refusal under a filter offers all lessons."""
@@ -264,7 +266,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         filters = [program, lesson, language]
         outputs = [chatbot, turns, sources, question]
         triggers = [ask_btn.click, question.submit]
-        gr.on(triggers, before_ask, [question, language], [question, ask_btn, stop_btn, ask_error], queue=False,
+        gr.on(triggers, before_ask, [question, language], [ask_btn, stop_btn, ask_error], queue=False,
               api_visibility="private", trigger_mode="multiple")
         gr.on(triggers, ask_page, [question, turns, *filters], outputs, concurrency_id="chat",
               concurrency_limit=CHAT_CONCURRENCY, trigger_mode="multiple", api_visibility="private").then(
