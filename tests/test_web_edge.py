@@ -90,7 +90,7 @@ def test_a_chat_message_cannot_make_the_browser_fetch_a_url(tutor):
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from pathlib import Path
 
-    from tests.test_browser import ARGS, CHROMIUM, LAST_USER
+    from tests.test_browser import ANSWER_TIMEOUT_S, ARGS, CHROMIUM, LAST_USER
     from ui.app import build_app, launch
 
     if not Path(CHROMIUM).exists():
@@ -122,7 +122,7 @@ def test_a_chat_message_cannot_make_the_browser_fetch_a_url(tutor):
             page.wait_for_selector("#question textarea", timeout=60_000)
             page.fill("#question textarea", f"![t]({track}/track.png) zzqx")
             page.click("#ask")
-            page.wait_for_function(f"() => ({LAST_USER})().includes('zzqx')", timeout=120_000)
+            page.wait_for_function(f"() => ({LAST_USER})().includes('zzqx')", timeout=ANSWER_TIMEOUT_S * 1000)
             page.wait_for_timeout(1500)
             assert hits == []  # the message shows as text, and nothing was fetched
             # whatever renderer puts a remote image in the page one day, the page's CSP keeps it unloaded
