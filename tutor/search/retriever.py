@@ -168,7 +168,7 @@ class Retriever:
     def dense(self, vector: np.ndarray, filters: Filters | None = None, k: int = DENSE_K) -> list[tuple[Chunk, float]]:
         """The k live chunks closest to a unit `vector`, exactly, with their cosine similarity, best first."""
         s = self.snapshot()
-        sims = fusion.cosines(s.matrix, vector[None, :])[:, 0]
+        sims = fusion.cosines(s.matrix, vector[None, :])[0]
         return [(s.chunks[i], float(sims[i])) for i in fusion.top_k(sims, k, s.allowed(filters or Filters()))]
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -199,10 +199,10 @@ class Retriever:
         t1 = time.perf_counter()
         s = self.snapshot()
         allowed = s.allowed(filters)
-        sims = fusion.cosines(s.matrix, vecs)  # (n, queries): every live chunk, exact
+        sims = fusion.cosines(s.matrix, vecs)  # (queries, n): every live chunk, exact
         rankings: list[tuple[float, list[tuple[int, float]], bool]] = []  # (weight, (row, score) best first, is BM25)
         for i, q in enumerate(queries):
-            dense = [(int(r), float(sims[r, i])) for r in fusion.top_k(sims[:, i], DENSE_K, allowed)]
+            dense = [(int(r), float(sims[i, r])) for r in fusion.top_k(sims[i], DENSE_K, allowed)]
             bm25 = s.keywords.scores(q) if s.keywords else np.zeros(0, dtype=np.float32)
             sparse = [(int(r), float(bm25[r])) for r in fusion.top_k(bm25, SPARSE_K, allowed) if bm25[r] > 0]
             w = 1.0 if i == 0 else EXTRA_WEIGHT
@@ -215,13 +215,14 @@ class Retriever:
             values = fusion.fusion_values([v for _, v in scored], self.fusion, bm25_ranking)
             for (r, _), value in zip(scored, values):
                 fused[r] = fused.get(r, 0.0) + weight * value
-        best_sim = sims.max(axis=1) if sims.shape[1] else np.zeros(len(s.chunks), dtype=np.float32)
         order = sorted(fused, key=lambda r: -fused[r])
-        ranked = [Passage(s.chunks[r], fused[r], float(best_sim[r])) for r in order]
+        keep_rows = [s.row[cid] for cid in keep or [] if cid in s.row]  # gone or replaced chunks are skipped
+        wanted = np.asarray(order + keep_rows, dtype=np.int64)
+        best_sim = dict(zip(wanted.tolist(), sims[:, wanted].max(axis=0).tolist())) if wanted.size else {}
+        ranked = [Passage(s.chunks[r], fused[r], best_sim[r]) for r in order]
         passages = fusion.diversify(ranked, k)
         if keep:
-            rows = [s.row[cid] for cid in keep if cid in s.row]  # gone or replaced chunks are skipped
-            kept = [Passage(s.chunks[r], fused.get(r, 0.0), float(best_sim[r])) for r in rows]
+            kept = [Passage(s.chunks[r], fused.get(r, 0.0), best_sim[r]) for r in keep_rows]
             ids = {p.chunk.id for p in kept}
             # the new question's best passages still get in: a follow-up may need what was not shown yet
             fresh = [p for p in passages[:FRESH_IN_FOLLOW_UP] if p.chunk.id not in ids]
