@@ -99,6 +99,8 @@ def test_question_sent_during_an_answer_waits_then_stop_keeps_the_partial_answer
     send(page, "What is quantisation?")
     page.wait_for_selector("#stop", state="visible", timeout=WAIT_MS)
     assert page.locator("#ask").is_hidden()  # Ask became Stop
+    page.wait_for_selector("#chat [data-testid='user']", timeout=WAIT_MS)
+    page.wait_for_function("() => document.querySelector('#question textarea').value === ''", timeout=WAIT_MS)
     assert page.input_value("#question textarea") == ""  # the box is free for the next question
     send(page, "What is a context window?")  # sent while the first answer streams
     page.wait_for_selector(f"{BOTS} .queued", timeout=WAIT_MS)  # shown as waiting, not lost
@@ -213,11 +215,11 @@ def test_teacher_page_needs_the_teachers_credentials(server):
     assert learner.locator("#gaps").inner_text().count("lasaña") == 0
     learner.context.close()
     page = open_page(server, creds=TEACHER, path="/teacher")
-    page.wait_for_function("() => document.querySelector('#status').innerText.includes('Model')", timeout=60_000)
+    page.wait_for_function("() => (document.querySelector('#status')?.innerText || '').includes('Model')", timeout=60_000)
     page.click("#gaps-refresh")
-    page.wait_for_function("() => document.querySelector('#gaps').innerText.includes('refused')", timeout=60_000)
+    page.wait_for_function("() => (document.querySelector('#gaps')?.innerText || '').includes('refused')", timeout=60_000)
     page.click("#reindex")
-    page.wait_for_function("() => document.querySelector('#sync').innerText.includes('unchanged')",
+    page.wait_for_function("() => (document.querySelector('#sync')?.innerText || '').includes('unchanged')",
                            timeout=WAIT_MS)
     with page.expect_download() as dl:
         page.click("#gaps-csv")
