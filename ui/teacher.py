@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import gradio as gr
 
@@ -68,21 +66,18 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog) -> None:
     """The page's components and events; call inside `demo.route(...)`."""
     last: dict[str, SyncSummary | None] = {"summary": None}
 
-    def guard(fn: Callable[..., tuple]) -> Callable[..., tuple]:
-        def wrapped(*args: Any, request: gr.Request) -> tuple:
-            if not allowed(tutor, request):
-                return (LOCKED, *(gr.skip() for _ in range(n_outputs[fn.__name__] - 1)))
-            return fn(*args)
-
-        wrapped.__name__ = fn.__name__
-        return wrapped
-
-    def show() -> tuple:
+    def show(request: gr.Request) -> tuple:
+        if not allowed(tutor, request):
+            return LOCKED, gr.skip(), gr.skip(), gr.skip()
         summary = last["summary"]
         sync = render.sync_html(summary) if summary else '<p class="muted">No re-index since the server started.</p>'
         return status(tutor), sync, gap_rows(gaps), export(gaps)
 
-    def do_reindex(progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+    def do_reindex(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+        """Gradio injects `request` and `progress` by their annotations, so the handler names them itself."""
+        if not allowed(tutor, request):
+            return LOCKED, gr.skip()
+
         def report(stage: str, done: int, total: int) -> None:
             if total:
                 progress(done / total, desc=f"{stage} {done}/{total}")
@@ -95,7 +90,6 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog) -> None:
             return status(tutor), render.error_html(str(exc))
         return status(tutor), render.sync_html(last["summary"])
 
-    n_outputs = {"show": 4, "do_reindex": 2}
     gr.Markdown("## Lesson Tutor: the teacher's page\nThe model, the index and the questions the lessons do not "
                 "answer yet. Learners use the main page.")
     status_box = gr.HTML(LOCKED, elem_id="status")
@@ -110,8 +104,8 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog) -> None:
         download = gr.DownloadButton("Export as CSV", size="sm", elem_id="gaps-csv")
 
     outs = [status_box, sync_box, gaps_table, download]
-    gr.on([refresh_btn.click], guard(show), None, outs, api_visibility="private")
-    gr.on([reindex_btn.click], guard(do_reindex), None, [status_box, sync_box], api_name="reindex",
+    gr.on([refresh_btn.click], show, None, outs, api_visibility="private")
+    gr.on([reindex_btn.click], do_reindex, None, [status_box, sync_box], api_name="reindex",
           concurrency_id="reindex", concurrency_limit=1, show_progress_on=[sync_box]).then(
-        guard(show), None, outs, api_visibility="private")
-    demo.load(guard(show), None, outs, api_visibility="private")
+        show, None, outs, api_visibility="private")
+    demo.load(show, None, outs, api_visibility="private")

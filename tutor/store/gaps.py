@@ -29,6 +29,12 @@ CREATE TABLE IF NOT EXISTS gaps (
 )
 """
 COLUMNS = ("asked_at", "kind", "question", "scope", "lessons", "user")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell as a formula
+
+
+def cell(text: str) -> str:
+    """`text` safe to open in a spreadsheet: a leading formula character is shown, not run (a ' before it)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 @dataclass
@@ -83,11 +89,11 @@ class GapLog:
         return [Gap(*r) for r in rows]
 
     def csv(self) -> str:
-        """Every gap as CSV text with a header row, times as ISO dates."""
+        """Every gap as CSV text with a header row, times as ISO dates; a learner's text never starts a formula."""
         out = io.StringIO()
         w = csv.writer(out)
         w.writerow(COLUMNS)
         for g in self.list(limit=1_000_000):
             when = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(g.asked_at))
-            w.writerow([when, g.kind, g.question, g.scope, g.lessons, g.user])
+            w.writerow([when, g.kind, *(cell(x) for x in (g.question, g.scope, g.lessons, g.user))])
         return out.getvalue()
