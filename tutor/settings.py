@@ -71,7 +71,8 @@ class Settings(BaseSettings):
     )
     fusion: Literal["convex", "rrf"] = Field(
         "convex",
-        description="How dense and BM25 rankings combine: 'convex' (scores scaled to [0, 1] and summed) or "
+        description="How dense and BM25 rankings combine: 'convex' (cosine on a fixed scale plus BM25 relative "
+        "to the best) or "
         "'rrf' (reciprocal rank). Measured: docs/benchmarks.md, 'Retrieval quality'.",
     )
     rewrite_followups: bool = Field(
