@@ -50,7 +50,11 @@ FIRST = [
     "What is RLHF?",
 ]
 FOLLOW_UPS = ["And what are its limits?", "Can you give an example of it?"]
-MODEL_TTFT = re.compile(r"first token ([0-9.]+) s")  # in the answer panel's timing line
+# the page's streaming bubble (ui/bubble.py): a "waiting"/"queued" note, the key sentences, then the model's draft
+# under a label ("…" until its first token); the checked answer replaces it
+NOTES = re.compile(r'<p class="(?:waiting|queued)".*?</p>|<div class="draft".*?</div>', re.S)
+DRAFT = re.compile(r'<div class="draft"[^>]*><div[^>]*>[^<]*</div>(.*?)</div>', re.S)
+TAGS = re.compile(r"<[^>]+>")
 
 
 @dataclass
@@ -59,7 +63,7 @@ class Result:
     ok: bool
     error: str = ""
     ttft_s: float = float("nan")  # question -> first text the learner sees (may be the lessons' key sentences)
-    model_ttft_s: float = float("nan")  # question -> first model token, as the page's own timing line says
+    model_ttft_s: float = float("nan")  # question -> first model token in the bubble (queueing included)
     total_s: float = float("nan")
 
 
@@ -70,6 +74,7 @@ class Run:
     results: list[Result] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     wall_s: float = 0.0
+    verbose: bool = False
 
 
 def free_port() -> int:
@@ -82,7 +87,9 @@ def wait_http(url: str, proc: subprocess.Popen, wait_s: float = 240.0) -> None:
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"{proc.args} exited with {proc.returncode}")
+            log = Path(getattr(proc, "log", ""))
+            tail = log.read_text(errors="replace")[-2000:] if log.is_file() else ""
+            raise SystemExit(f"{proc.args} exited with {proc.returncode}:\n{tail}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -93,7 +100,9 @@ def wait_http(url: str, proc: subprocess.Popen, wait_s: float = 240.0) -> None:
 
 def start(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     print(f"  start: {' '.join(cmd)}  (log {log})", flush=True)
-    return subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+    proc.log = log  # type: ignore[attr-defined]
+    return proc
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -117,15 +126,31 @@ def last_reply(chat: Any) -> str:
     return c if isinstance(c, str) else " ".join(str(x.get("text", "")) for x in c if isinstance(x, dict)) if c else ""
 
 
+def shown(reply: str) -> bool:
+    """Whether the learner sees words of the answer: key sentences, draft or final text, not just notes."""
+    return bool(TAGS.sub("", NOTES.sub("", reply)).replace("…", "").strip()) or model_started(reply)
+
+
+def model_started(reply: str) -> bool:
+    """Whether the model's first token is in the bubble (or the answer is final, e.g. a refusal)."""
+    m = DRAFT.search(reply)
+    if m:
+        return TAGS.sub("", m.group(1)).strip() not in ("", "…")
+    return 'class="answer streaming"' not in reply and 'class="queued"' not in reply and reply.strip() not in ("", "…")
+
+
 def ask(client: Any, question: str, turn: int, deadline: float) -> Result:
     t0 = time.perf_counter()
-    ttft = float("nan")
+    ttft = model_ttft = float("nan")
     try:
-        job = client.submit(question, "", "", api_name="/ask")
+        job = client.submit(question, api_name="/ask")  # the filters keep their defaults: all lessons
         out = None
         for out in job:
-            if ttft != ttft and last_reply(out[0]).strip():
+            reply = last_reply(out[0])
+            if ttft != ttft and shown(reply):
                 ttft = time.perf_counter() - t0
+            if model_ttft != model_ttft and model_started(reply):
+                model_ttft = time.perf_counter() - t0
             if time.time() > deadline:
                 job.cancel()
                 return Result(turn, False, "time limit")
@@ -135,11 +160,10 @@ def ask(client: Any, question: str, turn: int, deadline: float) -> Result:
     total = time.perf_counter() - t0
     panel = str(out[1]) if out else ""
     if 'class="error"' in panel:
-        return Result(turn, False, panel[:200], ttft, total)
+        return Result(turn, False, panel[:200], ttft_s=ttft, total_s=total)
     if not last_reply(out[0] if out else None).strip():
-        return Result(turn, False, "no answer in the final output", ttft, total)
-    m = MODEL_TTFT.search(panel)
-    return Result(turn, True, "", ttft, total, float(m.group(1)) if m else float("nan"))
+        return Result(turn, False, "no answer in the final output", ttft_s=ttft, total_s=total)
+    return Result(turn, True, ttft_s=ttft, model_ttft_s=model_ttft, total_s=total)
 
 
 def learner(url: str, i: int, run: Run, deadline: float) -> None:
@@ -157,12 +181,15 @@ def learner(url: str, i: int, run: Run, deadline: float) -> None:
         r = ask(client, q, turn, deadline)
         with run.lock:
             run.results.append(r)
+        if run.verbose:
+            print(f"    learner {i} turn {turn}: ok={r.ok} first text {r.ttft_s:.1f} s, first model token "
+                  f"{r.model_ttft_s:.1f} s, answer {r.total_s:.1f} s {r.error}", flush=True)  # fmt: skip
         if not r.ok:
             return  # a conversation stops at its first failure, as a learner would retry by hand
 
 
-def drive(url: str, name: str, learners: int, time_limit: float) -> Run:
-    run = Run(name)
+def drive(url: str, name: str, learners: int, time_limit: float, verbose: bool = False) -> Run:
+    run = Run(name, verbose=verbose)
     deadline = time.time() + time_limit
     threads = [threading.Thread(target=learner, args=(url, i, run, deadline), daemon=True) for i in range(learners)]
     t0 = time.perf_counter()
@@ -207,7 +234,7 @@ def run_setup(setup: str, args: argparse.Namespace, work: Path, index: Path) -> 
         url = f"http://127.0.0.1:{port}/"
         wait_http(url, page)
         print(f"  {args.learners} learners x 3 questions on {url}", flush=True)
-        return drive(url, setup, args.learners, args.time_limit)
+        return drive(url, setup, args.learners, args.time_limit, args.verbose)
     finally:
         for p in reversed(procs):
             stop(p)
@@ -251,6 +278,7 @@ def main() -> None:
     p.add_argument("--setups", default="embedded,server-1,server-1-cache,server-4")
     p.add_argument("--max-tokens", type=int, default=48)
     p.add_argument("--time-limit", type=float, default=900.0, help="seconds per set-up before learners give up")
+    p.add_argument("-v", "--verbose", action="store_true", help="one line per answer")
     p.add_argument("--llama-server", help="llama.cpp's llama-server binary, for the server-4 set-up")
     args = p.parse_args()
     header(f"load: {args.learners} learners x (1 question + 2 follow-ups), max_tokens {args.max_tokens}", args.lessons)

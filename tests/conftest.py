@@ -119,6 +119,7 @@ def tutor(corpus_index, embedder, llm):
 def start_model_server(port: int, *extra: str, log: Path | None = None, wait_s: float = 120.0) -> subprocess.Popen:
     """`python -m llama_cpp.server` on 127.0.0.1:`port`, returned once /v1/models answers."""
     import time
+    import urllib.error
     import urllib.request
 
     from tutor.models.llm_local import packaged_gguf
@@ -134,6 +135,8 @@ def start_model_server(port: int, *extra: str, log: Path | None = None, wait_s: 
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2):
                 return proc
+        except urllib.error.HTTPError:  # it answers (401 with --api_key): it is up
+            return proc
         except OSError:
             time.sleep(0.3)
     stop_process(proc)

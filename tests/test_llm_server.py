@@ -16,7 +16,7 @@ import threading
 import pytest
 
 from tests.conftest import run_cli, start_model_server, stop_process
-from tutor.answer.turn import Turn
+from tutor.answer.turn import turn_of
 from tutor.build import build_llm, build_tutor
 from tutor.errors import ModelError
 from tutor.events import Done, Token
@@ -34,11 +34,15 @@ def vocab() -> GGUFVocab:
 
 
 @pytest.fixture(scope="module")
-def server_tutor(corpus_index, embedder, model_server):
-    """A Tutor on the same index and embedder as the `tutor` fixture, generating through the server."""
+def tutors(corpus_index, embedder, llm, model_server):
+    """(embedded, through the server): the same index, embedder and settings, answers capped at 96 tokens."""
     settings, store = corpus_index
-    s = settings.model_copy(update={"llm_url": model_server})
-    return build_tutor(s, store=store, embedder=embedder, llm=build_llm(s))
+    s = settings.model_copy(update={"max_tokens": 96})
+    remote = s.model_copy(update={"llm_url": model_server})
+    return (
+        build_tutor(s, store=store, embedder=embedder, llm=llm),
+        build_tutor(remote, store=store, embedder=embedder, llm=build_llm(remote)),
+    )
 
 
 def test_server_reports_its_model_and_counts_tokens_like_the_gguf(model_server, vocab, llm):
@@ -75,20 +79,20 @@ def test_stream_and_complete_match_the_embedded_model(model_server, vocab, llm):
     assert remote.complete(prompt, [*stop, ","], max_tokens=24) == llm.complete(prompt, [*stop, ","], max_tokens=24)
 
 
-def test_answers_through_the_server_match_the_embedded_ones(tutor, server_tutor):
+def test_answers_through_the_server_match_the_embedded_ones(tutors):
+    tutor, server_tutor = tutors
     for q in QUESTIONS:
         local, remote = tutor.ask(q), server_tutor.ask(q)
         assert not local.refused and local.text
         assert remote.text == local.text
         assert [x.number for x in remote.sources] == [x.number for x in local.sources]
-    # a follow-up (history in the prompt), streamed
-    history = [Turn(QUESTIONS[0], local_first := tutor.ask(QUESTIONS[0]).text)]
-    assert local_first
+    # a follow-up (history in the prompt), streamed through the server
+    history = [turn_of(local)]
     events = list(server_tutor.stream("And what are its limits?", history))
     streamed = "".join(e.text for e in events if isinstance(e, Token))
     done = next(e for e in events if isinstance(e, Done))
-    assert done.answer.text == tutor.ask("And what are its limits?", history).text
     assert streamed.strip()
+    assert done.answer.text == tutor.ask("And what are its limits?", history).text
 
 
 def test_a_stuck_server_times_out_with_a_clear_message(vocab, model_server):
@@ -133,6 +137,20 @@ def test_killed_mid_answer_gives_a_clear_message_and_the_next_question_works(cor
         proc = start_model_server(port, log=tmp_path / "server2.log")
         answer = tutor.ask(QUESTIONS[1])  # back: the same tutor answers
         assert not answer.refused and answer.text.strip()
+    finally:
+        stop_process(proc)
+
+
+def test_api_key_is_sent_and_a_wrong_one_is_named(vocab, tmp_path):
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    proc = start_model_server(port, "--api_key", "class-secret", log=tmp_path / "server.log")
+    try:
+        with pytest.raises(ModelError, match="refused the API key.*TUTOR_LLM_API_KEY"):
+            ServerLLM(url, vocab)
+        remote = ServerLLM(url, vocab, api_key="class-secret")
+        prompt, stop = remote.render([{"role": "user", "content": "Say hello."}])
+        assert remote.complete(prompt, stop, max_tokens=4).strip()
     finally:
         stop_process(proc)
 
