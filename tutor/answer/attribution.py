@@ -12,6 +12,7 @@ supports it best. Citations of non-existent passages are dropped.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -22,9 +23,10 @@ from tutor.answer.sentences import SENTENCE_END, answer_sentences, clean, conten
 from tutor.events import KeySentence, SentenceCheck, Source
 
 CITE = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
-SUPPORT_SIM = 0.70  # cosine to a passage sentence at or above which meaning counts as the same
-SUPPORT_OVERLAP = 0.75  # or: share of its content words found in one passage
-NOVEL_SHARE = 0.25  # most of its content words that no passage (nor the question) uses
+SUPPORT_SIM = 0.80  # cosine to a passage sentence at or above which meaning counts as the same
+SUPPORT_OVERLAP = 0.75  # or: share of its content words found in one passage, and it is this close in meaning:
+OVERLAP_SIM = 0.65
+NOVEL_SHARE = 0.15  # most of its content words (glue words aside) that no passage nor the question uses
 REPEAT = 0.85  # word-set overlap (Jaccard) at which a sentence repeats an earlier one or a key sentence
 MIN_WORDS = 3
 
@@ -54,6 +56,24 @@ def trim_to_sentence(text: str) -> str:
     return text[: ends[-1]] if ends else text
 
 
+BOILERPLATE = re.compile(
+    r"^\s*(?:(?:the\s+)?answer\b(?:\s+to\s+(?:this|the|your)\s+question)?(?:\s+\"[^\"]*\")?\s*(?:is|would be)?\s*:?|"
+    r"question\s*:.*?\?\s*(?:answer\s*:)?)\s*",
+    re.I,
+)
+GENERIC = """able about allow also another any approach base basic called case certain change common consider
+different do done easy effect example fact few form general get give given go good help however important include
+instead involve just kind large lead like main make many mean method most much need new often other own part
+particular possible process provide rather really result same see set show simple small so some specific such take
+thing think type typical use used useful usual various way well whole within without work""".split()
+
+
+@functools.cache
+def generic_words() -> frozenset[str]:
+    """Glue words a paraphrase may bring without stating anything new ("helps", "process", "allows")."""
+    return content_words(" ".join(GENERIC))
+
+
 def uncited(sentence: str) -> str:
     """The sentence without its [n] marks (they are shown apart), spacing before punctuation mended."""
     return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s*" + CITE.pattern, "", sentence)).strip()
@@ -73,12 +93,16 @@ class Attributor:
 
     def sentences(self, explanation: str, keys: Sequence[KeySentence] = (), question: str = "") -> list[str]:
         """The explanation's sentences, repeats removed: of each other, of the key sentences above, and of
-        the question itself."""
+        the question itself. Boilerplate openers ("The answer to the question is:", "Answer:") are cut and
+        questions dropped: they state nothing to check."""
         seen = [content_words(k.text) for k in keys] + ([content_words(question)] if question else [])
         out = []
         for t in answer_sentences(explanation):
+            t = BOILERPLATE.sub("", t).strip()  # "The answer to the question is: ..." -> "..."
             words = content_words(CITE.sub("", t))
-            if len(t.split()) < MIN_WORDS or any(_jaccard(words, w) >= REPEAT for w in seen):
+            if len(t.split()) < MIN_WORDS or uncited(t).endswith("?"):  # a question asks, it tells nothing
+                continue
+            if any(_jaccard(words, w) >= REPEAT for w in seen):
                 continue
             seen.append(words)
             out.append(t)
@@ -111,14 +135,14 @@ class Attributor:
             words = content_words(plain)
             overlaps = [len(words & w) / len(words) if words else 0.0 for w in source_words]
             o_i = int(np.argmax(overlaps))
-            novel = sorted((words - known) | (names_and_numbers(plain) - known_facts))
+            novel = sorted((words - known - generic_words()) | (names_and_numbers(plain) - known_facts))
             facts = names_and_numbers(plain) - known_facts
-            novel_share = len(words - known) / len(words) if words else 1.0
+            novel_share = len(words - known - generic_words()) / len(words) if words else 1.0
             supported = (
                 bool(words)
                 and not facts
                 and novel_share <= NOVEL_SHARE
-                and (best >= SUPPORT_SIM or overlaps[o_i] >= SUPPORT_OVERLAP)
+                and (best >= SUPPORT_SIM or (overlaps[o_i] >= SUPPORT_OVERLAP and best >= OVERLAP_SIM))
             )
             _, written = parse_citations(t, max(s.number for s in shown))
             written = [n for n in written if any(s.number == n for s in shown)]

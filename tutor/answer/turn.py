@@ -95,7 +95,7 @@ class Tutor:
             max_tokens=self.settings.chunk_max_tokens,
             rebuild=rebuild,
             progress=progress,
-            **kw,
+            **{"outside_roots": self.settings.outside_roots, "lock_timeout": self.settings.index_lock_timeout, **kw},
         )
         self.retriever.warm()
         return summary

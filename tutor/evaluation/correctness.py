@@ -80,9 +80,10 @@ class Correctness:
         }
 
 
-def support_check_quality(check: Any, path: Path = LABELS) -> dict[str, float] | None:
-    """Precision and recall of a support check on hand-labelled sentences; None when the file is absent.
-    `check(sentence, sources, question) -> bool`."""
+def support_check_quality(attributor: Any, path: Path = LABELS) -> dict[str, float] | None:
+    """Precision and recall of the attribution on hand-labelled sentences (None when the file is absent).
+    Each sentence goes through what an explanation goes through: repeats of the question are dropped
+    (counted as not shown as supported), then the support check against the passages the model had."""
     if not path.is_file():
         return None
     tp = fp = fn = n = 0
@@ -107,9 +108,11 @@ def support_check_quality(check: Any, path: Path = LABELS) -> dict[str, float] |
             )
             for s in r["sources"]
         ]
-        said = check(r["sentence"], sources, r["question"])
-        n += 1
-        tp += said and r["label"]
-        fp += said and not r["label"]
-        fn += not said and r["label"]
+        for item in r["sentences"]:
+            kept = attributor.sentences(item["text"], (), r["question"])
+            said = bool(kept) and all(c.supported for c in attributor.check(kept, sources, r["question"]))
+            n += 1
+            tp += said and item["label"]
+            fp += said and not item["label"]
+            fn += not said and item["label"]
     return {"labelled": n, "precision": tp / max(1, tp + fp), "recall": tp / max(1, tp + fn)}

@@ -209,9 +209,7 @@ def run_eval(
             "quiz_accuracy": correct / max(1, len(queries)),
             "model": tutor.llm.model_path.name,
             "correctness": right.report(),
-            "support_check": correctness.support_check_quality(
-                lambda s, sources, question: tutor.attributor.check([s], sources, question)[0].supported
-            ),
+            "support_check": correctness.support_check_quality(tutor.attributor),
         }
         latency |= {
             "ttft_p50": percentile(ttft, 50),
