@@ -65,13 +65,13 @@ GENERIC = """able about allow also another any approach base basic called case c
 different do done easy effect example fact few form general get give given go good help however important include
 instead involve just kind large lead like main make many mean method most much need new often other own part
 particular possible process provide rather really result same see set show simple small so some specific such take
-thing think type typical use used useful usual various way well whole within without work""".split()
+thing think type typical use used useful usual various way well whole within without work"""
 
 
 @functools.cache
 def generic_words() -> frozenset[str]:
     """Glue words a paraphrase may bring without stating anything new ("helps", "process", "allows")."""
-    return content_words(" ".join(GENERIC))
+    return content_words(GENERIC)
 
 
 def uncited(sentence: str) -> str:
