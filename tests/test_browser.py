@@ -81,10 +81,18 @@ def site(tmp_path_factory, embedder, llm):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(demo.local_url, wait_until="domcontentloaded")
             page.wait_for_selector("#question textarea", timeout=60_000)
-            yield SimpleNamespace(page=page, lessons=lessons, tutor=tutor)
+            yield SimpleNamespace(page=page, lessons=lessons, tutor=tutor, browser=browser, url=demo.local_url)
             browser.close()
     finally:
         demo.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_conversation(site):
+    """Each test asks standalone questions: "New conversation" first, so a short question is not taken as a
+    follow-up of the previous test's (tutor/search/conversation.py)."""
+    site.page.click("#new")
+    site.page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"user\"]').length === 0")
 
 
 def ask(page, question: str) -> list[str]:
@@ -117,7 +125,7 @@ def test_lesson_question_streams_an_answer_with_sources(site):
     titles = [t.strip() for t in page.locator("#sources .src .title").all_text_contents()]
     assert "The Transformer and Self-Attention" in titles
     assert page.locator("#sources .src .bar span").count() == cards.count()
-    assert "Model" in (page.locator("#status").text_content() or "")
+    assert page.locator("#status, #reindex").count() == 0  # model details and re-index are the teacher's
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui.png"), full_page=True)
 
@@ -189,17 +197,35 @@ def test_off_topic_question_is_refused_with_suggestions(site):
     assert suggested and all(suggested)
 
 
+def teacher_page(site):
+    """/teacher in a second tab of the same browser (no auth here: the page is open on loopback)."""
+    teacher = site.browser.new_page(viewport={"width": 1400, "height": 1000})
+    teacher.goto(site.url.rstrip("/") + "/teacher", wait_until="domcontentloaded")
+    teacher.wait_for_function("() => (document.querySelector('#status')?.innerText || '').includes('Model')",
+                              timeout=ANSWER_TIMEOUT_S * 1000)
+    return teacher
+
+
+def test_teacher_page_shows_the_model_and_the_index(site):
+    teacher = teacher_page(site)
+    status = teacher.locator("#status").inner_text()
+    assert "SmolLM2" in status and "GPU offload" in status and "lessons" in status
+    teacher.close()
+
+
 def test_reindex_makes_an_edited_lesson_retrievable_without_restart(site):
     page = site.page
     edited = site.lessons / "programs/ai-foundations/lessons/en/embeddings-and-vector-search.mdx"
     edited.write_text(edited.read_text(encoding="utf-8") + NEW_SENTENCE, encoding="utf-8")
-    page.click("#reindex")
-    page.wait_for_function(
+    teacher = teacher_page(site)
+    teacher.click("#reindex")
+    teacher.wait_for_function(
         "() => (document.querySelector('#sync') || {}).innerText?.includes('1 updated')",
         timeout=ANSWER_TIMEOUT_S * 1000,
     )
-    assert "ai-foundations/en/embeddings-and-vector-search" in (page.locator("#sync").text_content() or "")
-    ask(page, f"What is the {NEW_WORD} index?")
+    assert "ai-foundations/en/embeddings-and-vector-search" in (teacher.locator("#sync").text_content() or "")
+    teacher.close()
+    ask(page, f"What is the {NEW_WORD} index?")  # the learner's page, never reloaded, finds the new text
     assert NEW_WORD in sources_text(page)
 
 

@@ -5,6 +5,8 @@ the teacher page needs the teacher's credentials. Screenshots go to tests/artifa
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 import time
 from pathlib import Path
@@ -28,8 +30,9 @@ DONE = "q => [...document.querySelectorAll('#sources .answer')].some(e => e.data
 
 def slow_stream(pieces: int = 30, delay: float = 0.25):
     """A scripted model: one short sentence piece by piece, slowly, so Stop and waiting can be watched."""
-    words = ("Each weight is stored with fewer bits so the model takes less memory and runs faster "
-             "on small machines while keeping most of its accuracy in practice").split()
+    text = ("Each weight is stored with fewer bits so the model takes less memory and runs faster "
+            "on small machines while keeping most of its accuracy in practice")
+    words = text.split()
 
     def stream(prompt, stop, *, stats=None, **kw):
         for i in range(pieces):
@@ -209,22 +212,30 @@ def test_spanish_browser_gets_spanish_words_and_refusal(server):
 
 
 def test_teacher_page_needs_the_teachers_credentials(server):
-    learner = open_page(server, path="/teacher")
+    learner = open_page(server)
+    gap = "=1+1 what is the best lasagne recipe?"  # refused, and a formula if a spreadsheet ran it
+    send(learner, gap)
+    wait_done(learner, gap)
+    learner.goto(server.url.rstrip("/") + "/teacher", wait_until="domcontentloaded")
     learner.wait_for_selector("#status .error", timeout=60_000)
     assert "teacher" in learner.locator("#status").inner_text()
-    assert learner.locator("#gaps").inner_text().count("lasaña") == 0
+    assert "lasagne" not in learner.locator("#gaps").inner_text()  # the gap list is the teacher's only
+    assert "Model" not in learner.locator("#status").inner_text()
     learner.context.close()
     page = open_page(server, creds=TEACHER, path="/teacher")
     page.wait_for_function("() => (document.querySelector('#status')?.innerText || '').includes('Model')", timeout=60_000)
-    page.click("#gaps-refresh")
-    page.wait_for_function("() => (document.querySelector('#gaps')?.innerText || '').includes('refused')", timeout=60_000)
+    page.wait_for_function("() => (document.querySelector('#gaps')?.innerText || '').includes('lasagne')",
+                           timeout=60_000)
+    assert "refused" in page.locator("#gaps").inner_text() and "learner" in page.locator("#gaps").inner_text()
     page.click("#reindex")
     page.wait_for_function("() => (document.querySelector('#sync')?.innerText || '').includes('unchanged')",
                            timeout=WAIT_MS)
+    page.click("#gaps-refresh")
     with page.expect_download() as dl:
         page.click("#gaps-csv")
-    csv_text = Path(dl.value.path()).read_text(encoding="utf-8")
-    assert csv_text.startswith("asked_at,kind,question") and "refused" in csv_text
+    rows = list(csv.reader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8"))))
+    assert rows[0][:3] == ["asked_at", "kind", "question"]
+    assert ["refused", "'" + gap] in [r[1:3] for r in rows]  # escaped: shown as text, not run
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "teacher.png"), full_page=True)
     page.context.close()

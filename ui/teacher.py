@@ -50,8 +50,8 @@ def status(tutor: Tutor) -> str:
 
 
 def gap_rows(gaps: GapLog) -> list[list[str]]:
-    return [[time.strftime("%Y-%m-%d %H:%M", time.localtime(g.asked_at)), g.kind, g.question, g.scope, g.lessons,
-             g.user] for g in gaps.list()]
+    return [[time.strftime("%Y-%m-%d %H:%M", time.localtime(g.asked_at)), g.kind, g.question, g.scope or "all lessons",
+             g.lessons.replace(" ", ", "), g.user] for g in gaps.list()]
 
 
 def export(gaps: GapLog) -> str:
@@ -98,7 +98,8 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog) -> None:
     sync_box = gr.HTML("", elem_id="sync")
     gr.Markdown("### Course gaps\nQuestions the tutor refused, and those whose explanation was mostly not backed "
                 "by the lessons: candidates for new or longer lessons.")
-    gaps_table = gr.Dataframe(headers=GAP_HEADERS, value=[], interactive=False, wrap=True, elem_id="gaps")
+    gaps_table = gr.Dataframe(headers=GAP_HEADERS, value=[], interactive=False, wrap=True, elem_id="gaps",
+                              column_widths=["11%", "8%", "30%", "13%", "30%", "8%"])
     with gr.Row():
         refresh_btn = gr.Button("Refresh", size="sm", elem_id="gaps-refresh")
         download = gr.DownloadButton("Export as CSV", size="sm", elem_id="gaps-csv")
