@@ -25,6 +25,7 @@ TEACHER = ("teacher", "teach-pass-1")
 LEARNER = ("learner", "learn-pass-1")
 BOTS = "#chat [data-testid='bot']"
 LAST_BOT = f"() => {{ const b = document.querySelectorAll(\"{BOTS}\"); return b.length ? b[b.length-1].innerText : ''; }}"
+NO_OPEN_LIST = "() => ![...document.querySelectorAll('[role=listbox]')].some(e => e.getClientRects().length > 0)"
 DONE = "q => [...document.querySelectorAll('#sources .answer')].some(e => e.dataset.question === q)"
 
 
@@ -152,9 +153,7 @@ def test_regenerate_replaces_the_last_answer(server, monkeypatch):
 def test_scope_banner_refusal_offers_all_lessons_and_examples_follow_the_scope(server):
     page = open_page(server)
     assert "all lessons" in page.locator("#scope").inner_text().lower()
-    page.click("#program input")
-    page.get_by_role("option", name="AI Foundations").click()
-    page.wait_for_function("() => document.querySelector('#scope').innerText.includes('AI Foundations')")
+    pick_program(page, "AI Foundations")
     examples = page.locator("#examples button, #examples td, #examples .gallery-item").all_inner_texts()
     assert examples and not any("attention" in e.lower() for e in examples), examples  # from this program only
     page.keyboard.press("Tab")
@@ -174,11 +173,39 @@ def test_scope_banner_refusal_offers_all_lessons_and_examples_follow_the_scope(s
     assert page.locator("#sources .src .sim").first.is_hidden()  # similarity only on demand
     page.click("#show-sim input")
     page.wait_for_selector("#sources .src .sim", state="visible")
-    page.click("#chat a.cite >> nth=0")
+    cite = page.locator("#chat a.cite").first
+    target = f"#sources {cite.get_attribute('href')}"
+    cite.click()
+    assert page.evaluate(f"() => document.querySelector('{target}').classList.contains('flash')")  # scrolled to
+    box = page.locator(target).bounding_box()
+    assert 0 <= box["y"] < page.viewport_size["height"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "learner.png"), full_page=True)
+    pick_program(page, "AI Foundations")
+    page.click("#new")  # "Keep the filters" is on by default
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"user\"]').length === 0")
+    assert page.input_value("#program input") == "AI Foundations"
     page.uncheck("#keep-filters input")
     page.click("#new")
-    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"user\"]').length === 0")
+    page.wait_for_function("() => document.querySelector('#scope').innerText.toLowerCase().includes('all lessons')")
+    assert page.input_value("#program input") == "All programs"
+    page.context.close()
+
+
+def pick_program(page, title: str) -> None:
+    page.click("#program input")
+    page.get_by_role("option", name=title).click()
+    page.wait_for_function(f"() => document.querySelector('#scope').innerText.includes('{title}')")
+
+
+def test_dropdown_list_closes_when_focus_leaves_it(server):
+    page = open_page(server)
+    page.click("#program input")
+    page.wait_for_selector("[role=listbox]", state="visible", timeout=10_000)
+    for _ in range(3):  # past the program, lesson and language dropdowns without choosing
+        page.keyboard.press("Tab")
+    page.wait_for_function(NO_OPEN_LIST, timeout=10_000)
+    assert page.evaluate("() => document.activeElement?.closest('#program, #lesson, #language') === null")
     page.context.close()
 
 

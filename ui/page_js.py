@@ -11,7 +11,7 @@ PAGE_JS = """
     const a = e.target.closest && e.target.closest('a.cite');
     if (!a) return;
     e.preventDefault();
-    const n = a.dataset.source;
+    const n = (a.getAttribute('href') || '').split('-').pop();  // '#src-N' (the chat's sanitizer drops data-*)
     const bot = a.closest('[data-testid="bot"]') || document;
     const phone = bot.querySelector('.phone-sources');
     let target = null;

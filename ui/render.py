@@ -131,10 +131,10 @@ def source_card(s: Source, lang: str = "en", link: str = "", prefix: str = "src"
     )
 
 
-def _folded(summary: str, sources: Sequence[Source], lang: str, links: Links) -> str:
+def _folded(summary: str, sources: Sequence[Source], lang: str, links: Links, prefix: str = "src") -> str:
     if not sources:
         return ""
-    cards = "".join(source_card(s, lang, links(s)) for s in sources)
+    cards = "".join(source_card(s, lang, links(s), prefix) for s in sources)
     return f"<details><summary>{esc(summary)} ({len(sources)})</summary>{cards}</details>"
 
 
@@ -171,7 +171,7 @@ def sources_html(answer: Answer, lang: str = "en", links: Links = no_link, prefi
     rest = [s for s in answer.sources if not s.cited]
     if cited:
         body = "".join(source_card(s, lang, links(s), prefix) for s in cited) + _folded(
-            t(lang, "panel.uncited"), rest, lang, links)
+            t(lang, "panel.uncited"), rest, lang, links, prefix)
     else:  # nothing cited: show what the answer was given to read, rather than an empty list
         body = f'<p class="muted">{esc(t(lang, "panel.no_cite"))}</p>' + "".join(
             source_card(s, lang, links(s), prefix) for s in rest)
