@@ -31,7 +31,7 @@ from tutor.store.manifest import LessonEntry, Manifest
 log = logging.getLogger(__name__)
 
 HISTORY_TURNS = 2  # earlier turns shown to the model
-HISTORY_ANSWER_TOKENS = 120
+FOLLOW_UP_SHARE = 4  # a follow-up's new excerpts get a quarter of the excerpt budget
 
 
 @dataclass
@@ -210,9 +210,10 @@ class Tutor:
 
         t1 = time.perf_counter()
         past = [(t.prompt, t.reply) for t in history[-HISTORY_TURNS:] if t.prompt]
-        block = prompts.excerpts(
-            keys, sources, self.settings.excerpt_tokens, self.llm.count_tokens, " ".join(q for q, _ in past)
-        )
+        # a follow-up's earlier excerpts are still in the prompt: it adds its new key sentences and little else,
+        # so llama.cpp evaluates a short new turn after the reused prefix
+        budget = self.settings.excerpt_tokens // FOLLOW_UP_SHARE if past else self.settings.excerpt_tokens
+        block = prompts.excerpts(keys, sources, budget, self.llm.count_tokens, " ".join(q for q, _ in past))
         messages, user_message = prompts.explain_messages(past, block, question)
         prompt, stop = self.llm.render(messages)
         timings.prompt_build_s = time.perf_counter() - t1
