@@ -82,6 +82,7 @@ def open_page(server, creds=LEARNER, path="", **context):
     page.fill("input[type=password]", creds[1])
     page.keyboard.press("Enter")
     page.wait_for_selector("#question textarea", timeout=60_000)
+    page.wait_for_selector("#examples .gallery-item", timeout=60_000)  # the load events are done
     if path:
         page.goto(server.url.rstrip("/") + path, wait_until="domcontentloaded")
     return page
@@ -193,8 +194,17 @@ def test_scope_banner_refusal_offers_all_lessons_and_examples_follow_the_scope(s
 
 
 def pick_program(page, title: str) -> None:
-    page.click("#program input")
-    page.get_by_role("option", name=title).click()
+    """Choose a program; once more if the list was redrawn under the click (an update landing just then)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        page.click("#program input")
+        try:
+            page.get_by_role("option", name=title).click(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     page.wait_for_function(f"() => document.querySelector('#scope').innerText.includes('{title}')")
 
 
