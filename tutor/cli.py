@@ -369,8 +369,8 @@ def cmd_quiz(args: argparse.Namespace) -> int:
         return 0
     rnd = coach.start(args.lesson, args.program, args.language)
     if args.json:  # the round's items, without keys
-        for item in rnd.queue:
-            print(json.dumps(item.to_json()))
+        for queued in rnd.queue:
+            print(json.dumps(queued.to_json()))
         return 0
     learner = f"terminal:{args.learner or getpass.getuser()}"
     print(f"{rnd.total} quiz items. Answer with the option's number; an empty line or Ctrl-D stops.")

@@ -79,7 +79,7 @@ def uncited(sentence: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s*" + CITE.pattern, "", sentence)).strip()
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def _jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 

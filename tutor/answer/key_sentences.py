@@ -158,7 +158,7 @@ def defines(sentence: str, terms: frozenset[str]) -> bool:
     """Whether `sentence` reads as a definition of the question's terms: "X is ...", "X means ...",
     "... is called X", "...: its X", "... (X)"."""
     m = DEFINITION.search(sentence)
-    return bool(m) and bool(terms & content_words(sentence[: m.end() + 40]))
+    return m is not None and bool(terms & content_words(sentence[: m.end() + 40]))
 
 
 def _prose(u: Unit, text: str) -> bool:

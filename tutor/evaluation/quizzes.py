@@ -230,12 +230,9 @@ def run_eval(
         latency,
         metrics.misses,
     )
+    shares: dict[str, float] = dict(answer_stats["correctness"]) if answer_stats else {}  # type: ignore[call-overload]
     files = [
-        *(
-            [plots.correctness_bars(answer_stats["correctness"], out_dir / "correctness.png")]
-            if answer_stats and answer_stats["correctness"]["questions"]
-            else []
-        ),
+        *([plots.correctness_bars(shares, out_dir / "correctness.png")] if shares.get("questions") else []),
         plots.recall_curve(metrics.recall, out_dir / "recall_at_k.png", "Lesson recall@k on quiz questions"),
         plots.latency_histogram(
             {"retrieval": metrics.latency_ms, "first token": ttft}, out_dir / "latency.png", "Latency per question"
