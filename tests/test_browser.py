@@ -164,8 +164,9 @@ def test_unsupported_sentences_are_greyed_and_marked_inline(site, monkeypatch):
     """The model is scripted here (one sentence the lessons back, one they do not), so the marking is
     seen for certain; the other tests use the real model."""
     page = site.page
-    script = ["Each weight is stored with fewer bits, so the model shrinks [1]. ",
-              "Larger models tolerate aggressive quantisation better than small ones. ",
+    script = ["At 8 bits the same 7B model needs about 7 GB; at 4 bits, roughly 4 GB once some overhead is included [1]. ",
+              "A common rule of thumb is that a bigger model quantised to 4 bits often beats a smaller model at "
+              "full precision that takes the same memory. ",
               "It was invented by Professor Zanzibar Quill in 1871."]
 
     def scripted(prompt, stop, *, stats=None, **kw):
@@ -177,7 +178,7 @@ def test_unsupported_sentences_are_greyed_and_marked_inline(site, monkeypatch):
     monkeypatch.setattr(site.tutor.llm, "stream", scripted)
     ask(page, "What does quantisation do to weights?")
     bot = page.locator('#chat [data-testid="bot"]').last
-    unsupported = bot.locator(".unsupported")
+    unsupported = bot.locator("span.unsupported")  # the sentence itself (the phone copy lists it too)
     assert unsupported.count() == 1 and "Zanzibar" in unsupported.inner_text()
     assert bot.locator(".flag").inner_text().strip() == "not in the lessons"
     color = unsupported.evaluate("e => getComputedStyle(e).color")

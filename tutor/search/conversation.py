@@ -20,6 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
+from tutor.search import gate
 from tutor.search.retriever import Filters, Retrieval, Retriever
 
 # a question that leans on the conversation: a pronoun, or an opener that continues the last one
@@ -117,7 +118,10 @@ def search_turn(
         rewritten = rewrite(history, question).strip()
         return search(rewritten, [question]) if rewritten and rewritten != question else search(question, [])
     own = search(question, [])
-    if last and leans_on_conversation(question) and own.best_similarity < STANDALONE_SIMILARITY:
+    # a short question with no pronoun whose own terms a passage holds ("What is quantisation?") is a new
+    # question, however far its embedding is from that passage
+    names_its_topic = not FOLLOW_UP.search(question) and own.coverage >= gate.MIN_COVERAGE
+    if last and leans_on_conversation(question) and own.best_similarity < STANDALONE_SIMILARITY and not names_its_topic:
         # a follow-up leans on the last answer: search with the last question, favour its lessons, and keep
         # its passages first so llama.cpp reuses the evaluated prompt prefix
         return search(f"{last.question} {question}", [question], last.lessons[:KEPT_LESSONS], last.passages)
