@@ -52,16 +52,28 @@ def raw_run(llm: Llama, prompt: str, stop: list[str], s: Settings, reset: bool =
         llm.reset()
     llm.set_seed(s.seed)
     t0 = time.perf_counter()
-    parts = llm.create_completion(prompt, max_tokens=s.max_tokens, temperature=s.temperature, top_k=1,
-                                  repeat_penalty=s.repeat_penalty, stop=stop, stream=True, seed=s.seed)
+    parts = llm.create_completion(
+        prompt,
+        max_tokens=s.max_tokens,
+        temperature=s.temperature,
+        top_k=1,
+        repeat_penalty=s.repeat_penalty,
+        stop=stop,
+        stream=True,
+        seed=s.seed,
+    )
     ttft, n = 0.0, 0
     for _ in parts:
         if n == 0:
             ttft = time.perf_counter() - t0
         n += 1
     total = time.perf_counter() - t0
-    return {"ttft": ttft, "tokens": n, "tps": n / max(total - ttft, 1e-9),
-            "ptok": len(llm.tokenize(prompt.encode("utf-8"), special=True))}
+    return {
+        "ttft": ttft,
+        "tokens": n,
+        "tps": n / max(total - ttft, 1e-9),
+        "ptok": len(llm.tokenize(prompt.encode("utf-8"), special=True)),
+    }
 
 
 def llama_of(tutor: Tutor) -> Llama:
@@ -118,16 +130,26 @@ def main() -> int:
         print(reindex(tutor).line())
         llm = tutor.llm
         threads = s.n_threads or os.cpu_count() or 2
-        raw = Llama(model_path=str(s.model or packaged_gguf()), n_ctx=s.n_ctx, n_threads=threads,
-                    n_gpu_layers=-1 if llm.gpu_offload else 0, seed=s.seed, verbose=False)
-        print(f"model {llm.model_path.name}, {threads} threads, GPU offload {'yes' if llm.gpu_offload else 'no'}, "
-              f"answers capped at {s.max_tokens} tokens, excerpts {s.excerpt_tokens} tokens")
+        raw = Llama(
+            model_path=str(s.model or packaged_gguf()),
+            n_ctx=s.n_ctx,
+            n_threads=threads,
+            n_gpu_layers=-1 if llm.gpu_offload else 0,
+            seed=s.seed,
+            verbose=False,
+        )
+        print(
+            f"model {llm.model_path.name}, {threads} threads, GPU offload {'yes' if llm.gpu_offload else 'no'}, "
+            f"answers capped at {s.max_tokens} tokens, excerpts {s.excerpt_tokens} tokens"
+        )
         questions = pick_questions(tutor, args.lessons, args.reps or 8)
         tutor.ask(questions[0], guard=False)  # warm-up: first-call costs are not what is measured
         old_layout(tutor, questions[0], s)
         rows: list[dict[str, Any]] = []
-        print(f"\n{'#':>2} {'keys':>5} {'ttft':>5} {'ptok':>4} | {'old':>5} {'ptok':>4} | {'raw':>5} {'t/raw':>5} | "
-              f"{'follow':>6} {'f/1st':>5} | question")
+        print(
+            f"\n{'#':>2} {'keys':>5} {'ttft':>5} {'ptok':>4} | {'old':>5} {'ptok':>4} | {'raw':>5} {'t/raw':>5} | "
+            f"{'follow':>6} {'f/1st':>5} | question"
+        )
         for i, q in enumerate(questions):
             old = old_layout(tutor, q, s) if i % 2 == 0 else None
             llama_of(tutor).reset()
@@ -138,19 +160,31 @@ def main() -> int:
             system = {"role": "system", "content": prompts.EXPLAIN}
             prompt, stop = llm.render([system, {"role": "user", "content": a.prompt_message}])
             rr = raw_run(raw, prompt, stop, s)
-            row = {"keys": new["keys"], "ttft": new["ttft"], "ptok": a.timings.prompt_tokens, "old": old["ttft"],
-                   "old_ptok": old["ptok"], "raw": rr["ttft"], "t_raw": a.timings.llm_ttft_s / rr["ttft"],
-                   "follow": follow["ttft"], "f_ratio": follow["ttft"] / new["ttft"],
-                   "f_ptok": follow["answer"].timings.prompt_tokens}
+            row = {
+                "keys": new["keys"],
+                "ttft": new["ttft"],
+                "ptok": a.timings.prompt_tokens,
+                "old": old["ttft"],
+                "old_ptok": old["ptok"],
+                "raw": rr["ttft"],
+                "t_raw": a.timings.llm_ttft_s / rr["ttft"],
+                "follow": follow["ttft"],
+                "f_ratio": follow["ttft"] / new["ttft"],
+                "f_ptok": follow["answer"].timings.prompt_tokens,
+            }
             rows.append(row)
-            print(f"{i + 1:>2} {row['keys']:5.2f} {row['ttft']:5.2f} {row['ptok']:4d} | {row['old']:5.2f} "
-                  f"{row['old_ptok']:4d} | {row['raw']:5.2f} {row['t_raw']:5.2f} | {row['follow']:6.2f} "
-                  f"{row['f_ratio']:5.2f} | {q[:50]}", flush=True)
+            print(
+                f"{i + 1:>2} {row['keys']:5.2f} {row['ttft']:5.2f} {row['ptok']:4d} | {row['old']:5.2f} "
+                f"{row['old_ptok']:4d} | {row['raw']:5.2f} {row['t_raw']:5.2f} | {row['follow']:6.2f} "
+                f"{row['f_ratio']:5.2f} | {q[:50]}",
+                flush=True,
+            )
         gen = []
         for q in questions:
             a = tutor.ask(q, guard=False)
-            prompt, stop = llm.render([{"role": "system", "content": prompts.EXPLAIN},
-                                       {"role": "user", "content": a.prompt_message}])
+            prompt, stop = llm.render(
+                [{"role": "system", "content": prompts.EXPLAIN}, {"role": "user", "content": a.prompt_message}]
+            )
             mine, theirs = [], []
             for rep in range(GEN_REPS):
                 for side in ("raw", "tutor") if rep % 2 == 0 else ("tutor", "raw"):
@@ -167,11 +201,15 @@ def main() -> int:
     print(f"\nmedians over {len(rows)} questions:")
     print(f"  key sentences shown after {m('keys') * 1000:.0f} ms")
     print(f"  new layout: prompt {m('ptok'):.0f} tokens, first model token after {m('ttft'):.2f} s")
-    print(f"  old layout: prompt {m('old_ptok'):.0f} tokens, first model token after {m('old'):.2f} s "
-          f"(new / old {m('ttft') / m('old'):.2f})")
+    print(
+        f"  old layout: prompt {m('old_ptok'):.0f} tokens, first model token after {m('old'):.2f} s "
+        f"(new / old {m('ttft') / m('old'):.2f})"
+    )
     print(f"  llama.cpp part of the tutor's first token / raw llama.cpp on the same prompt: {m('t_raw'):.2f}")
-    print(f"  follow-up: prompt {m('f_ptok'):.0f} tokens, first token after {m('follow'):.2f} s, "
-          f"follow-up / first turn {m('f_ratio'):.2f}")
+    print(
+        f"  follow-up: prompt {m('f_ptok'):.0f} tokens, first token after {m('follow'):.2f} s, "
+        f"follow-up / first turn {m('f_ratio'):.2f}"
+    )
     print(f"  generation tokens/s tutor / raw, warm prompt, medians of {GEN_REPS}: {median(gen):.2f}")
     t = Targets()
     t.check("median prompt tokens (new layout)", m("ptok"), "<=", 400, "{:.0f}")

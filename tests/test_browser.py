@@ -164,10 +164,12 @@ def test_unsupported_sentences_are_greyed_and_marked_inline(site, monkeypatch):
     """The model is scripted here (one sentence the lessons back, one they do not), so the marking is
     seen for certain; the other tests use the real model."""
     page = site.page
-    script = ["At 8 bits the same 7B model needs about 7 GB; at 4 bits, roughly 4 GB once some overhead is included [1]. ",
-              "A common rule of thumb is that a bigger model quantised to 4 bits often beats a smaller model at "
-              "full precision that takes the same memory. ",
-              "It was invented by Professor Zanzibar Quill in 1871."]
+    script = [
+        "At 8 bits the same 7B model needs about 7 GB; at 4 bits, roughly 4 GB once some overhead is included [1]. ",
+        "A common rule of thumb is that a bigger model quantised to 4 bits often beats a smaller model at "
+        "full precision that takes the same memory. ",
+        "It was invented by Professor Zanzibar Quill in 1871.",
+    ]
 
     def scripted(prompt, stop, *, stats=None, **kw):
         for piece in script:
@@ -202,8 +204,9 @@ def teacher_page(site):
     """/teacher in a second tab of the same browser (no auth here: the page is open on loopback)."""
     teacher = site.browser.new_page(viewport={"width": 1400, "height": 1000})
     teacher.goto(site.url.rstrip("/") + "/teacher", wait_until="domcontentloaded")
-    teacher.wait_for_function("() => (document.querySelector('#status')?.innerText || '').includes('Model')",
-                              timeout=ANSWER_TIMEOUT_S * 1000)
+    teacher.wait_for_function(
+        "() => (document.querySelector('#status')?.innerText || '').includes('Model')", timeout=ANSWER_TIMEOUT_S * 1000
+    )
     return teacher
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from tutor.ingest.chunking import chunk_lesson
-from tutor.models.embedder import Embedder, native_bf16, resolve_backend
 from tutor.errors import ModelError
+from tutor.ingest.chunking import chunk_lesson
 from tutor.ingest.lessons import load_lessons
+from tutor.models.embedder import Embedder, native_bf16, resolve_backend
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,25 @@ from tutor.store.gaps import GapLog
 
 
 def answer(question: str, *, refused: bool = False, unsupported: bool = False) -> Answer:
-    src = Source(number=1, chunk_id="c1", lesson_id="ai-foundations/en/what-is-ai", path="x.mdx", title="What is AI",
-                 breadcrumb="What is AI", anchor="", language="en", program="ai-foundations", start=0, end=1,
-                 score=0.5, similarity=0.4, text="AI is ...")
-    return Answer(question=question, text="", refused=refused, sources=[src], citations=[],
-                  mostly_unsupported=unsupported)
+    src = Source(
+        number=1,
+        chunk_id="c1",
+        lesson_id="ai-foundations/en/what-is-ai",
+        path="x.mdx",
+        title="What is AI",
+        breadcrumb="What is AI",
+        anchor="",
+        language="en",
+        program="ai-foundations",
+        start=0,
+        end=1,
+        score=0.5,
+        similarity=0.4,
+        text="AI is ...",
+    )
+    return Answer(
+        question=question, text="", refused=refused, sources=[src], citations=[], mostly_unsupported=unsupported
+    )
 
 
 def test_only_refused_and_mostly_unsupported_answers_are_kept_latest_first(tmp_path):

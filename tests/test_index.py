@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, lesson, run_cli
-from tutor.ingest.chunking import chunk_lesson
 from tutor.errors import LessonsNotFound
-from tutor.store.chroma import ChunkStore
+from tutor.ingest.chunking import chunk_lesson
 from tutor.ingest.lessons import load_lessons
-from tutor.store.manifest import read_manifest
-from tutor.search.retriever import Retriever
 from tutor.ingest.sync import sync_index
+from tutor.search.retriever import Retriever
+from tutor.store.chroma import ChunkStore
+from tutor.store.manifest import read_manifest
 
 
 def live_chunks(store: ChunkStore) -> dict[str, list[str]]:

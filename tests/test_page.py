@@ -24,15 +24,19 @@ WAIT_MS = 240_000
 TEACHER = ("teacher", "teach-pass-1")
 LEARNER = ("learner", "learn-pass-1")
 BOTS = "#chat [data-testid='bot']"
-LAST_BOT = f"() => {{ const b = document.querySelectorAll(\"{BOTS}\"); return b.length ? b[b.length-1].innerText : ''; }}"
+LAST_BOT = (
+    f"() => {{ const b = document.querySelectorAll(\"{BOTS}\"); return b.length ? b[b.length-1].innerText : ''; }}"
+)
 NO_OPEN_LIST = "() => ![...document.querySelectorAll('[role=listbox]')].some(e => e.getClientRects().length > 0)"
 DONE = "q => [...document.querySelectorAll('#sources .answer')].some(e => e.dataset.question === q)"
 
 
 def slow_stream(pieces: int = 30, delay: float = 0.25):
     """A scripted model: one short sentence piece by piece, slowly, so Stop and waiting can be watched."""
-    text = ("Each weight is stored with fewer bits so the model takes less memory and runs faster "
-            "on small machines while keeping most of its accuracy in practice")
+    text = (
+        "Each weight is stored with fewer bits so the model takes less memory and runs faster "
+        "on small machines while keeping most of its accuracy in practice"
+    )
     words = text.split()
 
     def stream(prompt, stop, *, stats=None, **kw):
@@ -57,9 +61,14 @@ def server(tmp_path_factory, embedder, llm):
     base = tmp_path_factory.mktemp("page")
     lessons = base / "lessons"
     shutil.copytree(CORPUS, lessons)
-    settings = Settings(lessons_dir=lessons, index_dir=base / "index", max_tokens=24,
-                        course_url="https://course.example/{program}/{language}/{slug}#{anchor}",
-                        auth=":".join(LEARNER), teacher_auth=":".join(TEACHER))
+    settings = Settings(
+        lessons_dir=lessons,
+        index_dir=base / "index",
+        max_tokens=24,
+        course_url="https://course.example/{program}/{language}/{slug}#{anchor}",
+        auth=":".join(LEARNER),
+        teacher_auth=":".join(TEACHER),
+    )
     tutor = build_tutor(settings, embedder=embedder, llm=llm)
     reindex(tutor)
     demo = build_app(tutor)
@@ -262,13 +271,17 @@ def test_teacher_page_needs_the_teachers_credentials(server):
     assert "Model" not in learner.locator("#status").inner_text()
     learner.context.close()
     page = open_page(server, creds=TEACHER, path="/teacher")
-    page.wait_for_function("() => (document.querySelector('#status')?.innerText || '').includes('Model')", timeout=60_000)
-    page.wait_for_function("() => (document.querySelector('#gaps')?.innerText || '').includes('lasagne')",
-                           timeout=60_000)
+    page.wait_for_function(
+        "() => (document.querySelector('#status')?.innerText || '').includes('Model')", timeout=60_000
+    )
+    page.wait_for_function(
+        "() => (document.querySelector('#gaps')?.innerText || '').includes('lasagne')", timeout=60_000
+    )
     assert "refused" in page.locator("#gaps").inner_text() and "learner" in page.locator("#gaps").inner_text()
     page.click("#reindex")
-    page.wait_for_function("() => (document.querySelector('#sync')?.innerText || '').includes('unchanged')",
-                           timeout=WAIT_MS)
+    page.wait_for_function(
+        "() => (document.querySelector('#sync')?.innerText || '').includes('unchanged')", timeout=WAIT_MS
+    )
     page.click("#gaps-refresh")
     with page.expect_download() as dl:
         page.click("#gaps-csv")

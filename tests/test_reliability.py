@@ -19,7 +19,9 @@ from tutor.store.chroma import ChunkStore
 from tutor.store.lock import index_lock
 
 ENV = {**os.environ, "TUTOR_INDEX_LOCK_TIMEOUT": "1"}
-ZEBRAS = lesson("Zebras", "## Stripes\n\nZebra stripes confuse the biting horseflies that land on striped hides less often.")
+ZEBRAS = lesson(
+    "Zebras", "## Stripes\n\nZebra stripes confuse the biting horseflies that land on striped hides less often."
+)
 
 
 def lessons_dir(tmp_path: Path, **files: str) -> Path:
@@ -62,8 +64,22 @@ def test_a_running_server_answers_after_a_cli_index(tmp_path: Path):
     port = free_port()
     env = {**ENV, "TUTOR_MAX_TOKENS": "8", "GRADIO_ANALYTICS_ENABLED": "False"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "tutor.cli", "serve", "--lessons", str(lessons), "--index", str(idx), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "tutor.cli",
+            "serve",
+            "--lessons",
+            str(lessons),
+            "--index",
+            str(idx),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     try:
         url, deadline, seen = f"http://127.0.0.1:{port}/", time.time() + 240, ""
@@ -118,7 +134,10 @@ def test_a_waiting_run_goes_on_when_the_first_finishes(tmp_path: Path):
     with index_lock(idx):
         waiting = subprocess.Popen(
             [sys.executable, "-m", "tutor.cli", "index", "--lessons", str(lessons), "--index", str(idx)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**ENV, "TUTOR_INDEX_LOCK_TIMEOUT": "120"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**ENV, "TUTOR_INDEX_LOCK_TIMEOUT": "120"},
         )
         note = waiting.stderr.readline() if waiting.stderr else ""
         assert "waiting up to 120 s" in note and waiting.poll() is None
@@ -129,9 +148,15 @@ def test_a_waiting_run_goes_on_when_the_first_finishes(tmp_path: Path):
 def test_the_lock_of_a_killed_run_is_recovered(tmp_path: Path):
     lessons, idx = two_lessons(tmp_path), tmp_path / "idx"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from tutor.store.lock import index_lock\n"
-         f"with index_lock({str(idx)!r}):\n    print('held', flush=True); time.sleep(600)"],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from tutor.store.lock import index_lock\n"
+            f"with index_lock({str(idx)!r}):\n    print('held', flush=True); time.sleep(600)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     assert holder.stdout and holder.stdout.readline().strip() == "held"
     with pytest.raises(IndexBusy), index_lock(idx, timeout=0.5):
@@ -165,11 +190,17 @@ def test_orphaned_collections_are_reported_and_swept(tmp_path: Path):
     assert index(lessons, idx).returncode == 0
     # a run killed after creating its collection, before publishing it (as a killed --rebuild is)
     killed = subprocess.run(
-        [sys.executable, "-c", "import os, signal, numpy as np\nfrom tutor.store.chroma import ChunkStore\n"
-         f"s = ChunkStore({str(idx)!r}); c = s.collection('chunks_killedrun00')\n"
-         "c.upsert(ids=['x'], embeddings=[[0.1] * 384], documents=['orphan'], metadatas=[{'lesson_id': 'x', 'lesson_hash': 'y'}])\n"
-         "os.kill(os.getpid(), signal.SIGKILL)"],
-        cwd=ROOT, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import os, signal, numpy as np\nfrom tutor.store.chroma import ChunkStore\n"
+            f"s = ChunkStore({str(idx)!r}); c = s.collection('chunks_killedrun00')\n"
+            "c.upsert(ids=['x'], embeddings=[[0.1] * 384], documents=['orphan'], metadatas=[{'lesson_id': 'x', 'lesson_hash': 'y'}])\n"
+            "os.kill(os.getpid(), signal.SIGKILL)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     check = run_cli("index", "--index", str(idx), "--check", env=ENV)
@@ -231,7 +262,9 @@ def test_a_lesson_turned_into_a_broken_link_keeps_its_indexed_version(tmp_path: 
 def test_an_unclosed_quiz_fails_strict_and_keeps_the_indexed_version(tmp_path: Path):
     lessons, idx = two_lessons(tmp_path), tmp_path / "idx"
     assert index(lessons, idx).returncode == 0
-    text = lesson("Volcanoes", """
+    text = lesson(
+        "Volcanoes",
+        """
         Magma rises because it is less dense than the rock around it.
 
         <Quiz question="Why does magma rise?" options="It is lighter|It is heavier" answer="0"
@@ -243,10 +276,16 @@ def test_an_unclosed_quiz_fails_strict_and_keeps_the_indexed_version(tmp_path: P
         <Callout type="warn">
         Stay away from lava.
         </Callout>
-        """)
+        """,
+    )
     (lessons / "volcanoes.mdx").write_text(text, encoding="utf-8")
     r = index(lessons, idx, "--strict")
-    line = text.splitlines().index('<Quiz question="Why does magma rise?" options="It is lighter|It is heavier" answer="0"') + 1
+    line = (
+        text.splitlines().index(
+            '<Quiz question="Why does magma rise?" options="It is lighter|It is heavier" answer="0"'
+        )
+        + 1
+    )
     assert r.returncode == 1 and f"volcanoes.mdx:{line}: <Quiz> opened here is never closed" in r.stderr
     assert ChunkStore(idx).require().lessons["lessons/en/volcanoes"].chunks >= 1
 
@@ -285,8 +324,12 @@ def test_clear_errors(tmp_path: Path, corpus_index):
     one_error_line(run_cli("search", "--from-file", str(bad), "--index", idx), 1, "not valid UTF-8 (line 2)")
     a_file = tmp_path / "lessons.md"
     a_file.write_text("# not a folder\n", encoding="utf-8")
-    one_error_line(run_cli("index", "--lessons", str(a_file), "--index", str(tmp_path / "i")), 2, "is a file, not a folder")
+    one_error_line(
+        run_cli("index", "--lessons", str(a_file), "--index", str(tmp_path / "i")), 2, "is a file, not a folder"
+    )
     for k in ("0", "-5"):
         one_error_line(run_cli("search", "attention", "-k", k, "--index", idx), 2, "must be 1 or more")
-    one_error_line(run_cli("search", "attention", "--lesson", "no/such/lesson", "--index", idx), 2, "no lesson 'no/such/lesson'")
+    one_error_line(
+        run_cli("search", "attention", "--lesson", "no/such/lesson", "--index", idx), 2, "no lesson 'no/such/lesson'"
+    )
     one_error_line(run_cli("search", "attention", "--program", "nope", "--index", idx), 2, "no program 'nope'")

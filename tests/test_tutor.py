@@ -8,10 +8,10 @@ import threading
 import pytest
 
 from tests.conftest import run_cli
-from tutor.events import Done, KeySentences, Retrieved, Token
-from tutor.errors import BadQuestion
-from tutor.ingest.lessons import load_lessons
 from tutor.answer.turn import Turn, turn_of
+from tutor.errors import BadQuestion
+from tutor.events import Done, KeySentences, Retrieved, Token
+from tutor.ingest.lessons import load_lessons
 from tutor.models.llm_local import gpu_available
 
 ON_TOPIC = "How does self-attention use queries, keys and values?"

@@ -59,8 +59,19 @@ def answer(**kw) -> Answer:
 
 
 def key(number: int, text: str) -> KeySentence:
-    return KeySentence(number=number, text=text, lesson_id=f"p/en/l{number}", title=HOSTILE, breadcrumb=HOSTILE,
-                       path="p/l1.mdx", start=0, end=len(text), file_start=0, file_end=len(text), score=0.9)
+    return KeySentence(
+        number=number,
+        text=text,
+        lesson_id=f"p/en/l{number}",
+        title=HOSTILE,
+        breadcrumb=HOSTILE,
+        path="p/l1.mdx",
+        start=0,
+        end=len(text),
+        file_start=0,
+        file_end=len(text),
+        score=0.9,
+    )
 
 
 def entry(title: str, program: str, language: str) -> LessonEntry:

@@ -24,8 +24,9 @@ def server(tutor):
 
 def test_a_foreign_host_header_is_refused(server):
     url, port = server
-    rebound = httpx.get(f"{url}/config", headers={"Host": f"attacker.example:{port}",
-                                                  "Origin": f"http://attacker.example:{port}"})
+    rebound = httpx.get(
+        f"{url}/config", headers={"Host": f"attacker.example:{port}", "Origin": f"http://attacker.example:{port}"}
+    )
     assert rebound.status_code == 400 and "attacker" not in rebound.headers.get("access-control-allow-origin", "")
     for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
         assert httpx.get(f"{url}/", headers={"Host": host}).status_code == 200
@@ -33,8 +34,9 @@ def test_a_foreign_host_header_is_refused(server):
 
 def test_another_origin_is_refused_even_on_the_right_host(server):
     url, port = server
-    r = httpx.post(f"{url}/login", data={"username": USER, "password": PASSWORD},
-                   headers={"Origin": "http://localhost:9999"})
+    r = httpx.post(
+        f"{url}/login", data={"username": USER, "password": PASSWORD}, headers={"Origin": "http://localhost:9999"}
+    )
     assert r.status_code == 403 and not r.headers.get("access-control-allow-origin")
     page = httpx.get(f"{url}/", headers={"Origin": f"http://127.0.0.1:{port}"})
     assert page.status_code == 200
@@ -44,8 +46,10 @@ def test_another_origin_is_refused_even_on_the_right_host(server):
 def test_failed_logins_are_throttled(server):
     url, _ = server
     with httpx.Client() as client:
-        codes = [client.post(f"{url}/login", data={"username": USER, "password": f"wrong{i}"}).status_code
-                 for i in range(LOGIN_FREE_TRIES + 3)]
+        codes = [
+            client.post(f"{url}/login", data={"username": USER, "password": f"wrong{i}"}).status_code
+            for i in range(LOGIN_FREE_TRIES + 3)
+        ]
         right = client.post(f"{url}/login", data={"username": USER, "password": PASSWORD})
     assert codes[:LOGIN_FREE_TRIES] == [400] * LOGIN_FREE_TRIES and set(codes[LOGIN_FREE_TRIES:]) == {429}
     assert right.status_code == 429 and "try again in" in right.text  # even the right password waits
@@ -126,8 +130,10 @@ def test_a_chat_message_cannot_make_the_browser_fetch_a_url(tutor):
             page.wait_for_timeout(1500)
             assert hits == []  # the message shows as text, and nothing was fetched
             # whatever renderer puts a remote image in the page one day, the page's CSP keeps it unloaded
-            page.evaluate(f"() => document.querySelector('#chat').insertAdjacentHTML('beforeend', "
-                          f"'<img id=probe src=\"{track}/injected.png\">')")
+            page.evaluate(
+                f"() => document.querySelector('#chat').insertAdjacentHTML('beforeend', "
+                f"'<img id=probe src=\"{track}/injected.png\">')"
+            )
             page.wait_for_timeout(1500)
             assert page.evaluate("() => document.getElementById('probe') !== null") and hits == []
             page.goto(f"{track}/control.png")  # the tracker does see a fetch the page itself did not make

@@ -84,8 +84,11 @@ def _filters(args: argparse.Namespace, store: Any = None) -> Any:
 
     if store is not None:
         lessons = store.require().lessons
-        known = {"lesson": set(lessons), "program": {e.program for e in lessons.values()},
-                 "language": {e.language for e in lessons.values()}}
+        known = {
+            "lesson": set(lessons),
+            "program": {e.program for e in lessons.values()},
+            "language": {e.language for e in lessons.values()},
+        }
         for name, values in known.items():
             value = getattr(args, name)
             if value and value not in values:
@@ -294,10 +297,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from tutor.events import Done, KeySentences, Token
+    from tutor.answer.turn import Turn, turn_of
     from tutor.build import build_tutor
     from tutor.errors import BadQuestion, ModelError
-    from tutor.answer.turn import Turn, turn_of
+    from tutor.events import Done, KeySentences, Token
 
     tutor = build_tutor(_settings(args))
     print(f"model {tutor.llm.model_path.name}, GPU offload: {_gpu_text(tutor.llm.gpu_offload)}")
@@ -451,8 +454,9 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--rebuild", action="store_true", help="start the index over")
     sp.add_argument("--strict", action="store_true", help="exit non-zero if any lesson had a warning")
     sp.add_argument("--allow-shrink", action="store_true", help="let this run remove more than half of the lessons")
-    sp.add_argument("--check", action="store_true", help="report the index's health (exit 1 on a problem); "
-                    "changes nothing")
+    sp.add_argument(
+        "--check", action="store_true", help="report the index's health (exit 1 on a problem); changes nothing"
+    )
     sp = cmd("lessons", cmd_lessons, "list indexed lessons")
     sp.add_argument("--json", action="store_true")
     cmd("config", cmd_config, "print the effective settings", lessons=True)

@@ -119,21 +119,25 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `tutor serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `tutor serve` listens on.")
     auth: str | None = Field(
-        None, description="'user:password' for the web UI (a password of 8 characters or more); required to "
-        "listen beyond localhost."
+        None,
+        description="'user:password' for the web UI (a password of 8 characters or more); required to "
+        "listen beyond localhost.",
     )
     teacher_auth: str | None = Field(
-        None, description="'user:password' of the teacher: the /teacher page (model, index, re-index, course gaps) "
-        "needs it when auth is on. Empty with auth on: the teacher page stays locked."
+        None,
+        description="'user:password' of the teacher: the /teacher page (model, index, re-index, course gaps) "
+        "needs it when auth is on. Empty with auth on: the teacher page stays locked.",
     )
     course_url: str | None = Field(
-        None, description="The course site's page for a lesson section, as a template with {program}, {language}, "
+        None,
+        description="The course site's page for a lesson section, as a template with {program}, {language}, "
         "{slug} and {anchor} (e.g. https://example.org/{program}/{language}/{slug}#{anchor}). Empty: sources "
-        "are not linked."
+        "are not linked.",
     )
     gaps_db: Path | None = Field(
-        None, description="SQLite file of the course-gap list (refused and mostly unsupported questions). Empty: "
-        "gaps.sqlite next to the index."
+        None,
+        description="SQLite file of the course-gap list (refused and mostly unsupported questions). Empty: "
+        "gaps.sqlite next to the index.",
     )
     allowed_hosts: list[str] = Field(
         default_factory=list,
@@ -157,7 +161,9 @@ class Settings(BaseSettings):
     def gaps_path(self) -> Path:
         return self.gaps_db or self.index_dir.parent / "gaps.sqlite"
 
-    @field_validator("embedding_model", "auth", "teacher_auth", "course_url", "llm_url", "llm_api_key", "llm_model", mode="before")
+    @field_validator(
+        "embedding_model", "auth", "teacher_auth", "course_url", "llm_url", "llm_api_key", "llm_model", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value

@@ -51,11 +51,11 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
         return None
     user, sep, password = auth.partition(":")
     if not sep or not user or not password:
-        raise ConfigError("credentials must look like user:password: pass --auth user:password "
-                          "or set TUTOR_AUTH")
+        raise ConfigError("credentials must look like user:password: pass --auth user:password or set TUTOR_AUTH")
     if len(password) < MIN_PASSWORD:
-        raise ConfigError(f"the password in --auth/TUTOR_AUTH has {len(password)} characters: use at least "
-                          f"{MIN_PASSWORD}")
+        raise ConfigError(
+            f"the password in --auth/TUTOR_AUTH has {len(password)} characters: use at least {MIN_PASSWORD}"
+        )
     return user, password
 
 

@@ -1,9 +1,9 @@
 """The Gradio page: the only module that imports gradio. An adapter over `Tutor.stream`'s typed events.
 
 Per-browser history lives in `gr.State` as a list of finished `Answer`s, so one Tutor serves every
-learner; the HTML comes from ui/render.py and ui/bubble.py. Chats and re-indexing run in separate queue lanes (`concurrency_id`), and the
-core's LLM lock serialises generation, so a re-index never blocks a chat and chats see the new lessons
-as soon as the sync publishes them.
+learner; the HTML comes from ui/render.py and ui/bubble.py. Chats and re-indexing run in separate queue
+lanes (`concurrency_id`), and the core's LLM lock serialises generation, so a re-index never blocks a chat
+and chats see the new lessons as soon as the sync publishes them.
 """
 
 from __future__ import annotations
@@ -11,34 +11,38 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from functools import partial
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no usage reports from a local tutor; before the import
 
 import gradio as gr  # noqa: E402
-
-from tutor.answer import prompts  # noqa: E402
-from tutor.events import Answer, Done, KeySentences, Retrieved, Token  # noqa: E402
-from tutor.build import build_tutor  # noqa: E402
-from tutor.ingest.lessons import program_titles  # noqa: E402
-from tutor.store.gaps import GapLog  # noqa: E402
-from tutor.errors import TutorError  # noqa: E402
-from tutor.search.retriever import Filters  # noqa: E402
-from tutor.settings import Settings  # noqa: E402
-from tutor.answer.turn import Tutor, turn_of  # noqa: E402
-from ui import bubble, render, scope  # noqa: E402
-from ui.i18n import CATALOGUE, browser_language, choose, t  # noqa: E402
-from ui.page_js import FOCUS_BOX, PAGE_JS, SHOW_SIM  # noqa: E402
-from ui.teacher import teacher_page  # noqa: E402
-from ui.turns import Line, Pending, Sessions, stopped_answer  # noqa: E402
 from starlette.middleware.trustedhost import TrustedHostMiddleware  # noqa: E402
 
+from tutor.answer import prompts  # noqa: E402
+from tutor.answer.turn import Tutor, turn_of  # noqa: E402
+from tutor.build import build_tutor  # noqa: E402
+from tutor.errors import TutorError  # noqa: E402
+from tutor.events import Answer, Done, KeySentences, Retrieved, Token  # noqa: E402
+from tutor.ingest.lessons import program_titles  # noqa: E402
+from tutor.search.retriever import Filters  # noqa: E402
+from tutor.settings import Settings  # noqa: E402
+from tutor.store.gaps import GapLog  # noqa: E402
+from ui import bubble, render, scope  # noqa: E402
 from ui.access import (  # noqa: E402
-    LoginThrottle, SameOriginOnly, ThrottleLogins, allowed_hosts, listen_credentials, parse_auth,
+    LoginThrottle,
+    SameOriginOnly,
+    ThrottleLogins,
+    allowed_hosts,
+    listen_credentials,
+    parse_auth,
 )
+from ui.i18n import CATALOGUE, browser_language, choose, t  # noqa: E402
+from ui.page_js import FOCUS_BOX, PAGE_JS, SHOW_SIM  # noqa: E402
 from ui.practice import practice_tab  # noqa: E402
+from ui.teacher import teacher_page  # noqa: E402
+from ui.turns import Line, Pending, Sessions, stopped_answer  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +68,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         except TutorError:
             return None
 
-    def one_turn(item: Pending, answers: list[Answer], key: str, request: gr.Request | None, box: Any,
-                 first_box: Any):
+    def one_turn(item: Pending, answers: list[Answer], key: str, request: gr.Request | None, box: Any, first_box: Any):
         """One question through the core, streamed; returns the conversation with its answer (or the part
         written before Stop)."""
         sc: scope.Scope = item.scope
@@ -112,8 +115,14 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
                         log.warning("course-gap list not written: %s", exc)
                     answers = [*answers, a]
                     extra = render.phone_sources(a, lang, links)
-                    yield render.chat_messages(answers, None, "", [p.question for p in sessions.waiting(key)],
-                                               lang, extra), answers, render.answer_panel(a, lang, links), box
+                    yield (
+                        render.chat_messages(
+                            answers, None, "", [p.question for p in sessions.waiting(key)], lang, extra
+                        ),
+                        answers,
+                        render.answer_panel(a, lang, links),
+                        box,
+                    )
                     return answers
         except TutorError as exc:
             waiting = [p.question for p in sessions.waiting(key)]
@@ -127,8 +136,12 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
             a = stopped_answer(q, sources, keys or [], draft)
             answers = [*answers, a]
             extra = render.phone_sources(a, lang, links)
-            yield (render.chat_messages(answers, None, "", [p.question for p in sessions.waiting(key)], lang, extra),
-                   answers, render.answer_panel(a, lang, links), box)
+            yield (
+                render.chat_messages(answers, None, "", [p.question for p in sessions.waiting(key)], lang, extra),
+                answers,
+                render.answer_panel(a, lang, links),
+                box,
+            )
         return answers
 
     def run(item: Pending, answers: list[Answer], request: gr.Request | None, api: bool) -> Iterator[tuple]:
@@ -155,22 +168,30 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
     def scope_of(program: str, lesson: str, language: str) -> scope.Scope:
         return scope.Scope(program or render.ALL, lesson or render.ALL, language or render.ALL)
 
-    def ask(question: str, answers: list[Answer], program: str, lesson: str, language: str = render.ALL,
-            request: gr.Request = None) -> Iterator[tuple]:  # type: ignore[assignment]
+    def ask(
+        question: str,
+        answers: list[Answer],
+        program: str,
+        lesson: str,
+        language: str = render.ALL,
+        request: gr.Request = None,  # type: ignore[assignment]  # gradio passes it; None outside a request
+    ) -> Iterator[tuple]:
         """The chat API (`/ask`): one question and the questions sent behind it, streamed."""
         item = Pending((question or "").strip(), scope_of(program, lesson, language))
         yield from run(item, list(answers or []), request, api=True)
 
-    def ask_page(question: str, answers: list[Answer], program: str, lesson: str, language: str,
-                 request: gr.Request) -> Iterator[tuple]:
+    def ask_page(
+        question: str, answers: list[Answer], program: str, lesson: str, language: str, request: gr.Request
+    ) -> Iterator[tuple]:
         item = Pending((question or "").strip(), scope_of(program, lesson, language))
         yield from run(item, list(answers or []), request, api=False)
 
-    def regenerate(answers: list[Answer], program: str, lesson: str, language: str,
-                   request: gr.Request) -> Iterator[tuple]:
+    def regenerate(
+        answers: list[Answer], program: str, lesson: str, language: str, request: gr.Request
+    ) -> Iterator[tuple]:
         """The last answer again (with the filters now in force): it is replaced."""
         answers = list(answers or [])
-        if not answers or sessions.busy(request.session_hash):
+        if not answers or sessions.busy(request.session_hash or ""):
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         item = Pending(answers[-1].question, scope_of(program, lesson, language))
@@ -186,13 +207,13 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
 
     def after_turn(answers: list[Answer], program: str, lesson: str, request: gr.Request) -> tuple:
         """When the session's answers are done: Stop becomes Ask; a refusal under a filter offers all lessons."""
-        if sessions.busy(request.session_hash):
+        if sessions.busy(request.session_hash or ""):
             return gr.skip(), gr.skip(), gr.skip()
         offer = bool(answers) and answers[-1].refused and bool(program or lesson)
         return gr.Button(visible=True), gr.Button(visible=False), gr.Button(visible=offer)
 
     def stop(request: gr.Request) -> None:
-        sessions.stop(request.session_hash)
+        sessions.stop(request.session_hash or "")
 
     def scope_view(program: str, lesson: str, language: str, request: gr.Request) -> tuple:
         m, sc = tutor.manifest(), scope_of(program, lesson, language)
@@ -207,10 +228,13 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
     def load_page(program: str, lesson: str, language: str, request: gr.Request) -> tuple:
         m, lang = tutor.manifest(), choose(language, browser(request))
         sc = scope_of(program, lesson, language)
-        return (gr.Dropdown(choices=scope.program_choices(m, titles(), lang), value=sc.program),
-                gr.Dropdown(choices=scope.lesson_choices(m, sc, lang), value=sc.lesson),
-                gr.Dropdown(choices=scope.language_choices(m, lang), value=sc.language),
-                render.intro_html(lang), scope.lessons_html(m, titles(), lang))
+        return (
+            gr.Dropdown(choices=scope.program_choices(m, titles(), lang), value=sc.program),
+            gr.Dropdown(choices=scope.lesson_choices(m, sc, lang), value=sc.lesson),
+            gr.Dropdown(choices=scope.language_choices(m, lang), value=sc.language),
+            render.intro_html(lang),
+            scope.lessons_html(m, titles(), lang),
+        )
 
     def pick_filter(program: str, language: str, request: gr.Request) -> Any:
         lang = choose(language, browser(request))
@@ -224,41 +248,66 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         return [], [], render.intro_html(lang), render.ALL, render.ALL, render.ALL, gr.Button(visible=False)
 
     m = tutor.manifest()
-    with gr.Blocks(title="Lesson Tutor", analytics_enabled=False, css=render.CSS + render.PAGE_CSS, js=PAGE_JS,
-                   fill_width=True) as demo:
+    with gr.Blocks(
+        title="Lesson Tutor", analytics_enabled=False, css=render.CSS + render.PAGE_CSS, js=PAGE_JS, fill_width=True
+    ) as demo:
         gr.Markdown(i18n("page.title"))
-        with gr.Tab(i18n("tab.chat"), id="chat", elem_id="chat-tab"):
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=320):
-                    banner = gr.HTML(scope.banner(m, titles(), scope.Scope()), elem_id="scope")
-                    chatbot = gr.Chatbot(label=i18n("chat.label"), height=460, elem_id="chat", sanitize_html=True,
-                                         render_markdown=True, allow_tags=False, feedback_options=None,
-                                         buttons=["copy", "copy_all"])
-                    search_all = gr.Button(i18n("btn.search_all"), visible=False, size="sm", elem_id="search-all")
-                    with gr.Row(equal_height=True):
-                        question = gr.Textbox(placeholder=i18n("box.placeholder"), show_label=False, scale=5,
-                                              lines=1, max_lines=6, elem_id="question", autofocus=True)
-                        ask_btn = gr.Button(i18n("btn.ask"), variant="primary", scale=1, min_width=80, elem_id="ask")
-                        stop_btn = gr.Button(i18n("btn.stop"), variant="stop", scale=1, min_width=80,
-                                             elem_id="stop", visible=False)
-                    ask_error = gr.HTML("", elem_id="ask-error")
-                    with gr.Row():
-                        program = gr.Dropdown(scope.program_choices(m, titles()), value=render.ALL,
-                                              label=i18n("filter.program"), elem_id="program")
-                        lesson = gr.Dropdown(scope.lesson_choices(m, scope.Scope()), value=render.ALL,
-                                             label=i18n("filter.lesson"), elem_id="lesson")
-                        language = gr.Dropdown(scope.language_choices(m), value=render.ALL,
-                                               label=i18n("filter.language"), elem_id="language")
-                    examples = gr.Dataset(components=[question], samples=[], label=i18n("examples.label"),
-                                          elem_id="examples")
-                    with gr.Row():
-                        new_btn = gr.Button(i18n("btn.new"), size="sm", elem_id="new")
-                        keep = gr.Checkbox(True, label=i18n("filter.keep"), elem_id="keep-filters")
-                with gr.Column(scale=2, min_width=300, elem_id="side-panel"):
-                    show_sim = gr.Checkbox(False, label=i18n("sources.similarity"), elem_id="show-sim")
-                    sources = gr.HTML(render.intro_html("en"), elem_id="sources")
-                    with gr.Accordion(i18n("lessons.label"), open=False, elem_id="lessons"):
-                        lessons_box = gr.HTML(scope.lessons_html(m, titles(), "en"))
+        with gr.Tab(i18n("tab.chat"), id="chat", elem_id="chat-tab"), gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                banner = gr.HTML(scope.banner(m, titles(), scope.Scope()), elem_id="scope")
+                chatbot = gr.Chatbot(
+                    label=i18n("chat.label"),
+                    height=460,
+                    elem_id="chat",
+                    sanitize_html=True,
+                    render_markdown=True,
+                    allow_tags=False,
+                    feedback_options=None,
+                    buttons=["copy", "copy_all"],
+                )
+                search_all = gr.Button(i18n("btn.search_all"), visible=False, size="sm", elem_id="search-all")
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(
+                        placeholder=i18n("box.placeholder"),
+                        show_label=False,
+                        scale=5,
+                        lines=1,
+                        max_lines=6,
+                        elem_id="question",
+                        autofocus=True,
+                    )
+                    ask_btn = gr.Button(i18n("btn.ask"), variant="primary", scale=1, min_width=80, elem_id="ask")
+                    stop_btn = gr.Button(
+                        i18n("btn.stop"), variant="stop", scale=1, min_width=80, elem_id="stop", visible=False
+                    )
+                ask_error = gr.HTML("", elem_id="ask-error")
+                with gr.Row():
+                    program = gr.Dropdown(
+                        scope.program_choices(m, titles()),
+                        value=render.ALL,
+                        label=i18n("filter.program"),
+                        elem_id="program",
+                    )
+                    lesson = gr.Dropdown(
+                        scope.lesson_choices(m, scope.Scope()),
+                        value=render.ALL,
+                        label=i18n("filter.lesson"),
+                        elem_id="lesson",
+                    )
+                    language = gr.Dropdown(
+                        scope.language_choices(m), value=render.ALL, label=i18n("filter.language"), elem_id="language"
+                    )
+                examples = gr.Dataset(
+                    components=[question], samples=[], label=i18n("examples.label"), elem_id="examples"
+                )
+                with gr.Row():
+                    new_btn = gr.Button(i18n("btn.new"), size="sm", elem_id="new")
+                    keep = gr.Checkbox(True, label=i18n("filter.keep"), elem_id="keep-filters")
+            with gr.Column(scale=2, min_width=300, elem_id="side-panel"):
+                show_sim = gr.Checkbox(False, label=i18n("sources.similarity"), elem_id="show-sim")
+                sources = gr.HTML(render.intro_html("en"), elem_id="sources")
+                with gr.Accordion(i18n("lessons.label"), open=False, elem_id="lessons"):
+                    lessons_box = gr.HTML(scope.lessons_html(m, titles(), "en"))
         with gr.Tab("Practice", id="practice", elem_id="practice-tab"):
             practice_tab(tutor)
         turns = gr.State([])
@@ -266,37 +315,86 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         filters = [program, lesson, language]
         outputs = [chatbot, turns, sources, question]
         triggers = [ask_btn.click, question.submit]
-        gr.on(triggers, before_ask, [question, language], [ask_btn, stop_btn, ask_error], queue=False,
-              api_visibility="private", trigger_mode="multiple")
-        gr.on(triggers, ask_page, [question, turns, *filters], outputs, concurrency_id="chat",
-              concurrency_limit=CHAT_CONCURRENCY, trigger_mode="multiple", api_visibility="private").then(
-            after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private").then(
-            None, js=FOCUS_BOX)
+        gr.on(
+            triggers,
+            before_ask,
+            [question, language],
+            [ask_btn, stop_btn, ask_error],
+            queue=False,
+            api_visibility="private",
+            trigger_mode="multiple",
+        )
+        gr.on(
+            triggers,
+            ask_page,
+            [question, turns, *filters],
+            outputs,
+            concurrency_id="chat",
+            concurrency_limit=CHAT_CONCURRENCY,
+            trigger_mode="multiple",
+            api_visibility="private",
+        ).then(after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private").then(
+            None, js=FOCUS_BOX
+        )
         api_btn = gr.Button(visible=False)  # the chat API: same turns, the box returned empty at the end
-        api_btn.click(ask, [question, turns, *filters], outputs, api_name="ask", concurrency_id="chat",
-                      concurrency_limit=CHAT_CONCURRENCY)
+        api_btn.click(
+            ask,
+            [question, turns, *filters],
+            outputs,
+            api_name="ask",
+            concurrency_id="chat",
+            concurrency_limit=CHAT_CONCURRENCY,
+        )
         stop_btn.click(stop, None, None, queue=False, api_visibility="private")
-        chatbot.retry(lambda: (gr.Button(visible=False), gr.Button(visible=True)), None, [ask_btn, stop_btn],
-                      queue=False, api_visibility="private")
+        chatbot.retry(
+            lambda: (gr.Button(visible=False), gr.Button(visible=True)),
+            None,
+            [ask_btn, stop_btn],
+            queue=False,
+            api_visibility="private",
+        )
         chatbot.retry(regenerate, [turns, *filters], outputs, concurrency_id="chat", api_visibility="private").then(
-            after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private")
-        search_all.click(lambda: (render.ALL, render.ALL, gr.Button(visible=False)), None,
-                         [program, lesson, search_all], queue=False, api_visibility="private").then(
-            regenerate, [turns, *filters], outputs, concurrency_id="chat", api_visibility="private").then(
-            after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private")
+            after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private"
+        )
+        search_all.click(
+            lambda: (render.ALL, render.ALL, gr.Button(visible=False)),
+            None,
+            [program, lesson, search_all],
+            queue=False,
+            api_visibility="private",
+        ).then(regenerate, [turns, *filters], outputs, concurrency_id="chat", api_visibility="private").then(
+            after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private"
+        )
         examples.click(lambda x: x[0], examples, question, queue=False, api_visibility="private").then(
-            None, js=FOCUS_BOX)
-        new_btn.click(new_conversation, [keep, *filters], [chatbot, turns, sources, *filters, search_all],
-                      queue=False, api_visibility="private").then(None, js=FOCUS_BOX)
-        chatbot.clear(new_conversation, [keep, *filters], [chatbot, turns, sources, *filters, search_all],
-                      queue=False, api_visibility="private")
+            None, js=FOCUS_BOX
+        )
+        new_btn.click(
+            new_conversation,
+            [keep, *filters],
+            [chatbot, turns, sources, *filters, search_all],
+            queue=False,
+            api_visibility="private",
+        ).then(None, js=FOCUS_BOX)
+        chatbot.clear(
+            new_conversation,
+            [keep, *filters],
+            [chatbot, turns, sources, *filters, search_all],
+            queue=False,
+            api_visibility="private",
+        )
         program.input(pick_filter, [program, language], lesson, api_visibility="private")
         language.input(pick_filter, [program, language], lesson, api_visibility="private")
-        gr.on([program.change, lesson.change, language.change], scope_view, filters, [banner, examples],
-              api_visibility="private")
+        gr.on(
+            [program.change, lesson.change, language.change],
+            scope_view,
+            filters,
+            [banner, examples],
+            api_visibility="private",
+        )
         show_sim.change(None, show_sim, None, js=SHOW_SIM)
-        demo.load(load_page, filters, [program, lesson, language, sources, lessons_box],
-                  api_visibility="private").then(scope_view, filters, [banner, examples], api_visibility="private")
+        demo.load(load_page, filters, [program, lesson, language, sources, lessons_box], api_visibility="private").then(
+            scope_view, filters, [banner, examples], api_visibility="private"
+        )
     with demo.route("Teacher", "/teacher", show_in_navbar=False):
         teacher_page(demo, tutor, gaps)
     demo.tutor_i18n = i18n  # type: ignore[attr-defined]  # launch() hands it to Gradio
@@ -317,8 +415,17 @@ def launch(
     kw.setdefault("quiet", True)
     kw.setdefault("i18n", getattr(demo, "tutor_i18n", None))  # the page's words in the browser's language
     block = not kw.pop("prevent_thread_lock", False)
-    started = demo.launch(server_name=host, server_port=port, auth=credentials, share=False, show_error=True,
-                          ssr_mode=False, strict_cors=True, prevent_thread_lock=True, **kw)
+    started = demo.launch(
+        server_name=host,
+        server_port=port,
+        auth=credentials,
+        share=False,
+        show_error=True,
+        ssr_mode=False,
+        strict_cors=True,
+        prevent_thread_lock=True,
+        **kw,
+    )
     app = demo.server_app  # the edge goes outside everything Gradio put in, its CORS answers included
     app.middleware_stack = edge(app.middleware_stack or app.build_middleware_stack(), host, extra_hosts)
     if block:

@@ -74,7 +74,7 @@ def explanation_html(answer: Answer, lang: str = "en") -> str:
         return (
             f'<div class="draft stopped" style="{STYLE_DRAFT}"><div style="{STYLE_LABEL}">{t(lang, "model.label")}'
             f'</div>{text(answer.explanation)}</div><p class="note stopped-note" style="{STYLE_NOTE}">'
-            f'{t(lang, "stopped")}</p>'
+            f"{t(lang, 'stopped')}</p>"
         )
     if not answer.sentences:
         return ""
@@ -83,7 +83,7 @@ def explanation_html(answer: Answer, lang: str = "en") -> str:
     if answer.mostly_unsupported:
         return (
             f'<div class="explain mostly-unsupported">{label}<p class="note" style="{STYLE_NOTE}">'
-            f'{t(lang, "mostly")}</p><details><summary>{t(lang, "show.explanation")}</summary><p>{body}</p>'
+            f"{t(lang, 'mostly')}</p><details><summary>{t(lang, 'show.explanation')}</summary><p>{body}</p>"
             f"</details></div>"
         )
     return f'<div class="explain">{label}<p>{body}</p></div>'
@@ -104,10 +104,13 @@ def answer_bubble(answer: Answer, lang: str = "en", extra: str = "") -> str:
     if answer.refused:
         return f'<div class="answer refused"><p>{text(refusal_text(answer, lang))}</p>{extra}</div>'
     if answer.quiz_hint:  # a quiz's own question: where to read; the answer is for Practice
-        return f'<div class="answer quiz-hint"><p>{text(answer.text)}</p>{cite([s.number for s in answer.sources])}{extra}</div>'
+        links = cite([s.number for s in answer.sources])
+        return f'<div class="answer quiz-hint"><p>{text(answer.text)}</p>{links}{extra}</div>'
     notice = f'<p class="note" style="{STYLE_NOTE}">{text(answer.notice)}</p>' if answer.notice else ""
-    return (f'<div class="answer">{notice}{keys_html(answer.key_sentences, lang)}'
-            f"{explanation_html(answer, lang)}{extra}</div>")
+    return (
+        f'<div class="answer">{notice}{keys_html(answer.key_sentences, lang)}'
+        f"{explanation_html(answer, lang)}{extra}</div>"
+    )
 
 
 def streaming_bubble(keys: Sequence[KeySentence] | None, draft: str, lang: str = "en", place: int = 0) -> str:
@@ -115,8 +118,9 @@ def streaming_bubble(keys: Sequence[KeySentence] | None, draft: str, lang: str =
     the model is busy with other learners' answers and this one is number `place` in line."""
     if keys is None and not draft and not place:
         return "…"
-    wait = (f'<p class="waiting" role="status" style="{STYLE_NOTE}">{t(lang, "waiting", place=place)}</p>'
-            if place else "")
+    wait = (
+        f'<p class="waiting" role="status" style="{STYLE_NOTE}">{t(lang, "waiting", place=place)}</p>' if place else ""
+    )
     draft_html = (
         f'<div class="draft" style="{STYLE_DRAFT}"><div style="{STYLE_LABEL}">{t(lang, "draft.label")}</div>'
         f"{text(draft) if draft else '…'}</div>"

@@ -25,6 +25,7 @@ Links = Callable[[Source], str]  # a source -> its page on the course's site (""
 def no_link(_: Source) -> str:
     return ""
 
+
 CSS = """
 .panel { font-size: 0.92em; line-height: 1.45; }
 .panel h4 { margin: 0.6em 0 0.3em; }
@@ -103,8 +104,10 @@ def score_bar(similarity: float, lang: str = "en") -> str:
     """Cosine similarity to the question as a bar: width = similarity, clipped to [0, 1]."""
     pct = round(max(0.0, min(1.0, similarity)) * 100)
     label = t(lang, "panel.similarity", value=f"{similarity:.2f}")
-    return (f'<span class="bar" title="{label}"><span style="width:{pct}%"></span></span> '
-            f'<small class="muted">{label}</small>')
+    return (
+        f'<span class="bar" title="{label}"><span style="width:{pct}%"></span></span> '
+        f'<small class="muted">{label}</small>'
+    )
 
 
 def section_of(s: Source) -> str:
@@ -118,8 +121,12 @@ def source_card(s: Source, lang: str = "en", link: str = "", prefix: str = "src"
     on demand), the passage rendered from markdown with its supporting sentences highlighted."""
     num = f'<span class="num">[{s.number}]</span>' if s.number else ""
     section = section_of(s)
-    open_link = (f' <a class="course" href="{esc(link)}" target="_blank" rel="noopener noreferrer">'
-                 f"{esc(t(lang, 'panel.open_course'))} ↗</a>" if link else "")
+    open_link = (
+        f' <a class="course" href="{esc(link)}" target="_blank" rel="noopener noreferrer">'
+        f"{esc(t(lang, 'panel.open_course'))} ↗</a>"
+        if link
+        else ""
+    )
     return (
         f'<article class="src {"cited" if s.cited else "uncited"}" id="{prefix}-{s.number}" '
         f'data-lesson="{esc(s.lesson_id)}" title="{esc(s.path)}">'
@@ -150,8 +157,7 @@ def unsupported_html(answer: Answer, lang: str = "en") -> str:
     if not flagged:
         return ""
     items = "".join(f"<li>{passage_inline(x)}</li>" for x in flagged)
-    return (f'<div class="warn unsupported"><strong>{esc(t(lang, "panel.not_backed"))}</strong>'
-            f"<ul>{items}</ul></div>")
+    return f'<div class="warn unsupported"><strong>{esc(t(lang, "panel.not_backed"))}</strong><ul>{items}</ul></div>'
 
 
 def answer_panel(answer: Answer, lang: str = "en", links: Links = no_link) -> str:
@@ -161,8 +167,10 @@ def answer_panel(answer: Answer, lang: str = "en", links: Links = no_link) -> st
     head = f'<div class="panel {kind}" data-question="{esc(answer.question)}">'
     if answer.refused:
         weak = _folded(t(lang, "panel.weak"), answer.sources, lang, links)
-        return (f'{head}<p class="warn">{esc(t(lang, "panel.not_covered"))}</p>'
-                f"{suggestions_html(answer.suggestions, lang)}{weak}</div>")
+        return (
+            f'{head}<p class="warn">{esc(t(lang, "panel.not_covered"))}</p>'
+            f"{suggestions_html(answer.suggestions, lang)}{weak}</div>"
+        )
     return f"{head}{notice}{unsupported_html(answer, lang)}{sources_html(answer, lang, links)}</div>"
 
 
@@ -171,11 +179,13 @@ def sources_html(answer: Answer, lang: str = "en", links: Links = no_link, prefi
     rest = [s for s in answer.sources if not s.cited]
     if cited:
         body = "".join(source_card(s, lang, links(s), prefix) for s in cited) + _folded(
-            t(lang, "panel.uncited"), rest, lang, links, prefix)
+            t(lang, "panel.uncited"), rest, lang, links, prefix
+        )
     else:  # nothing cited: show what the answer was given to read, rather than an empty list
         body = f'<p class="muted">{esc(t(lang, "panel.no_cite"))}</p>' + "".join(
-            source_card(s, lang, links(s), prefix) for s in rest)
-    return f'<h4>{esc(t(lang, "panel.sources"))}</h4>{body}'
+            source_card(s, lang, links(s), prefix) for s in rest
+        )
+    return f"<h4>{esc(t(lang, 'panel.sources'))}</h4>{body}"
 
 
 def phone_sources(answer: Answer, lang: str = "en", links: Links = no_link) -> str:
@@ -184,8 +194,10 @@ def phone_sources(answer: Answer, lang: str = "en", links: Links = no_link) -> s
     if answer.refused or not answer.sources:
         return ""
     n = sum(s.cited for s in answer.sources) or len(answer.sources)
-    return (f'<details class="phone-sources"><summary>{esc(t(lang, "panel.phone_sources", n=n))}</summary>'
-            f"{unsupported_html(answer, lang)}{sources_html(answer, lang, links, 'm-src')}</details>")
+    return (
+        f'<details class="phone-sources"><summary>{esc(t(lang, "panel.phone_sources", n=n))}</summary>'
+        f"{unsupported_html(answer, lang)}{sources_html(answer, lang, links, 'm-src')}</details>"
+    )
 
 
 def retrieved_panel(sources: Sequence[Source], refused: bool, lang: str = "en") -> str:
@@ -219,8 +231,10 @@ def chat_messages(
     msgs: list[dict[str, str]] = []
     for i, a in enumerate(answers):
         extra = last_extra if i == len(answers) - 1 and question is None else ""
-        msgs += [{"role": "user", "content": bubble.text(a.question)},
-                 {"role": "assistant", "content": bubble.answer_bubble(a, lang, extra)}]
+        msgs += [
+            {"role": "user", "content": bubble.text(a.question)},
+            {"role": "assistant", "content": bubble.answer_bubble(a, lang, extra)},
+        ]
     if question is not None:
         msgs.append({"role": "user", "content": bubble.text(question)})
         msgs.append({"role": "assistant", "content": pending or "…"})
@@ -238,8 +252,7 @@ def program_choices(m: Manifest | None) -> list[tuple[str, str]]:
 
 def lesson_choices(m: Manifest | None, program: str | None = ALL) -> list[tuple[str, str]]:
     entries = [(lid, e) for lid, e in (m.lessons.items() if m else []) if not program or e.program == program]
-    entries.sort(key=lambda x: (x[1].program, x[1].language, x[1].order if x[1].order is not None else 1e9,
-                                x[1].title))
+    entries.sort(key=lambda x: (x[1].program, x[1].language, x[1].order if x[1].order is not None else 1e9, x[1].title))
     return [("All lessons", ALL), *((f"{e.title} ({e.language})", lid) for lid, e in entries)]
 
 
@@ -252,8 +265,9 @@ def status_html(model: str, gpu_offload: bool | None, m: Manifest | None, now: f
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.indexed_at)) if m.indexed_at else "never"
         ago = _ago(m.indexed_at, now)
         index = f"{len(m.lessons)} lessons, {chunks} chunks &middot; last indexed {when}{ago}"
-    return (f'<div class="panel status">Model <code>{esc(model)}</code> &middot; GPU offload: {gpu} '
-            f"&middot; {index}</div>")
+    return (
+        f'<div class="panel status">Model <code>{esc(model)}</code> &middot; GPU offload: {gpu} &middot; {index}</div>'
+    )
 
 
 def _ago(t: float, now: float | None) -> str:
@@ -267,8 +281,13 @@ def sync_html(s: SyncSummary) -> str:
     parts = [f"<p><strong>{esc(s.line())}</strong></p>"]
     if s.rebuilt:
         parts.append(f'<p class="warn">{esc(s.rebuilt)}</p>')
-    for label, ids in (("Added", s.added), ("Updated", s.updated), ("Removed", s.removed), ("Moved", s.moved),
-                       ("Unreadable, previous version kept", s.kept)):
+    for label, ids in (
+        ("Added", s.added),
+        ("Updated", s.updated),
+        ("Removed", s.removed),
+        ("Moved", s.moved),
+        ("Unreadable, previous version kept", s.kept),
+    ):
         if ids:
             parts.append(f"<h4>{label}</h4><ul>{''.join(f'<li>{esc(i)}</li>' for i in ids)}</ul>")
     if s.warnings:

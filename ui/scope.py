@@ -36,9 +36,13 @@ def _order(e: LessonEntry) -> tuple:
 
 def in_scope(m: Manifest | None, scope: Scope) -> list[tuple[str, LessonEntry]]:
     """(lesson id, entry) of the lessons the scope lets through, in course order."""
-    out = [(lid, e) for lid, e in (m.lessons.items() if m else [])
-           if (not scope.program or e.program == scope.program) and (not scope.lesson or lid == scope.lesson)
-           and (not scope.language or e.language == scope.language)]
+    out = [
+        (lid, e)
+        for lid, e in (m.lessons.items() if m else [])
+        if (not scope.program or e.program == scope.program)
+        and (not scope.lesson or lid == scope.lesson)
+        and (not scope.language or e.language == scope.language)
+    ]
     return sorted(out, key=lambda x: _order(x[1]))
 
 
@@ -116,6 +120,7 @@ def lessons_html(m: Manifest | None, titles: Mapping[str, str], lang: str = "en"
     for _, e in in_scope(m, Scope()):
         desc = f' <span class="muted">{esc(e.description)}</span>' if e.description else ""
         groups.setdefault(e.program, []).append(
-            f'<li><strong>{esc(e.title)}</strong> <span class="lang">{esc(e.language)}</span>{desc}</li>')
+            f'<li><strong>{esc(e.title)}</strong> <span class="lang">{esc(e.language)}</span>{desc}</li>'
+        )
     body = "".join(f"<h4>{esc(titles.get(p, p))}</h4><ul>{''.join(items)}</ul>" for p, items in groups.items())
     return f'<div class="panel lessons">{body}</div>'

@@ -24,8 +24,10 @@ from ui.access import parse_auth
 
 log = logging.getLogger(__name__)
 
-LOCKED = ('<div class="panel"><p class="error" role="alert">This page is for the teacher: sign in with the '
-          "teacher's credentials (TUTOR_TEACHER_AUTH).</p></div>")
+LOCKED = (
+    '<div class="panel"><p class="error" role="alert">This page is for the teacher: sign in with the '
+    "teacher's credentials (TUTOR_TEACHER_AUTH).</p></div>"
+)
 GAP_HEADERS = ["asked", "why", "question", "scope", "lessons retrieved", "user"]
 
 
@@ -50,8 +52,17 @@ def status(tutor: Tutor) -> str:
 
 
 def gap_rows(gaps: GapLog) -> list[list[str]]:
-    return [[time.strftime("%Y-%m-%d %H:%M", time.localtime(g.asked_at)), g.kind, g.question, g.scope or "all lessons",
-             g.lessons.replace(" ", ", "), g.user] for g in gaps.list()]
+    return [
+        [
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(g.asked_at)),
+            g.kind,
+            g.question,
+            g.scope or "all lessons",
+            g.lessons.replace(" ", ", "),
+            g.user,
+        ]
+        for g in gaps.list()
+    ]
 
 
 def export(gaps: GapLog) -> str:
@@ -85,28 +96,46 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog) -> None:
                 progress(None, desc=stage)
 
         try:
-            last["summary"] = reindex(tutor, progress=report)
+            summary = reindex(tutor, progress=report)
         except TutorError as exc:
             return status(tutor), render.error_html(str(exc))
-        return status(tutor), render.sync_html(last["summary"])
+        last["summary"] = summary
+        return status(tutor), render.sync_html(summary)
 
-    gr.Markdown("## Lesson Tutor: the teacher's page\nThe model, the index and the questions the lessons do not "
-                "answer yet. Learners use the main page.")
+    gr.Markdown(
+        "## Lesson Tutor: the teacher's page\nThe model, the index and the questions the lessons do not "
+        "answer yet. Learners use the main page."
+    )
     status_box = gr.HTML(LOCKED, elem_id="status")
     with gr.Row():
         reindex_btn = gr.Button("Re-index lessons", size="sm", elem_id="reindex")
     sync_box = gr.HTML("", elem_id="sync")
-    gr.Markdown("### Course gaps\nQuestions the tutor refused, and those whose explanation was mostly not backed "
-                "by the lessons: candidates for new or longer lessons.")
-    gaps_table = gr.Dataframe(headers=GAP_HEADERS, value=[], interactive=False, wrap=True, elem_id="gaps",
-                              column_widths=["11%", "8%", "30%", "13%", "30%", "8%"])
+    gr.Markdown(
+        "### Course gaps\nQuestions the tutor refused, and those whose explanation was mostly not backed "
+        "by the lessons: candidates for new or longer lessons."
+    )
+    gaps_table = gr.Dataframe(
+        headers=GAP_HEADERS,
+        value=[],
+        interactive=False,
+        wrap=True,
+        elem_id="gaps",
+        column_widths=["11%", "8%", "30%", "13%", "30%", "8%"],
+    )
     with gr.Row():
         refresh_btn = gr.Button("Refresh", size="sm", elem_id="gaps-refresh")
         download = gr.DownloadButton("Export as CSV", size="sm", elem_id="gaps-csv")
 
     outs = [status_box, sync_box, gaps_table, download]
     gr.on([refresh_btn.click], show, None, outs, api_visibility="private")
-    gr.on([reindex_btn.click], do_reindex, None, [status_box, sync_box], api_name="reindex",
-          concurrency_id="reindex", concurrency_limit=1, show_progress_on=[sync_box]).then(
-        show, None, outs, api_visibility="private")
+    gr.on(
+        [reindex_btn.click],
+        do_reindex,
+        None,
+        [status_box, sync_box],
+        api_name="reindex",
+        concurrency_id="reindex",
+        concurrency_limit=1,
+        show_progress_on=[sync_box],
+    ).then(show, None, outs, api_visibility="private")
     demo.load(show, None, outs, api_visibility="private")

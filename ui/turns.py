@@ -135,5 +135,12 @@ def stopped_answer(question: str, sources: list[Any], keys: list[Any], draft: st
     cited = list(dict.fromkeys(k.number for k in keys))
     for s in sources:
         s.cited = s.number in cited
-    return Stopped(question=question, text=text, refused=False, sources=sources, citations=cited,
-                   key_sentences=keys, explanation=draft.strip())
+    return Stopped(
+        question=question,
+        text=text,
+        refused=False,
+        sources=sources,
+        citations=cited,
+        key_sentences=keys,
+        explanation=draft.strip(),
+    )

@@ -47,8 +47,13 @@ def correctness_bars(c: dict[str, float], path: Path) -> Path:
     the ceiling (the authored explanation) as references."""
     plt = _pyplot()
     names = ["chance", "model text", "key sentences", "whole answer", "authored explanation\n(ceiling)"]
-    values = [c["chance"], c["right_model_text"], c["right_key_sentences"], c["right_whole_answer"],
-              c["right_authored_explanation"]]
+    values = [
+        c["chance"],
+        c["right_model_text"],
+        c["right_key_sentences"],
+        c["right_whole_answer"],
+        c["right_authored_explanation"],
+    ]
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=120)
     ax.bar(names, values, color=["#afb8c1", "#d4a72c", "#8250df", "#2da44e", "#57606a"])
     for i, v in enumerate(values):

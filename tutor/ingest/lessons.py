@@ -113,8 +113,9 @@ def read_lesson(path: Path, root: Path) -> Lesson:
     headings = sum(b.kind == "heading" for b in blocks)
     if headings > MAX_HEADINGS or len(blocks) > MAX_BLOCKS:
         raise LessonError(
-            rel, f"{headings} headings and {len(blocks)} blocks, over the limits of {MAX_HEADINGS} and "
-            f"{MAX_BLOCKS} for one lesson; split it"
+            rel,
+            f"{headings} headings and {len(blocks)} blocks, over the limits of {MAX_HEADINGS} and "
+            f"{MAX_BLOCKS} for one lesson; split it",
         )
     if not any(b.kind != "heading" for b in blocks):
         raise LessonError(rel, "no lesson text after the frontmatter; write the lesson or delete the file")
@@ -167,7 +168,8 @@ def _walk(root: Path, allowed: list[Path], warnings: list[LessonError], failed: 
                 continue
             if link and not any(real.is_relative_to(a) for a in allowed):
                 refuse(
-                    entry, lesson,
+                    entry,
+                    lesson,
                     f"links outside the lessons folder (to {real}); not read. Add that folder to "
                     "outside_roots (TUTOR_OUTSIDE_ROOTS) to allow it",
                 )
@@ -235,8 +237,11 @@ def load_lessons(
             if le is not keep:
                 holder = keep.path if keep else owner_path
                 warnings.append(
-                    LessonError(le.path, f"its lesson id {lid} is already taken by {holder}; not indexed: "
-                                "give it another slug (frontmatter 'slug:' or file name)")
+                    LessonError(
+                        le.path,
+                        f"its lesson id {lid} is already taken by {holder}; not indexed: "
+                        "give it another slug (frontmatter 'slug:' or file name)",
+                    )
                 )
     for w in warnings:
         log.warning("%s", w)

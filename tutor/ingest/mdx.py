@@ -61,7 +61,10 @@ def _load_yaml(text: str, loader: Any = _LOADER) -> Any:
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.AliasEvent):
             raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not allowed in frontmatter", event.start_mark  # type: ignore[arg-type]
+                None,
+                None,
+                "YAML aliases (*name) are not allowed in frontmatter",
+                event.start_mark,  # type: ignore[arg-type]
             )
     return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
 

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from tutor.ingest.chunking import Chunk
 from tutor.errors import IndexMissing, IndexUnhealthy, TutorError
+from tutor.ingest.chunking import Chunk
 from tutor.store.manifest import Manifest, manifest_mtime, read_manifest, write_manifest
 
 log = logging.getLogger(__name__)
@@ -320,8 +320,10 @@ class ChunkStore:
                     stray += 1
             wrong = [lid for lid, e in m.lessons.items() if rows.get(lid, 0) != e.chunks]
             if wrong:
-                problems.append(f"{len(wrong)} lesson(s) have other chunk counts than the manifest says, e.g. "
-                                f"{wrong[0]}: run `tutor index --rebuild`")
+                problems.append(
+                    f"{len(wrong)} lesson(s) have other chunk counts than the manifest says, e.g. "
+                    f"{wrong[0]}: run `tutor index --rebuild`"
+                )
             if stray:
                 problems.append(f"{stray} chunk(s) belong to no live lesson version: `tutor index` removes them")
             if got["ids"]:

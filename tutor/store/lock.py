@@ -34,9 +34,7 @@ def _owner(index_dir: Path) -> str:
 
 
 @contextlib.contextmanager
-def index_lock(
-    index_dir: Path, timeout: float = 600.0, on_wait: Callable[[str], None] | None = None
-) -> Iterator[None]:
+def index_lock(index_dir: Path, timeout: float = 600.0, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the index's writer lock for the body; wait up to `timeout` seconds for another holder."""
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
