@@ -155,6 +155,10 @@ def test_key_sentences_come_first_with_links_to_their_sources(site):
     link = keys.first.locator("a.cite")
     target = link.get_attribute("href")
     assert target and target.startswith("#src-") and page.locator(f"#sources {target}").count() == 1
+    # the lesson's **Quantisation** shows bold in the key sentence and in its source, not as raw asterisks
+    assert keys.first.locator("strong").count() >= 1 and "**" not in keys.first.inner_text()
+    card = page.locator(f"#sources {target}")
+    assert card.locator("strong").count() >= 1 and "**" not in card.inner_text()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "key_sentences_latency.txt").write_text(f"{shown_after:.3f}\n", encoding="utf-8")
     print(f"key sentences shown {shown_after * 1000:.0f} ms after Ask")

@@ -44,9 +44,17 @@ class Traffic:
                 self.parts.append(response.body().decode("utf-8", "replace"))
 
     def _stream(self, event) -> None:
-        if "queue/data" in event["response"]["url"]:
-            got = self.cdp.send("Network.streamResourceContent", {"requestId": event["requestId"]})
+        if "queue/data" not in event["response"]["url"]:
+            return
+        rid = {"requestId": event["requestId"]}
+        try:
+            got = self.cdp.send("Network.streamResourceContent", rid)
             self.parts.append(base64.b64decode(got.get("bufferedData", "")).decode("utf-8", "replace"))
+        except Exception:  # the stream finished before we asked: its whole body is still there to read
+            with contextlib.suppress(Exception):
+                body = self.cdp.send("Network.getResponseBody", rid)
+                raw = base64.b64decode(body["body"]) if body.get("base64Encoded") else body["body"].encode()
+                self.parts.append(raw.decode("utf-8", "replace"))
 
     def _data(self, event) -> None:
         if event.get("data"):
