@@ -16,14 +16,14 @@ from typing import Any
 from tutor.answer import prompts
 from tutor.answer.attribution import Attributor, trim_to_sentence
 from tutor.errors import BadQuestion
-from tutor.events import Answer, Done, Event, KeySentences, Retrieved, Source, Suggestion, Timings, Token
+from tutor.events import Answer, Done, Event, KeySentences, Retrieved, Suggestion, Timings, Token
 from tutor.ingest.sync import Progress, SyncSummary, sync_index
 from tutor.learn.guard import QuizGuard
 from tutor.models import ports
 from tutor.models.llm_local import GenerationStats
 from tutor.models.ports import Embedder
 from tutor.search.conversation import PastTurn, search_turn
-from tutor.search.retriever import Filters, Passage, Retrieval, Retriever
+from tutor.search.retriever import Filters, Retrieval, Retriever
 from tutor.settings import Settings
 from tutor.store.chroma import ChunkStore
 from tutor.store.manifest import LessonEntry, Manifest
@@ -176,7 +176,7 @@ class Tutor:
         timings.embed_s, timings.retrieve_s = r.embed_s, r.retrieve_s
         for i, p in enumerate(r.passages, start=1):
             p.number = i
-        sources = [_source(p) for p in r.passages]
+        sources = [p.source() for p in r.passages]
         refused = not r.covered(self.settings.min_evidence)
         yield Retrieved(sources, refused)
         if refused:
@@ -311,23 +311,3 @@ def turn_of(answer: Answer) -> Turn:
     lessons = list(dict.fromkeys(s.lesson_id for s in answer.sources if s.cited or s.number == 1))
     passages = [s.chunk_id for s in sorted(answer.sources, key=lambda s: s.number) if s.number > 0]
     return Turn(answer.question, answer.text, lessons, passages, answer.prompt_message, answer.model_text)
-
-
-def _source(p: Passage) -> Source:
-    c = p.chunk
-    return Source(
-        number=p.number,
-        chunk_id=c.id,
-        lesson_id=c.lesson_id,
-        path=c.path,
-        title=c.title,
-        breadcrumb=c.breadcrumb,
-        anchor=c.anchor,
-        language=c.language,
-        program=c.program,
-        start=c.start,
-        end=c.end,
-        score=round(p.score, 5),
-        similarity=round(p.similarity, 4),
-        text=c.text,
-    )

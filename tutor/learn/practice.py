@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -45,23 +45,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 def source_of(p: Passage) -> Source:
     """A retrieved passage as the typed value the edges render (number 0: not a numbered prompt passage)."""
-    c = p.chunk
-    return Source(
-        number=0,
-        chunk_id=c.id,
-        lesson_id=c.lesson_id,
-        path=c.path,
-        title=c.title,
-        breadcrumb=c.breadcrumb,
-        anchor=c.anchor,
-        language=c.language,
-        program=c.program,
-        start=c.start,
-        end=c.end,
-        score=round(p.score, 5),
-        similarity=round(p.similarity, 4),
-        text=c.text,
-    )
+    return replace(p.source(), number=0)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from tutor.events import Source
 from tutor.ingest.chunking import Chunk
 from tutor.models.ports import Embedder
 from tutor.search import fusion, gate
@@ -70,6 +71,26 @@ class Passage:
     score: float  # fused score (tutor/search/fusion.py)
     similarity: float  # cosine similarity to the question
     number: int = 0  # 1-based number in the prompt, 0 when not in it
+
+    def source(self) -> Source:
+        """The passage as the typed value the edges render; the one place this conversion is written."""
+        c = self.chunk
+        return Source(
+            number=self.number,
+            chunk_id=c.id,
+            lesson_id=c.lesson_id,
+            path=c.path,
+            title=c.title,
+            breadcrumb=c.breadcrumb,
+            anchor=c.anchor,
+            language=c.language,
+            program=c.program,
+            start=c.start,
+            end=c.end,
+            score=round(self.score, 5),
+            similarity=round(self.similarity, 4),
+            text=c.text,
+        )
 
 
 @dataclass
