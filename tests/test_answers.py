@@ -198,3 +198,20 @@ def test_a_quiz_question_typed_in_the_chat_gets_a_passage_and_a_hint_not_the_key
     monkeypatch.undo()
     measured = tutor.ask(quiz["question"], guard=False)  # what `tutor eval` does: the quiz is the test
     assert not measured.quiz_hint and measured.key_sentences
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("¿Qué es la autoatención?", True),
+        ("¿Qué es un token?", True),
+        ("¿Cuál es la mejor receta de lasaña?", False),
+        ("¿Quién ganó el mundial de fútbol?", False),
+        ("¿Cuál es la capital de Francia?", False),
+    ],
+)
+def test_the_gate_holds_for_questions_in_another_language(tutor, question, answered):
+    """The English embedder scores any Spanish pair high: outside English the gate also wants the
+    question's terms in a passage (corpus/ has Spanish lessons)."""
+    r = tutor.retrieve(question)
+    assert r.language == "es" and r.covered(tutor.settings.min_evidence) is answered

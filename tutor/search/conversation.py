@@ -86,6 +86,7 @@ def search_turn(
         return np.stack([vectors[t] for t in texts])
 
     narrowed = in_question_language(retriever, question, filters)
+    language = retriever.language_of(question)  # the gate is stricter on questions not in English
 
     def search(
         query: str, extra: list[str], boost: list[str] | None = None, keep: list[str] | None = None
@@ -105,6 +106,7 @@ def search_turn(
                 vectors=vecs,
             )
             r.embed_s = embed_s
+            r.language = language
             return r
 
         if narrowed is not None:

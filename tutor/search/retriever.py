@@ -105,10 +105,17 @@ class Retrieval:
     query_vector: np.ndarray | None = None  # unit vector of `query`, so nobody embeds it again
 
     coverage: float = 0.0  # rarity-weighted share of the question's terms one top passage holds (search/gate.py)
+    language: str | None = None  # the question's language, when the lessons tell (search/conversation.py)
 
     def covered(self, min_evidence: float) -> bool:
         """The evidence gate: a passage close enough in meaning, or one holding what the question asks about
         (short questions and acronyms like 'RLHF' embed poorly but match exactly) while not far in meaning."""
+        if self.language and self.language != gate.EMBEDDER_LANGUAGE:  # cosines run high outside English
+            return (
+                bool(self.passages)
+                and self.best_similarity >= min_evidence + gate.FOREIGN_OFFSET
+                and self.coverage >= gate.FOREIGN_COVERAGE
+            )
         return bool(self.passages) and (
             self.best_similarity >= min_evidence
             or (self.coverage >= gate.MIN_COVERAGE and self.best_similarity >= gate.SIMILARITY_FLOOR)
