@@ -221,10 +221,13 @@ def test_dropdown_list_closes_when_focus_leaves_it(server):
     page = open_page(server)
     page.click("#program input")
     page.wait_for_selector("[role=listbox]", state="visible", timeout=10_000)
-    for _ in range(3):  # past the program, lesson and language dropdowns without choosing
+    outside = "() => document.activeElement?.closest('#program, #lesson, #language') === null"
+    for _ in range(6):  # past the program, lesson and language dropdowns without choosing (3 Tabs on a calm page)
         page.keyboard.press("Tab")
-    page.wait_for_function(NO_OPEN_LIST, timeout=10_000)
-    assert page.evaluate("() => document.activeElement?.closest('#program, #lesson, #language') === null")
+        if page.evaluate(outside):
+            break
+    assert page.evaluate(outside)
+    page.wait_for_function(NO_OPEN_LIST, timeout=10_000)  # with focus gone, no list stays open
     page.context.close()
 
 
