@@ -137,7 +137,8 @@ def test_a_chat_message_cannot_make_the_browser_fetch_a_url(tutor):
             page.wait_for_timeout(1500)
             assert page.evaluate("() => document.getElementById('probe') !== null") and hits == []
             page.goto(f"{track}/control.png")  # the tracker does see a fetch the page itself did not make
-            assert hits == ["/control.png"]
+            # the browser may ask that foreign origin for its favicon too; that request is its own, not the page's
+            assert [h for h in hits if h != "/favicon.ico"] == ["/control.png"]
             browser.close()
     finally:
         demo.close()
