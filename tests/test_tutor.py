@@ -185,3 +185,14 @@ def test_passages_come_in_the_question_language(tutor, question: str, language: 
     r = tutor.retrieve(question)
     assert r.passages and {p.chunk.language for p in r.passages} == {language}
     assert any(p.chunk.slug == "transformers-and-attention" for p in r.passages)
+
+
+def test_a_filter_naming_nothing_in_the_index_is_one_clear_line(corpus_index):
+    settings, _ = corpus_index
+    index = ["--index", str(settings.index_dir), "--lessons", str(settings.lessons_dir)]
+    r = run_cli("search", "What does a tokenizer do?", "--lesson", "no-such-lesson", *index)
+    assert r.returncode == 2 and "no lesson 'no-such-lesson'" in r.stderr and "tutor lessons" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = run_cli("search", "What does a tokenizer do?", "--language", "en", "--json", *index)
+    assert r.returncode == 0, r.stderr
+    assert {p["language"] for p in json.loads(r.stdout)["passages"]} == {"en"}

@@ -76,14 +76,14 @@ def add_settings_flags(sp: argparse.ArgumentParser) -> None:
         )
 
 
-def _filters(args: argparse.Namespace, store: Any = None) -> Any:
-    """The search filters; with `store`, each one must name something in the index (else nothing would be
+def _filters(args: argparse.Namespace, tutor: Any = None) -> Any:
+    """The search filters; with `tutor`, each one must name something in its index (else nothing would be
     found, silently)."""
     from tutor.errors import ConfigError
     from tutor.search.retriever import Filters
 
-    if store is not None:
-        lessons = store.require().lessons
+    if tutor is not None:
+        lessons = tutor.lessons()
         known = {
             "lesson": set(lessons),
             "program": {e.program for e in lessons.values()},
@@ -238,7 +238,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     for q in _questions(args):
         if not q.strip():
             continue
-        r = tutor.search(q, _filters(args, tutor.store), k=args.k)
+        r = tutor.search(q, _filters(args, tutor), k=args.k)
         if args.json:
             print(json.dumps({"question": q, "passages": [_passage_json(p) for p in r.passages]}), flush=True)
             continue
@@ -281,7 +281,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     tutor = build_tutor(_settings(args))
     for q in _questions(args):
-        answer = tutor.ask(q, filters=_filters(args, tutor.store))
+        answer = tutor.ask(q, filters=_filters(args, tutor))
         if args.json:
             out = answer.to_json()
             out["model"] = str(tutor.llm.model_path)
@@ -314,7 +314,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not q.strip():
             break
         try:
-            for event in tutor.stream(q, history, _filters(args, tutor.store)):
+            for event in tutor.stream(q, history, _filters(args, tutor)):
                 if isinstance(event, KeySentences):
                     _print_keys(event.sentences)
                     print("(writing an explanation, not yet checked) ", end="", flush=True)

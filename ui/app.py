@@ -22,7 +22,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware  # noqa: E402
 
 from tutor.answer import prompts  # noqa: E402
 from tutor.answer.turn import Tutor, turn_of  # noqa: E402
-from tutor.build import build_tutor  # noqa: E402
+from tutor.build import build_coach, build_tutor  # noqa: E402
 from tutor.errors import TutorError  # noqa: E402
 from tutor.events import Answer, Done, KeySentences, Retrieved, Token  # noqa: E402
 from tutor.ingest.lessons import program_titles  # noqa: E402
@@ -38,6 +38,7 @@ from ui.access import (  # noqa: E402
     listen_credentials,
     parse_auth,
 )
+from ui.check_yourself import CheckYourself  # noqa: E402
 from ui.i18n import CATALOGUE, browser_language, choose, t  # noqa: E402
 from ui.page_js import FOCUS_BOX, PAGE_JS, SHOW_SIM  # noqa: E402
 from ui.practice import practice_tab  # noqa: E402
@@ -55,6 +56,8 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
     gaps = gaps or GapLog(settings.gaps_path)
     line, sessions = Line(), Sessions()
     i18n = gr.I18n(**CATALOGUE)
+    coach = build_coach(tutor)  # practice, "Check yourself" and the teacher's results share its progress store
+    check = CheckYourself(coach, sessions.busy, i18n)
 
     def titles() -> dict[str, str]:
         return program_titles(settings.lessons_dir)
@@ -64,7 +67,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
 
     def question_language(question: str) -> str | None:
         try:
-            return tutor.retriever.language_of(question)
+            return tutor.language_of(question)
         except TutorError:
             return None
 
@@ -219,7 +222,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         m, sc = tutor.manifest(), scope_of(program, lesson, language)
         lang = choose(language, browser(request))
         try:
-            headings = [(c.lesson_id, c.breadcrumb) for c in tutor.retriever.snapshot().chunks]
+            headings = tutor.headings()
         except TutorError:
             headings = []
         samples = [[q] for q in scope.examples(m, headings, sc, lang)]
@@ -266,6 +269,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
                     buttons=["copy", "copy_all"],
                 )
                 search_all = gr.Button(i18n("btn.search_all"), visible=False, size="sm", elem_id="search-all")
+                check.layout()
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(
                         placeholder=i18n("box.placeholder"),
@@ -309,7 +313,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
                 with gr.Accordion(i18n("lessons.label"), open=False, elem_id="lessons"):
                     lessons_box = gr.HTML(scope.lessons_html(m, titles(), "en"))
         with gr.Tab("Practice", id="practice", elem_id="practice-tab"):
-            practice_tab(tutor)
+            learner = practice_tab(tutor, coach)
         turns = gr.State([])
 
         filters = [program, lesson, language]
@@ -335,7 +339,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
             api_visibility="private",
         ).then(after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private").then(
             None, js=FOCUS_BOX
-        )
+        ).then(**check.after_answer(turns, learner))
         api_btn = gr.Button(visible=False)  # the chat API: same turns, the box returned empty at the end
         api_btn.click(
             ask,
@@ -355,7 +359,8 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         )
         chatbot.retry(regenerate, [turns, *filters], outputs, concurrency_id="chat", api_visibility="private").then(
             after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private"
-        )
+        ).then(**check.after_answer(turns, learner))
+        check.wire(learner, [*triggers, chatbot.retry, search_all.click], [new_btn.click, chatbot.clear])
         search_all.click(
             lambda: (render.ALL, render.ALL, gr.Button(visible=False)),
             None,
@@ -396,7 +401,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
             scope_view, filters, [banner, examples], api_visibility="private"
         )
     with demo.route("Teacher", "/teacher", show_in_navbar=False):
-        teacher_page(demo, tutor, gaps)
+        teacher_page(demo, tutor, gaps, coach.progress)
     demo.tutor_i18n = i18n  # type: ignore[attr-defined]  # launch() hands it to Gradio
     demo.queue(default_concurrency_limit=CHAT_CONCURRENCY)
     return demo

@@ -80,6 +80,14 @@ class Tutor:
         """The indexed lessons by id; raises IndexMissing when there is no index."""
         return self.store.require().lessons
 
+    def headings(self) -> list[tuple[str, str]]:
+        """(lesson id, breadcrumb) of every live passage, in lesson order (the page's example questions)."""
+        return [(c.lesson_id, c.breadcrumb) for c in self.retriever.snapshot().chunks]
+
+    def language_of(self, question: str) -> str | None:
+        """The index language a question is written in, when the index holds more than one."""
+        return self.retriever.language_of(question)
+
     def warm(self) -> None:
         """Load the embedder and the retriever's in-memory index now, not on the first learner's question."""
         self.embedder.embed_one("warm up")
