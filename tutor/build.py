@@ -49,7 +49,8 @@ def build_llm(settings: Settings) -> LocalLLM | ServerLLM:
 
 
 def build_store(settings: Settings) -> ChunkStore:
-    return ChunkStore(settings.index_dir)
+    """The index: embedded under `index_dir`, or on the Chroma server at `chroma_url` when one is set."""
+    return ChunkStore(settings.index_dir, settings.chroma_url, settings.chroma_prefix)
 
 
 def build_coach(tutor: Tutor, progress: ProgressStore | None = None) -> Coach:

@@ -154,7 +154,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         problems = build_store(s).check()
         for problem in problems:
             print(f"problem: {problem}")
-        print(f"index at {s.index_dir}: {'healthy' if not problems else f'{len(problems)} problem(s)'}")
+        where = s.chroma_url or s.index_dir  # a Chroma server, or the embedded index
+        print(f"index at {where}: {'healthy' if not problems else f'{len(problems)} problem(s)'}")
         return 1 if problems else 0
     summary = build_tutor(s).reindex(
         rebuild=args.rebuild,

@@ -36,6 +36,18 @@ class Settings(BaseSettings):
     index_lock_timeout: float = Field(
         600.0, ge=0.0, description="Seconds an index run waits for another one to finish before giving up."
     )
+    chroma_url: str | None = Field(
+        None,
+        description="A Chroma server (`chroma run --path DIR --port P`) holding the index, its manifest and the "
+        "writers' lock, shared by every tutor process that names it, e.g. http://127.0.0.1:8000. Empty: the "
+        "index is embedded under index_dir (progress and gaps SQLite stay next to index_dir either way).",
+    )
+    chroma_prefix: str = Field(
+        "tutor_",
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,40}$",
+        description="Start of every collection name the tutor uses on the Chroma server; give each course on "
+        "one server its own (e.g. 'physics_').",
+    )
 
     # --- embedding --------------------------------------------------------------------------------
     embedding_model: str | None = Field(
@@ -162,7 +174,15 @@ class Settings(BaseSettings):
         return self.gaps_db or self.index_dir.parent / "gaps.sqlite"
 
     @field_validator(
-        "embedding_model", "auth", "teacher_auth", "course_url", "llm_url", "llm_api_key", "llm_model", mode="before"
+        "embedding_model",
+        "auth",
+        "teacher_auth",
+        "course_url",
+        "llm_url",
+        "chroma_url",
+        "llm_api_key",
+        "llm_model",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:

@@ -21,9 +21,8 @@ from tutor.errors import IndexShrink, LessonError
 from tutor.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_lesson
 from tutor.ingest.lessons import Lesson, load_lessons
 from tutor.models.ports import Embedder
-from tutor.store.chroma import COLLECTION_PREFIX, ChunkStore
-from tutor.store.lock import index_lock
-from tutor.store.manifest import LessonEntry, Manifest, read_manifest
+from tutor.store.chroma import ChunkStore
+from tutor.store.manifest import LessonEntry, Manifest
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +94,7 @@ def sync_index(
     """Bring the index at `store` in step with `lessons_dir`, holding the index lock throughout (waiting up to
     `lock_timeout` s for another run). Raises LessonsNotFound, IndexShrink or IndexBusy before touching
     anything."""
-    with index_lock(store.index_dir, lock_timeout, on_wait):
+    with store.writer_lock(lock_timeout, on_wait):  # a file lock, or a lease on the Chroma server
         return _sync(lessons_dir, store, embedder, max_tokens, rebuild, progress, allow_shrink, outside_roots)
 
 
@@ -111,7 +110,7 @@ def _sync(
 ) -> SyncSummary:
     t0 = time.perf_counter()
     summary = SyncSummary()
-    old = read_manifest(store.index_dir)
+    old = store.read_manifest()
     indexed = {lid: e.path for lid, e in old.lessons.items()} if old else {}
     # raises if the directory is missing: index untouched
     report = load_lessons(lessons_dir, outside_roots=outside_roots, indexed=indexed)
@@ -134,7 +133,7 @@ def _sync(
         Manifest(
             embedder=embedder.name,
             chunker=chunker,
-            collection=f"{COLLECTION_PREFIX}{uuid.uuid4().hex[:12]}",
+            collection=f"{store.collection_prefix}{uuid.uuid4().hex[:12]}",
             generation=old.generation if old else 0,  # numbering goes on, so readers see a new generation
         )
         if fresh

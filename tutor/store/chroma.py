@@ -1,36 +1,47 @@
 """The Chroma adapter: the only module that imports chromadb.
 
-`ChunkStore` keeps chunk vectors in an embedded `PersistentClient` (telemetry off, cosine space) and reads
-them back through the manifest: hits from lesson versions the manifest does not list are dropped, so readers
-never see a half-updated lesson. Embeddings are always computed by the project (Chroma's default embedding
-function would download a model).
+`ChunkStore` keeps chunk vectors in an embedded `PersistentClient` under INDEX_DIR, or, with `url` set
+(TUTOR_CHROMA_URL), on a Chroma server through an `HttpClient` (telemetry off, cosine space either way). It
+reads them back through the manifest: hits from lesson versions the manifest does not list are dropped, so
+readers never see a half-updated lesson. The manifest and the writers' lock live in the store's `home`
+(tutor/store/homes.py): files beside an embedded index, the server itself for a shared one. Embeddings are
+always computed by the project (Chroma's default embedding function would download a model).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import numpy as np
 
-from tutor.errors import IndexMissing, IndexUnhealthy, TutorError
+from tutor.errors import ConfigError, IndexMissing, IndexUnhealthy, TutorError
 from tutor.ingest.chunking import Chunk
-from tutor.store.manifest import Manifest, manifest_mtime, read_manifest, write_manifest
+from tutor.store import health
+from tutor.store.homes import FileHome, ManifestHome, OnWait
+from tutor.store.manifest import Manifest
+from tutor.store.shared import ChromaHome, from_server
 
 log = logging.getLogger(__name__)
 
 READ_PAGE = 5000  # rows per read of a whole collection
 COLLECTION_PREFIX = "chunks_"  # every collection the sync creates; others in the folder are left alone
+SERVER_PREFIX = "tutor_"  # on a server: PREFIX + "chunks_<id>", PREFIX + "manifest", PREFIX + "lock"
 T = TypeVar("T")
+_UNSET: Hashable = object()  # no manifest key read yet
+STALE = "the index was updated by another process"
 
 
 def _from_chroma(exc: BaseException) -> bool:
-    """Raised by Chroma: its Python layer, its Rust core, or the SQLite under it."""
-    return type(exc).__module__.split(".")[0] in ("chromadb", "chromadb_rust_bindings", "sqlite3")
+    """Raised by Chroma: its Python layer, its Rust core, the SQLite under it, or the HTTP layer of a server."""
+    return type(exc).__module__.split(".")[0] in ("chromadb", "chromadb_rust_bindings", "sqlite3") or from_server(exc)
 
 
 def _recovering(method: Callable[..., T]) -> Callable[..., T]:
@@ -51,6 +62,8 @@ def _recovering(method: Callable[..., T]) -> Callable[..., T]:
         except Exception as exc:
             if not _from_chroma(exc):
                 raise
+            if self.url:
+                raise self._shared.unreachable(exc) from exc
             raise IndexUnhealthy(
                 f"the index at {self.index_dir} cannot be read ({type(exc).__name__}); run `tutor index --check`, "
                 "then `tutor index --rebuild` if it reports a problem"
@@ -60,43 +73,61 @@ def _recovering(method: Callable[..., T]) -> Callable[..., T]:
 
 
 class ChunkStore:
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, url: str | None = None, prefix: str = SERVER_PREFIX):
+        """An embedded index under `index_dir`, or with `url` (http://HOST:PORT) the collections named
+        `prefix`* on that Chroma server (`index_dir` is then unused here)."""
         self.index_dir = Path(index_dir)
-        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self.url = url.rstrip("/") if url else None
+        self.home: ManifestHome
+        if self.url:
+            self._shared = ChromaHome(lambda: self._client, self.url, prefix)
+            self.home, self.collection_prefix = self._shared, f"{prefix}chunks_"
+        else:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            self.home, self.collection_prefix = FileHome(self.index_dir), COLLECTION_PREFIX
         self._client = self._open_client()
         self._collections: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._manifest: Manifest | None = None
-        self._manifest_key = -1
+        self._manifest_key = _UNSET
         self._batch = max(1, int(self._client.get_max_batch_size()))
 
     # --- manifest ---------------------------------------------------------------------------------
     def manifest(self) -> Manifest | None:
         """The live manifest, re-read when another process (or a sync here) replaced it."""
-        key = manifest_mtime(self.index_dir)
+        key = self.home.key()
         with self._lock:
             if key != self._manifest_key:
-                if self._manifest_key != -1:  # another process wrote the index (our own writes set the key)
-                    self._reopen_locked("the index was updated by another process")
-                self._manifest, self._manifest_key = read_manifest(self.index_dir), key
+                if self._manifest_key is not _UNSET:  # another process wrote the index (our writes set the key)
+                    self._reopen_locked(STALE)
+                self._manifest, self._manifest_key = self.home.read(), key
             return self._manifest
 
     def set_manifest(self, manifest: Manifest) -> None:
-        """Called by the sync right after writing the manifest file, so this process sees it at once."""
+        """Called by the sync right after writing the manifest, so this process sees it at once."""
         with self._lock:
-            self._manifest, self._manifest_key = manifest, manifest_mtime(self.index_dir)
+            self._manifest, self._manifest_key = manifest, self.home.key()
 
     def publish(self, manifest: Manifest) -> None:
         """Make `manifest` the live one: written atomically (its generation bumped), and seen by this process
         at once. The only way the sync replaces the manifest."""
         with self._lock:
-            write_manifest(self.index_dir, manifest)
-            self._manifest, self._manifest_key = manifest, manifest_mtime(self.index_dir)
+            self._manifest_key = self.home.publish(manifest)
+            self._manifest = manifest
+
+    def read_manifest(self) -> Manifest | None:
+        """The manifest as stored now, not this process's copy (what an index run starts from)."""
+        return self.home.read()
+
+    def writer_lock(self, timeout: float, on_wait: OnWait = None) -> AbstractContextManager[None]:
+        """The writers' lock of this index, held by every index run (tutor/store/homes.py)."""
+        return self.home.lock(timeout, on_wait)
 
     def require(self) -> Manifest:
         m = self.manifest()
         if m is None or not m.collection:
-            raise IndexMissing(f"no index at {self.index_dir}: run `tutor index` first")
+            where = f"at {self.index_dir}" if not self.url else f"on the Chroma server at {self.url}"
+            raise IndexMissing(f"no index {where}: run `tutor index` first")
         return m
 
     # --- collections ------------------------------------------------------------------------------
@@ -113,6 +144,10 @@ class ChunkStore:
             self._client.delete_collection(name)
         except Exception as exc:  # already gone is fine
             log.debug("drop %s: %s", name, exc)
+
+    def existing(self, name: str) -> Any:
+        """The collection `name`, without creating it (a Chroma error when it is missing)."""
+        return self._client.get_collection(name, embedding_function=None)
 
     def collection_names(self) -> list[str]:
         return [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
@@ -143,7 +178,7 @@ class ChunkStore:
         if got["ids"]:
             col.update(ids=got["ids"], metadatas=metas)
 
-    def _read_all(self, col: Any, include: list[str]) -> dict[str, list[Any]]:
+    def read_all(self, col: Any, include: list[str]) -> dict[str, list[Any]]:
         """The whole collection, read in pages: SQLite refuses one read of more than 32,766 rows."""
         out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
         seen: set[str] = set()
@@ -160,7 +195,7 @@ class ChunkStore:
     def sweep_orphans(self, name: str, manifest: Manifest) -> int:
         """Delete chunks no manifest entry owns (left by a crash); returns how many."""
         col = self.collection(name)
-        got = self._read_all(col, ["metadatas"])
+        got = self.read_all(col, ["metadatas"])
         live = manifest.live
         stale = [i for i, m in zip(got["ids"], got["metadatas"]) if (m["lesson_id"], m["lesson_hash"]) not in live]
         for i in range(0, len(stale), self._batch):
@@ -172,7 +207,7 @@ class ChunkStore:
     def all_chunks(self) -> tuple[Manifest, list[Chunk]]:
         """Every live chunk, in lesson and file order (for BM25 and the lesson listing)."""
         m = self.require()
-        got = self._read_all(self.collection(m.collection), ["documents", "metadatas"])
+        got = self.read_all(self.collection(m.collection), ["documents", "metadatas"])
         live = m.live
         chunks = [
             Chunk.from_metadata(i, d, md)
@@ -187,7 +222,7 @@ class ChunkStore:
         """Every live chunk with its stored unit vector (float32 rows, in the chunks' order), read in pages:
         what the retriever holds in memory for exact dense search."""
         m = self.require()
-        got = self._read_all(self.collection(m.collection), ["documents", "metadatas", "embeddings"])
+        got = self.read_all(self.collection(m.collection), ["documents", "metadatas", "embeddings"])
         live = m.live
         rows = [
             (Chunk.from_metadata(i, d, md), e)
@@ -251,6 +286,19 @@ class ChunkStore:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
+        if self.url:
+            parts = urlsplit(self.url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+                raise ConfigError(f"TUTOR_CHROMA_URL {self.url!r} is not like http://HOST:PORT: fix it")
+            try:
+                return chromadb.HttpClient(
+                    host=parts.hostname,
+                    port=parts.port or (443 if parts.scheme == "https" else 8000),
+                    ssl=parts.scheme == "https",
+                    settings=ChromaSettings(anonymized_telemetry=False),
+                )
+            except Exception as exc:
+                raise self._shared.unreachable(exc) from exc
         try:
             return chromadb.PersistentClient(
                 path=str(self.index_dir / "chroma"),
@@ -260,10 +308,10 @@ class ChunkStore:
             raise TutorError(f"cannot open the index at {self.index_dir}: {exc}; run `tutor index --rebuild`") from exc
 
     def reopen(self, why: str) -> None:
-        """Drop this process's Chroma state and open the index afresh from disk."""
+        """Drop this process's Chroma state and open the index afresh (from disk, or a new server client)."""
         with self._lock:
             self._reopen_locked(why)
-            self._manifest, self._manifest_key = read_manifest(self.index_dir), manifest_mtime(self.index_dir)
+            self._manifest, self._manifest_key = self.home.read(), self.home.key()
 
     def _reopen_locked(self, why: str) -> None:
         """Chroma keeps one System per path per process, with segment state read at open; after another
@@ -271,8 +319,14 @@ class ChunkStore:
         forgotten, and the next client builds a fresh one."""
         from chromadb.api.shared_system_client import SharedSystemClient
 
-        log.info("reopening the index at %s: %s", self.index_dir, why)
+        log.info("reopening %s: %s", self.home.where, why)
         self._collections = {}
+        if self.url:  # a server keeps no state in this process: a fresh client only after a failure
+            if why != STALE:
+                self._client, old = self._open_client(), self._client  # opened first: a failed open keeps the old
+                with contextlib.suppress(Exception):
+                    SharedSystemClient._identifier_to_system.pop(getattr(old, "_identifier", ""), old._system).stop()
+            return
         identifier = getattr(self._client, "_identifier", None)
         system = SharedSystemClient._identifier_to_system.pop(identifier, None) if identifier else None
         if system is not None:
@@ -285,7 +339,7 @@ class ChunkStore:
     def sweep_orphan_collections(self, keep: str) -> list[str]:
         """Drop collections the manifest does not name (left by a killed first index or --rebuild).
         Call only while holding the index lock: a running sync's new collection is not yet named."""
-        orphans = [n for n in self.collection_names() if n.startswith(COLLECTION_PREFIX) and n != keep]
+        orphans = [n for n in self.collection_names() if n.startswith(self.collection_prefix) and n != keep]
         for name in orphans:
             self.drop_collection(name)
         if orphans:
@@ -293,44 +347,5 @@ class ChunkStore:
         return orphans
 
     def check(self) -> list[str]:
-        """The index's health, as problems (empty: healthy): manifest against collection rows, orphaned
-        collections, and whether the vectors can be searched (HNSW readable)."""
-        m = read_manifest(self.index_dir)
-        if m is None or not m.collection:
-            return [f"no manifest at {self.index_dir}: run `tutor index`"]
-        problems: list[str] = []
-        names = self.collection_names()
-        orphans = [n for n in names if n.startswith(COLLECTION_PREFIX) and n != m.collection]
-        if orphans:
-            names_ = ", ".join(orphans)
-            problems.append(f"{len(orphans)} orphaned collection(s) {names_}: the next `tutor index` removes them")
-        if m.collection not in names:
-            return [*problems, f"the manifest's collection {m.collection} is missing: run `tutor index --rebuild`"]
-        if m.dirty:
-            problems.append("an index run was interrupted: the next `tutor index` finishes the repair")
-        try:
-            col = self._client.get_collection(m.collection, embedding_function=None)
-            got = self._read_all(col, ["metadatas"])
-            rows: dict[str, int] = {}
-            stray = 0
-            for md in got["metadatas"]:
-                if (md["lesson_id"], md["lesson_hash"]) in m.live:
-                    rows[md["lesson_id"]] = rows.get(md["lesson_id"], 0) + 1
-                else:
-                    stray += 1
-            wrong = [lid for lid, e in m.lessons.items() if rows.get(lid, 0) != e.chunks]
-            if wrong:
-                problems.append(
-                    f"{len(wrong)} lesson(s) have other chunk counts than the manifest says, e.g. "
-                    f"{wrong[0]}: run `tutor index --rebuild`"
-                )
-            if stray:
-                problems.append(f"{stray} chunk(s) belong to no live lesson version: `tutor index` removes them")
-            if got["ids"]:
-                probe = col.get(ids=got["ids"][:1], include=["embeddings"])["embeddings"][0]
-                hits = col.query(query_embeddings=[list(probe)], n_results=min(10, len(got["ids"])))["ids"][0]
-                if got["ids"][0] not in hits:
-                    problems.append("the vector index (HNSW) does not find a stored chunk: run `tutor index --rebuild`")
-        except Exception as exc:
-            problems.append(f"Chroma cannot read the collection ({exc}): run `tutor index --rebuild`")
-        return problems
+        """The index's health, as problems (empty: healthy): see tutor/store/health.py."""
+        return health.check(self)
