@@ -11,13 +11,12 @@ always computed by the project (Chroma's default embedding function would downlo
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -27,52 +26,18 @@ from tutor.ingest.chunking import Chunk
 from tutor.store import health
 from tutor.store.homes import FileHome, ManifestHome, OnWait
 from tutor.store.manifest import Manifest
-from tutor.store.shared import ChromaHome, from_server
+from tutor.store.reads import LiveReads
+from tutor.store.shared import ChromaHome
 
 log = logging.getLogger(__name__)
 
-READ_PAGE = 5000  # rows per read of a whole collection
 COLLECTION_PREFIX = "chunks_"  # every collection the sync creates; others in the folder are left alone
 SERVER_PREFIX = "tutor_"  # on a server: PREFIX + "chunks_<id>", PREFIX + "manifest", PREFIX + "lock"
-T = TypeVar("T")
 _UNSET: Hashable = object()  # no manifest key read yet
 STALE = "the index was updated by another process"
 
 
-def _from_chroma(exc: BaseException) -> bool:
-    """Raised by Chroma: its Python layer, its Rust core, the SQLite under it, or the HTTP layer of a server."""
-    return type(exc).__module__.split(".")[0] in ("chromadb", "chromadb_rust_bindings", "sqlite3") or from_server(exc)
-
-
-def _recovering(method: Callable[..., T]) -> Callable[..., T]:
-    """A read on the question path: on a Chroma error, reopen the client once and retry; a second failure
-    becomes an IndexUnhealthy with what to do, never a Chroma error shown to a learner."""
-
-    @functools.wraps(method)
-    def read(self: ChunkStore, *args: Any, **kwargs: Any) -> T:
-        try:
-            return method(self, *args, **kwargs)
-        except Exception as exc:
-            if not _from_chroma(exc):
-                raise
-            log.warning("index read failed (%s): reopening the index and trying again", exc)
-            self.reopen("a read failed")
-        try:
-            return method(self, *args, **kwargs)
-        except Exception as exc:
-            if not _from_chroma(exc):
-                raise
-            if self.url:
-                raise self._shared.unreachable(exc) from exc
-            raise IndexUnhealthy(
-                f"the index at {self.index_dir} cannot be read ({type(exc).__name__}); run `tutor index --check`, "
-                "then `tutor index --rebuild` if it reports a problem"
-            ) from exc
-
-    return read
-
-
-class ChunkStore:
+class ChunkStore(LiveReads):
     def __init__(self, index_dir: Path, url: str | None = None, prefix: str = SERVER_PREFIX):
         """An embedded index under `index_dir`, or with `url` (http://HOST:PORT) the collections named
         `prefix`* on that Chroma server (`index_dir` is then unused here)."""
@@ -130,6 +95,15 @@ class ChunkStore:
             raise IndexMissing(f"no index {where}: run `tutor index` first")
         return m
 
+    def read_error(self, exc: BaseException) -> TutorError:
+        """What a learner reads when a read failed twice (tutor/store/reads.py)."""
+        if self.url:
+            return self._shared.unreachable(exc)
+        return IndexUnhealthy(
+            f"the index at {self.index_dir} cannot be read ({type(exc).__name__}); run `tutor index --check`, "
+            "then `tutor index --rebuild` if it reports a problem"
+        )
+
     # --- collections ------------------------------------------------------------------------------
     def collection(self, name: str) -> Any:
         if name not in self._collections:
@@ -178,20 +152,6 @@ class ChunkStore:
         if got["ids"]:
             col.update(ids=got["ids"], metadatas=metas)
 
-    def read_all(self, col: Any, include: list[str]) -> dict[str, list[Any]]:
-        """The whole collection, read in pages: SQLite refuses one read of more than 32,766 rows."""
-        out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
-        seen: set[str] = set()
-        for offset in range(0, col.count(), READ_PAGE):
-            got = col.get(include=include, limit=READ_PAGE, offset=offset)
-            for j, cid in enumerate(got["ids"]):
-                if cid not in seen:
-                    seen.add(cid)
-                    out["ids"].append(cid)
-                    for k in include:
-                        out[k].append(got[k][j])
-        return out
-
     def sweep_orphans(self, name: str, manifest: Manifest) -> int:
         """Delete chunks no manifest entry owns (left by a crash); returns how many."""
         col = self.collection(name)
@@ -201,85 +161,6 @@ class ChunkStore:
         for i in range(0, len(stale), self._batch):
             col.delete(ids=stale[i : i + self._batch])
         return len(stale)
-
-    # --- reads ------------------------------------------------------------------------------------
-    @_recovering
-    def all_chunks(self) -> tuple[Manifest, list[Chunk]]:
-        """Every live chunk, in lesson and file order (for BM25 and the lesson listing)."""
-        m = self.require()
-        got = self.read_all(self.collection(m.collection), ["documents", "metadatas"])
-        live = m.live
-        chunks = [
-            Chunk.from_metadata(i, d, md)
-            for i, d, md in zip(got["ids"], got["documents"], got["metadatas"])
-            if (md["lesson_id"], md["lesson_hash"]) in live
-        ]
-        chunks.sort(key=lambda c: (c.lesson_id, c.start))
-        return m, chunks
-
-    @_recovering
-    def live_vectors(self) -> tuple[Manifest, list[Chunk], np.ndarray]:
-        """Every live chunk with its stored unit vector (float32 rows, in the chunks' order), read in pages:
-        what the retriever holds in memory for exact dense search."""
-        m = self.require()
-        got = self.read_all(self.collection(m.collection), ["documents", "metadatas", "embeddings"])
-        live = m.live
-        rows = [
-            (Chunk.from_metadata(i, d, md), e)
-            for i, d, md, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
-            if (md["lesson_id"], md["lesson_hash"]) in live
-        ]
-        rows.sort(key=lambda r: (r[0].lesson_id, r[0].start))
-        matrix = (
-            np.asarray([e for _, e in rows], dtype=np.float32).reshape(len(rows), -1)
-            if rows
-            else np.zeros((0, 0), dtype=np.float32)  # an emptied index
-        )
-        return m, [c for c, _ in rows], matrix
-
-    @_recovering
-    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[Chunk, float]]:
-        """Chroma's approximate (HNSW) nearest live chunks with cosine similarity (1 - cosine distance), best
-        first. The tutor does not search this way (its retriever scores every live vector exactly, see
-        tutor/search/retriever.py): after many deletes and re-adds HNSW misses close chunks. Kept for
-        bench/retrieval.py, which measures that loss."""
-        m = self.require()
-        res = self.collection(m.collection).query(
-            query_embeddings=[vector.tolist()],
-            n_results=n,
-            where=where or None,
-            include=["documents", "metadatas", "distances"],
-        )
-        live = m.live
-        out = []
-        for i, d, md, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
-            if (md["lesson_id"], md["lesson_hash"]) in live:
-                out.append((Chunk.from_metadata(i, d, md), 1.0 - float(dist)))
-        return out
-
-    @_recovering
-    def chunks(self, ids: list[str]) -> list[Chunk]:
-        """The live chunks among `ids`, in the order given (gone or replaced ones are skipped)."""
-        if not ids:
-            return []
-        m = self.require()
-        got = self.collection(m.collection).get(ids=ids, include=["documents", "metadatas"])
-        live = m.live
-        found = {
-            i: Chunk.from_metadata(i, d, md)
-            for i, d, md in zip(got["ids"], got["documents"], got["metadatas"])
-            if (md["lesson_id"], md["lesson_hash"]) in live
-        }
-        return [found[i] for i in ids if i in found]
-
-    @_recovering
-    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
-        """Stored vectors of the given chunk ids (for sentence-support checks)."""
-        if not ids:
-            return {}
-        m = self.require()
-        got = self.collection(m.collection).get(ids=ids, include=["embeddings"])
-        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])}
 
     # --- recovery and health (readers follow writers; leftovers of killed runs) ----------------------------
     def _open_client(self) -> Any:
