@@ -18,6 +18,7 @@ import gradio as gr
 from tutor.answer.turn import Tutor
 from tutor.build import build_coach
 from tutor.errors import TutorError
+from tutor.learn.coach import Coach
 from tutor.learn.practice import Round
 from ui import render
 from ui.practice_html import CSS, feedback_html, lesson_choices, next_html, question_html, summary_html
@@ -35,9 +36,10 @@ def learner_id(request: gr.Request | None, stored: str) -> tuple[str, str]:
 
 
 # --- the tab ----------------------------------------------------------------------------------------
-def practice_tab(tutor: Tutor) -> None:
-    """Lay out the Practice tab inside the caller's `gr.Tab` and wire its events."""
-    coach = build_coach(tutor)
+def practice_tab(tutor: Tutor, coach: Coach | None = None) -> gr.State:
+    """Lay out the Practice tab inside the caller's `gr.Tab` and wire its events. Returns the learner id
+    state (filled when the page loads), for the chat's "Check yourself"."""
+    coach = coach or build_coach(tutor)
 
     def identify(stored: str, request: gr.Request) -> tuple[Any, ...]:
         learner, keep = learner_id(request, stored)
@@ -168,3 +170,4 @@ def practice_tab(tutor: Tutor) -> None:
         [question, choice, check_btn, feedback, next_btn, next_box, suggested],
         api_visibility="private",
     )
+    return learner

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from tutor.learn.coach import Coach
 from tutor.learn.next_lesson import NextSteps
-from tutor.learn.practice import Feedback, Round
+from tutor.learn.practice import Feedback, QuizItem, Round
 from ui import render
+from ui.i18n import t
 from ui.render import esc
 
 CSS = """
@@ -32,6 +33,16 @@ def question_html(rnd: Round) -> str:
         f'data-item="{item.number}" data-answered="{rnd.answered}">'
         f'<p class="item-meta">{again}{esc(item.title)} &middot; question {item.number} &middot; '
         f"{rnd.answered} answered, {rnd.right_first_try} right on the first try, {len(rnd.queue)} to go</p>"
+        f'<p class="question">{esc(item.question)}</p></div>'
+    )
+
+
+def offer_html(item: QuizItem, lang: str = "en") -> str:
+    """ "Check yourself" under a chat answer: the item's question only (its options are the radio's)."""
+    return (
+        f'<div class="panel practice check-offer" data-lesson="{esc(item.lesson_id)}" data-item="{item.number}">'
+        f'<p class="verdict">{esc(t(lang, "check.title"))}</p>'
+        f'<p class="item-meta">{esc(t(lang, "check.from", title=item.title))}</p>'
         f'<p class="question">{esc(item.question)}</p></div>'
     )
 

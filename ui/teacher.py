@@ -1,5 +1,7 @@
 """The teacher's page (`/teacher`): the model, GPU and index, the re-index control with the last summary and
-its per-lesson warnings, and the course-gap list (refused and mostly unsupported questions) with a CSV export.
+its per-lesson warnings, the course-gap list (refused and mostly unsupported questions) with a CSV export, and
+the practice results per lesson across learners (Practice tab and "Check yourself" answers, first tries only):
+counts and shares, never one learner's answers; a per-learner summary only for signed-in (auth) learners.
 
 With auth on, only the user named in `teacher_auth` sees it; every handler checks again, so the re-index API
 is closed to learners too. Without auth (the page listens on this machine only) it is open.
@@ -18,7 +20,9 @@ from tutor.answer.turn import Tutor
 from tutor.build import reindex
 from tutor.errors import TutorError
 from tutor.ingest.sync import SyncSummary
+from tutor.learn.progress import LearnerResults, LessonResults, ProgressStore
 from tutor.store.gaps import GapLog
+from tutor.store.manifest import Manifest
 from ui import render
 from ui.access import parse_auth
 
@@ -29,6 +33,8 @@ LOCKED = (
     "teacher's credentials (TUTOR_TEACHER_AUTH).</p></div>"
 )
 GAP_HEADERS = ["asked", "why", "question", "scope", "lessons retrieved", "user"]
+PRACTICE_HEADERS = ["lesson", "learners", "answers", "right", "most missed item"]
+LEARNER_HEADERS = ["learner (signed in)", "lessons practised", "answers", "right"]
 
 
 def teacher_user(tutor: Tutor) -> str | None:
@@ -65,6 +71,29 @@ def gap_rows(gaps: GapLog) -> list[list[str]]:
     ]
 
 
+def practice_rows(results: list[LessonResults], manifest: Manifest | None) -> list[list[str]]:
+    """One row per lesson practised: its title, learners, first-try answers, share right, and the item
+    missed most often (its number and question), from the lesson's quizzes in the index."""
+    rows = []
+    for r in results:
+        e = manifest.lessons.get(r.lesson_id) if manifest else None
+        missed = "none"
+        if r.most_missed is not None:
+            quizzes = e.quizzes if e else []
+            q = f": {quizzes[r.most_missed - 1]['question']}" if r.most_missed <= len(quizzes) else ""
+            missed = f"{r.most_missed}{q} ({r.most_missed_wrong} wrong)"
+        title = f"{e.title} ({r.lesson_id})" if e else r.lesson_id
+        rows.append([title, str(r.learners), str(r.attempts), f"{round(r.right_share * 100)}%", missed])
+    return rows
+
+
+def learner_rows(results: list[LearnerResults]) -> list[list[str]]:
+    return [
+        [r.learner.removeprefix("user:"), str(r.lessons), str(r.attempts), f"{round(r.right_share * 100)}%"]
+        for r in results
+    ]
+
+
 def export(gaps: GapLog) -> str:
     """The gap list written to a fresh CSV file; its path, for the download button."""
     folder = Path(tempfile.mkdtemp(prefix="tutor-gaps-"))
@@ -73,16 +102,26 @@ def export(gaps: GapLog) -> str:
     return str(path)
 
 
-def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog) -> None:
-    """The page's components and events; call inside `demo.route(...)`."""
+def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: ProgressStore | None = None) -> None:
+    """The page's components and events; call inside `demo.route(...)`. `progress`: the learners' practice
+    answers (by default the store at `settings.progress_path`)."""
     last: dict[str, SyncSummary | None] = {"summary": None}
+    progress = progress or ProgressStore(tutor.settings.progress_path)
+
+    def practice() -> tuple:
+        try:
+            manifest: Manifest | None = tutor.manifest()
+        except TutorError:
+            manifest = None
+        learners = learner_rows(progress.results_by_learner())
+        return practice_rows(progress.results_by_lesson(), manifest), gr.Dataframe(learners, visible=bool(learners))
 
     def show(request: gr.Request) -> tuple:
         if not allowed(tutor, request):
-            return LOCKED, gr.skip(), gr.skip(), gr.skip()
+            return LOCKED, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         summary = last["summary"]
         sync = render.sync_html(summary) if summary else '<p class="muted">No re-index since the server started.</p>'
-        return status(tutor), sync, gap_rows(gaps), export(gaps)
+        return status(tutor), sync, gap_rows(gaps), export(gaps), *practice()
 
     def do_reindex(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
         """Gradio injects `request` and `progress` by their annotations, so the handler names them itself."""
@@ -126,7 +165,23 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog) -> None:
         refresh_btn = gr.Button("Refresh", size="sm", elem_id="gaps-refresh")
         download = gr.DownloadButton("Export as CSV", size="sm", elem_id="gaps-csv")
 
-    outs = [status_box, sync_box, gaps_table, download]
+    gr.Markdown(
+        "### Practice results\nPer lesson, across learners: first-try answers to its quiz items on the Practice "
+        "tab and in “Check yourself” after a chat answer (retries at the end of a round are not counted)."
+    )
+    practice_table = gr.Dataframe(
+        headers=PRACTICE_HEADERS,
+        value=[],
+        interactive=False,
+        wrap=True,
+        elem_id="practice-results",
+        column_widths=["30%", "9%", "9%", "8%", "44%"],
+    )
+    learners_table = gr.Dataframe(
+        headers=LEARNER_HEADERS, value=[], interactive=False, visible=False, elem_id="practice-learners"
+    )
+
+    outs = [status_box, sync_box, gaps_table, download, practice_table, learners_table]
     gr.on([refresh_btn.click], show, None, outs, api_visibility="private")
     gr.on(
         [reindex_btn.click],

@@ -12,12 +12,24 @@ import threading
 from pathlib import Path
 
 from tutor.errors import QuizNotFound
+from tutor.events import Answer
 from tutor.learn.next_lesson import NextSteps, course_order, what_next
 from tutor.learn.practice import Feedback, Practice, QuizItem, Round
 from tutor.learn.progress import LessonProgress, ProgressStore
 from tutor.store.manifest import Manifest
 
 log = logging.getLogger(__name__)
+
+
+def lessons_of(answer: Answer) -> list[str]:
+    """The lessons a finished chat answer rests on, best first: those of its key sentences (the lessons'
+    own words the learner reads), then those of the passages it cites, in citation order. None for a
+    refusal, a quiz question's hint or an answer the learner stopped."""
+    if answer.refused or answer.quiz_hint or getattr(answer, "stopped", False):
+        return []
+    by_number = {s.number: s.lesson_id for s in answer.sources}
+    cited = [by_number[n] for n in answer.citations if n in by_number]
+    return list(dict.fromkeys([k.lesson_id for k in answer.key_sentences] + cited))
 
 
 class Coach:
@@ -83,3 +95,16 @@ class Coach:
         conversation yet, and not one the learner already gets right, when there is such an item."""
         known = {(lid, n) for lid, p in self.lessons(learner).items() for n in p.known} if learner else set()
         return self.practice.check_item(lesson_ids, offered | known) or self.practice.check_item(lesson_ids, offered)
+
+    def offer(self, learner: str, answer: Answer, offered: set[tuple[str, int]]) -> QuizItem | None:
+        """The "Check yourself" item for a finished chat answer, or None (no lesson behind it has quiz
+        items left to offer, or the answer is a refusal, a quiz hint or stopped)."""
+        lesson_ids = lessons_of(answer)
+        return self.check_item(learner, lesson_ids, offered) if lesson_ids else None
+
+    def check_yourself(self, learner: str, item: QuizItem, choice: int) -> Feedback:
+        """Check `choice` (0-based) for an item offered after a chat answer and record it as a first-try
+        practice answer of the learner."""
+        fb = self.practice.check(item.lesson_id, item.number, choice)
+        self.progress.record(learner, item.lesson_id, item.number, item.question, choice, fb.correct)
+        return fb

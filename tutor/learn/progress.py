@@ -68,6 +68,18 @@ class LessonResults:
     learners: int
     attempts: int
     right_share: float
+    most_missed: int | None = None  # the item answered wrong most often on a first try (lowest number on a tie)
+    most_missed_wrong: int = 0  # how many wrong first tries that item had
+
+
+@dataclass
+class LearnerResults:
+    """One learner across lessons (for a teacher's view when auth names the learners)."""
+
+    learner: str
+    lessons: int
+    attempts: int
+    right_share: float
 
 
 class ProgressStore:
@@ -142,4 +154,22 @@ class ProgressStore:
                 "SELECT lesson_id, COUNT(DISTINCT learner), COUNT(*), AVG(correct) FROM attempts "
                 "WHERE retry = 0 GROUP BY lesson_id ORDER BY lesson_id"
             ).fetchall()
-        return [LessonResults(lid, n, a, round(float(r), 4)) for lid, n, a, r in rows]
+            wrong = db.execute(
+                "SELECT lesson_id, item, SUM(1 - correct) AS w FROM attempts WHERE retry = 0 "
+                "GROUP BY lesson_id, item HAVING w > 0 ORDER BY lesson_id, w DESC, item"
+            ).fetchall()
+        worst: dict[str, tuple[int, int]] = {}
+        for lid, item, w in wrong:
+            worst.setdefault(lid, (int(item), int(w)))
+        return [LessonResults(lid, n, a, round(float(r), 4), *worst.get(lid, (None, 0))) for lid, n, a, r in rows]
+
+    def results_by_learner(self, prefix: str = "user:") -> list[LearnerResults]:
+        """Per learner whose id starts with `prefix` (signed-in users): lessons practised, first-try
+        answers and the share right."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT learner, COUNT(DISTINCT lesson_id), COUNT(*), AVG(correct) FROM attempts "
+                "WHERE retry = 0 AND substr(learner, 1, ?) = ? GROUP BY learner ORDER BY learner",
+                (len(prefix), prefix),
+            ).fetchall()
+        return [LearnerResults(who, n, a, round(float(r), 4)) for who, n, a, r in rows]

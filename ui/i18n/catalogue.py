@@ -64,6 +64,13 @@ EN: dict[str, str] = {
     "panel.similarity": "similarity {value}",
     "panel.phone_sources": "Sources and marks of this answer ({n})",
     "lesson.order": "{title}",
+    # --- "Check yourself" after a chat answer (ui/check_yourself.py) ---
+    "check.title": "Check yourself",
+    "check.from": "A question from the lesson “{title}”, which this answer rests on",
+    "check.choice": "Your answer",
+    "check.btn": "Check",
+    "check.pick": "Choose an answer first.",
+    "check.gone": "This question was already answered; ask another question for a new one.",
 }
 
 ES: dict[str, str] = {
@@ -123,6 +130,12 @@ ES: dict[str, str] = {
     "panel.open_course": "Abrir en el curso",
     "panel.similarity": "similitud {value}",
     "panel.phone_sources": "Fuentes y marcas de esta respuesta ({n})",
+    "check.title": "Compruébalo tú",
+    "check.from": "Una pregunta de la lección «{title}», en la que se apoya esta respuesta",
+    "check.choice": "Tu respuesta",
+    "check.btn": "Comprobar",
+    "check.pick": "Elige primero una respuesta.",
+    "check.gone": "Esta pregunta ya está respondida; haz otra pregunta para recibir una nueva.",
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"en": EN, "es": ES}

@@ -1,0 +1,244 @@
+""""Check yourself" after a chat answer, the chat's quiz guard and the teacher's practice results.
+
+The pieces (which lessons an answer rests on, the offer's rules, recording, the per-lesson results) on the
+real index and embedder; then the page in headless Chromium with the real tutor and model, signed in with
+auth: a grounded answer offers one of its lesson's quiz items with no key or explanation in the network
+traffic until the learner answers, a wrong choice gets the explanation and the supporting passage and is
+recorded; a quiz question typed in the chat gets a passage and a hint, not the key; the teacher page shows
+per-lesson results. Runs on its own copy of corpus/, its own index and its own progress database.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tests.conftest import CORPUS
+from tests.test_browser import ARGS, CHROMIUM
+from tests.test_practice_browser import Traffic
+from tutor.events import Answer, KeySentence, Source
+from tutor.learn.coach import lessons_of
+from tutor.learn.progress import ProgressStore
+
+FIRST, FIRST_TITLE = "ai-foundations/en/what-is-machine-learning", "What Is Machine Learning?"
+SECOND, SECOND_TITLE = "ai-foundations/en/neural-networks", "How Neural Networks Learn"
+LEARNER, TEACHER = ("ana", "check-pw-1"), ("teacher", "teach-pw-1")
+WAIT_MS = 300_000  # the tiny model on 2 busy cores can be slow
+SHOWS = "([sel, text]) => (document.querySelector(sel)?.innerText || '').includes(text)"
+
+
+def source(n: int, lesson_id: str, cited: bool = True) -> Source:
+    return Source(
+        number=n, chunk_id=f"c{n}", lesson_id=lesson_id, path="p.mdx", title=lesson_id, breadcrumb="b",
+        anchor="a", language="en", program="p", start=10, end=20, score=0.5, similarity=0.5, text="t", cited=cited,
+    )  # fmt: skip
+
+
+def answer(**kw: object) -> Answer:
+    """A grounded answer: a key sentence from SECOND, passages of FIRST (cited) and of a third lesson (not)."""
+    key = KeySentence(
+        number=2, text="k", lesson_id=SECOND, title="", breadcrumb="", path="", start=0, end=1, file_start=0,
+        file_end=1, score=1.0,
+    )  # fmt: skip
+    base = Answer(
+        question="q",
+        text="k [2] e [1]",
+        refused=False,
+        sources=[source(1, FIRST), source(2, SECOND), source(3, "other/en/x", cited=False)],
+        citations=[2, 1],
+        key_sentences=[key],
+    )
+    return replace(base, **kw)
+
+
+@pytest.fixture(scope="module")
+def coach(corpus_index, embedder, tmp_path_factory):
+    from tutor.build import build_coach, build_tutor
+
+    settings, store = corpus_index
+    tutor = build_tutor(settings, store=store, embedder=embedder)  # the LLM is never loaded here
+    return build_coach(tutor, ProgressStore(tmp_path_factory.mktemp("check") / "p.sqlite"))
+
+
+# --- the pieces ----------------------------------------------------------------------------------------
+def test_an_answer_rests_on_its_key_sentences_lessons_then_its_cited_ones_and_refusals_on_none():
+    assert lessons_of(answer()) == [SECOND, FIRST]  # the uncited passage's lesson plays no part
+    assert lessons_of(answer(refused=True)) == []
+    assert lessons_of(answer(quiz_hint=True)) == []
+    assert lessons_of(answer(key_sentences=[], citations=[])) == []
+    from ui.turns import Stopped
+
+    stopped = Stopped(question="q", text="k [2]", refused=False, sources=answer().sources, citations=[2])
+    assert lessons_of(stopped) == []
+
+
+def test_offer_takes_an_unoffered_item_of_the_answers_lessons_and_checking_records_a_first_try(coach):
+    item = coach.offer("user:offer", answer(), set())
+    assert item is not None and item.lesson_id == SECOND and item.number == 1
+    assert not hasattr(item, "answer") and "explanation" not in item.to_json()
+    every = {i.ref for i in coach.practice.items(SECOND)}
+    then = coach.offer("user:offer", answer(), every)
+    assert then is not None and then.lesson_id == FIRST  # the next lesson the answer rests on
+    assert coach.offer("user:offer", answer(refused=True), set()) is None
+    assert coach.offer("user:offer", answer(quiz_hint=True), set()) is None
+
+    key = int(coach.manifest().lessons[SECOND].quizzes[0]["answer"])
+    fb = coach.check_yourself("user:offer", item, (key + 1) % len(item.options))
+    assert not fb.correct and fb.key == key and fb.explanation
+    assert fb.passage is not None and fb.passage.lesson_id == SECOND and fb.passage.highlights
+    progress = coach.lessons("user:offer")[SECOND]
+    assert progress.missed == [1] and progress.known == []  # recorded like a practice answer's first try
+
+
+def test_results_by_lesson_name_the_most_missed_item_and_only_signed_in_learners_are_listed(tmp_path):
+    store = ProgressStore(tmp_path / "p.sqlite")
+    store.record("user:ben", "p/en/x", 1, "q1", 0, True)
+    store.record("user:ben", "p/en/x", 2, "q2", 1, False)
+    store.record("user:cy", "p/en/x", 2, "q2", 2, False)
+    store.record("user:cy", "p/en/x", 3, "q3", 1, False)
+    store.record("user:cy", "p/en/x", 3, "q3", 0, True, retry=True)  # a retry: not counted
+    store.record("browser:abc", "p/en/y", 1, "q1", 0, True)
+    x, y = store.results_by_lesson()
+    assert (x.lesson_id, x.learners, x.attempts, x.right_share) == ("p/en/x", 2, 4, 0.25)
+    assert (x.most_missed, x.most_missed_wrong) == (2, 2)
+    assert (y.most_missed, y.most_missed_wrong) == (None, 0)
+    assert [(r.learner, r.lessons, r.attempts) for r in store.results_by_learner()] == [
+        ("user:ben", 1, 2),
+        ("user:cy", 1, 2),
+    ]
+
+
+def test_teacher_rows_name_the_lesson_and_its_most_missed_question(coach):
+    from tutor.learn.progress import LessonResults
+    from ui.teacher import practice_rows
+
+    m = coach.manifest()
+    (row,) = practice_rows([LessonResults(FIRST, 3, 7, 0.4286, 2, 3)], m)
+    assert row[:4] == [f"{FIRST_TITLE} ({FIRST})", "3", "7", "43%"]
+    assert row[4] == f"2: {m.lessons[FIRST].quizzes[1]['question']} (3 wrong)"
+    assert practice_rows([LessonResults("gone/en/x", 1, 1, 1.0)], m) == [["gone/en/x", "1", "1", "100%", "none"]]
+
+
+# --- the page ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, embedder, llm):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tutor.build import build_tutor, reindex
+    from tutor.settings import Settings
+    from ui.app import build_app, launch
+
+    base = tmp_path_factory.mktemp("check-browser")
+    lessons = base / "lessons"
+    shutil.copytree(CORPUS, lessons)
+    settings = Settings(
+        lessons_dir=lessons, index_dir=base / "index", auth=":".join(LEARNER), teacher_auth=":".join(TEACHER)
+    )
+    tutor = build_tutor(settings, embedder=embedder, llm=llm)
+    reindex(tutor)
+    quizzes = {lid: e.quizzes for lid, e in tutor.store.require().lessons.items()}
+    demo = build_app(tutor)
+    launch(demo, "127.0.0.1", None, [LEARNER, TEACHER], prevent_thread_lock=True)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            yield SimpleNamespace(browser=browser, url=demo.local_url, quizzes=quizzes, settings=settings)
+            browser.close()
+    finally:
+        demo.close()
+
+
+def signed_in(site, creds=LEARNER, path: str = ""):
+    """A new browser context, signed in, its traffic recorded from the first request."""
+    page = site.browser.new_context(viewport={"width": 1300, "height": 1100}).new_page()
+    traffic = Traffic(page)
+    page.goto(site.url, wait_until="domcontentloaded")
+    page.fill("input[type=password]", creds[1])
+    page.fill("input[type=text]", creds[0])
+    page.click("button:has-text('Login')")
+    page.wait_for_selector("#question textarea", timeout=WAIT_MS)
+    if path:
+        page.goto(site.url.rstrip("/") + path, wait_until="domcontentloaded")
+    return page, traffic
+
+
+def ask(page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    page.wait_for_function(
+        "q => [...document.querySelectorAll('#sources .answer')].some(e => e.dataset.question === q)",
+        arg=question,
+        timeout=WAIT_MS,
+    )
+    page.wait_for_selector("#ask", state="visible", timeout=WAIT_MS)  # the turn's events are done
+
+
+@pytest.mark.browser
+def test_check_yourself_after_an_answer_keeps_the_key_out_of_the_traffic_and_records_a_wrong_answer(site):
+    page, traffic = signed_in(site)
+    ask(page, "What is supervised learning?")
+    offer = page.locator("#check-yourself .check-offer")
+    offer.wait_for(state="visible", timeout=WAIT_MS)
+    lesson, number = offer.get_attribute("data-lesson"), int(offer.get_attribute("data-item") or 0)
+    assert lesson == FIRST  # the lesson the answer rests on
+    quiz = site.quizzes[FIRST][number - 1]
+    assert quiz["question"] in offer.inner_text() and "Check yourself" in offer.inner_text()
+    options = page.locator("#check-choice label")
+    assert options.all_inner_texts() == quiz["options"]
+    seen = traffic.text()
+    assert quiz["explanation"] not in seen and "practice feedback" not in seen and "The answer:" not in seen
+
+    wrong = (quiz["answer"] + 1) % len(quiz["options"])
+    options.nth(wrong).click()
+    page.click("#check-btn")
+    fb = page.locator("#check-feedback .feedback")
+    fb.wait_for(timeout=WAIT_MS)
+    text = fb.inner_text()
+    assert "wrong" in (fb.get_attribute("class") or "") and "Not quite" in text
+    assert quiz["explanation"] in text and quiz["options"][quiz["answer"]] in text
+    assert "From the lesson" in text and "what-is-machine-learning.mdx" in text
+    assert page.locator("#check-feedback .src mark").count() >= 1  # the sentences that support the key
+    assert quiz["explanation"] in traffic.text()  # the recording does see the feedback when it comes
+    progress = ProgressStore(site.settings.progress_path).lessons(f"user:{LEARNER[0]}")
+    assert progress[FIRST].missed == [number]
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_a_quiz_question_typed_in_the_chat_gets_a_passage_and_a_hint_not_the_key(site):
+    page, traffic = signed_in(site)
+    quiz = site.quizzes[FIRST][0]
+    key = quiz["options"][quiz["answer"]]
+    ask(page, quiz["question"])
+    bubble = page.locator("#chat [data-testid='bot']").last
+    hint = bubble.inner_text()
+    assert bubble.locator(".quiz-hint").count() == 1 and "Read" in hint and "Practice" in hint
+    assert key not in hint and quiz["explanation"] not in traffic.text()
+    panel = page.locator("#sources").inner_text()
+    assert "what-is-machine-learning" in panel or FIRST_TITLE in panel  # the passage to read
+    assert page.locator("#sources .src").count() >= 1
+    assert page.locator("#check-yourself").is_hidden()  # a quiz question offers no quiz item either
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_the_teacher_page_shows_practice_results_per_lesson(site):
+    store = ProgressStore(site.settings.progress_path)
+    n2 = site.quizzes[SECOND][1]["question"]
+    store.record("user:ben", SECOND, 1, "q1", 0, True)
+    store.record("user:ben", SECOND, 2, n2, 1, False)
+    store.record("user:cy", SECOND, 2, n2, 2, False)
+    store.record("browser:abc", SECOND, 3, "q3", 0, True)
+    page, _ = signed_in(site, TEACHER, "/teacher")
+    page.wait_for_function(SHOWS, arg=["#practice-results", SECOND_TITLE], timeout=WAIT_MS)
+    page.wait_for_function(SHOWS, arg=["#practice-learners", "ben"], timeout=WAIT_MS)
+    table = " ".join(page.locator("#practice-results").inner_text().split())  # cells, one space apart
+    assert f"{SECOND_TITLE} ({SECOND}) 3 4 50% 2: {n2} (2 wrong)" in table
+    learners = page.locator("#practice-learners").inner_text()
+    assert "cy" in learners and "abc" not in learners  # only signed-in learners, by name
+    page.context.close()
