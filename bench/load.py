@@ -16,10 +16,14 @@ Set-ups:
              follow-up resumes from its own conversation's state
   server-4   one `tutor serve` + llama.cpp's `llama-server --parallel 4` (4 slots); needs --llama-server
              PATH, as llama-cpp-python's server has no parallel slots; skipped, and said so, without it
+  replicas-2 two `tutor serve` replicas + the model server of server-1-cache + a Chroma server (`chroma run`)
+             holding the index (README, "For a class"); learners alternate between the replicas, as a sticky
+             proxy spreads them (the proxy itself is not in the loop)
 
 Answers are capped at --max-tokens (default 48) so a run takes minutes. Run:
     HF_HUB_OFFLINE=1 .venv/bin/python bench/load.py [--learners 16] [--setups embedded,server-1,server-4]
         [--max-tokens 48] [--time-limit 900] [--llama-server PATH]
+    e.g. the class set-up alone, 2 learners:  ... bench/load.py --learners 2 --setups replicas-2
 """
 
 from __future__ import annotations
@@ -188,10 +192,14 @@ def learner(url: str, i: int, run: Run, deadline: float) -> None:
             return  # a conversation stops at its first failure, as a learner would retry by hand
 
 
-def drive(url: str, name: str, learners: int, time_limit: float, verbose: bool = False) -> Run:
+def drive(urls: list[str], name: str, learners: int, time_limit: float, verbose: bool = False) -> Run:
+    """`learners` conversations at once, learner i on page urls[i % len(urls)]."""
     run = Run(name, verbose=verbose)
     deadline = time.time() + time_limit
-    threads = [threading.Thread(target=learner, args=(url, i, run, deadline), daemon=True) for i in range(learners)]
+    threads = [
+        threading.Thread(target=learner, args=(urls[i % len(urls)], i, run, deadline), daemon=True)
+        for i in range(learners)
+    ]
     t0 = time.perf_counter()
     for t in threads:
         t.start()
@@ -203,10 +211,10 @@ def drive(url: str, name: str, learners: int, time_limit: float, verbose: bool =
 
 def model_server(setup: str, gguf: Path, n_ctx: int, work: Path, args: argparse.Namespace) -> subprocess.Popen:
     port = free_port()
-    if setup.startswith("server-1"):
+    if setup.startswith("server-1") or setup == "replicas-2":
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port",
                str(port), "--n_ctx", str(n_ctx), "--interrupt_requests", "False"]  # fmt: skip
-        if setup == "server-1-cache":  # a RAM cache of evaluated prompts: a learner's follow-up finds its own
+        if setup in ("server-1-cache", "replicas-2"):  # a RAM cache of evaluated prompts: a follow-up finds its own
             cmd += ["--cache", "True"]
     else:  # 4 slots, each with the full context the tutor asks for
         cmd = [args.llama_server, "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port), "--parallel", "4",
@@ -228,13 +236,25 @@ def run_setup(setup: str, args: argparse.Namespace, work: Path, index: Path) -> 
             server = model_server(setup, packaged_gguf(), 4096, work, args)
             procs.append(server)
             env["TUTOR_LLM_URL"] = server.url  # type: ignore[attr-defined]
-        port = free_port()
-        page = start([sys.executable, "-m", "tutor.cli", "serve", "--port", str(port)], work / f"{setup}-page.log", env)
-        procs.append(page)
-        url = f"http://127.0.0.1:{port}/"
-        wait_http(url, page)
-        print(f"  {args.learners} learners x 3 questions on {url}", flush=True)
-        return drive(url, setup, args.learners, args.time_limit, args.verbose)
+        replicas = 1
+        if setup == "replicas-2":  # the index on a Chroma server, written once, read by both replicas
+            replicas, port = 2, free_port()
+            chroma = Path(sys.executable).with_name("chroma")
+            cmd = [str(chroma), "run", "--path", str(work / "chroma"), "--host", "127.0.0.1", "--port", str(port)]
+            procs.append(start(cmd, work / f"{setup}-chroma.log"))
+            wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", procs[-1])
+            env["TUTOR_CHROMA_URL"] = f"http://127.0.0.1:{port}"
+            subprocess.run([sys.executable, "-m", "tutor.cli", "index"], env=env, check=True, stdout=subprocess.DEVNULL)
+        urls = []
+        for r in range(replicas):
+            port = free_port()
+            cmd = [sys.executable, "-m", "tutor.cli", "serve", "--port", str(port)]
+            own = {**env, "TUTOR_INDEX_DIR": str(work / f"{setup}-{r}" / "index")} if replicas > 1 else env
+            procs.append(start(cmd, work / f"{setup}-page{r}.log", own))
+            urls.append(f"http://127.0.0.1:{port}/")
+            wait_http(urls[-1], procs[-1])
+        print(f"  {args.learners} learners x 3 questions on {', '.join(urls)}", flush=True)
+        return drive(urls, setup, args.learners, args.time_limit, args.verbose)
     finally:
         for p in reversed(procs):
             stop(p)
