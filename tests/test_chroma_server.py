@@ -83,6 +83,7 @@ def env(url: str, prefix: str, **more: str) -> dict[str, str]:
     return {**os.environ, "TUTOR_CHROMA_URL": url, "TUTOR_CHROMA_PREFIX": prefix, **more}
 
 
+@pytest.mark.slow
 def test_index_into_the_server_and_answer_from_it(chroma_url, embedder, llm, tmp_path):
     les = lessons(tmp_path)
     settings = Settings(
@@ -151,6 +152,19 @@ def test_the_lease_lock_waits_expires_and_publishing_compares_the_generation(chr
     with pytest.raises(IndexBusy, match="another index run published generation 1"):
         other.publish(stale)
     assert other.manifest().collection == "lease_chunks_a"
+
+
+def test_a_long_run_keeps_its_lease_alive(chroma_url, tmp_path, monkeypatch):
+    from tutor.store import shared
+
+    monkeypatch.setattr(shared, "LEASE_S", 0.8)  # refreshed every 0.2 s
+    store, other = ChunkStore(tmp_path / "x", chroma_url, "alive_"), ChunkStore(tmp_path / "y", chroma_url, "alive_")
+    with store.writer_lock(5):
+        time.sleep(2.0)  # well past one lease: only the refreshes keep it
+        with pytest.raises(IndexBusy, match="still holds"), other.writer_lock(0.5):
+            pass
+    with other.writer_lock(1):
+        pass
 
 
 def test_a_server_down_gives_a_clear_error_and_the_next_search_after_restart_works(embedder, tmp_path):
