@@ -1,4 +1,4 @@
-""""Check yourself" after a chat answer, the chat's quiz guard and the teacher's practice results.
+""" "Check yourself" after a chat answer, the chat's quiz guard and the teacher's practice results.
 
 The pieces (which lessons an answer rests on, the offer's rules, recording, the per-lesson results) on the
 real index and embedder; then the page in headless Chromium with the real tutor and model, signed in with
@@ -167,14 +167,18 @@ def signed_in(site, creds=LEARNER, path: str = ""):
     return page, traffic
 
 
-def ask(page, question: str) -> None:
-    page.fill("#question textarea", question)
-    page.click("#ask")
+def wait_answered(page, question: str) -> None:
     page.wait_for_function(
         "q => [...document.querySelectorAll('#sources .answer')].some(e => e.dataset.question === q)",
         arg=question,
         timeout=WAIT_MS,
     )
+
+
+def ask(page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    wait_answered(page, question)
     page.wait_for_selector("#ask", state="visible", timeout=WAIT_MS)  # the turn's events are done
 
 
@@ -242,3 +246,53 @@ def test_the_teacher_page_shows_practice_results_per_lesson(site):
     learners = page.locator("#practice-learners").inner_text()
     assert "cy" in learners and "abc" not in learners  # only signed-in learners, by name
     page.context.close()
+
+
+WATCH_BUSY_OFFERS = """() => {
+    window.offeredWhileBusy = false;
+    const shown = sel => { const e = document.querySelector(sel); return !!e && e.offsetParent !== null; };
+    setInterval(() => { if (shown('#check-yourself .check-offer') && shown('#stop')) window.offeredWhileBusy = true; }, 25);
+}"""
+
+
+@pytest.mark.browser
+def test_each_session_has_its_own_offer_and_a_queued_question_is_answered_before_any_offer(site):
+    one, _ = signed_in(site)
+    two, _ = signed_in(site)
+    first, second, third = (
+        "What is unsupervised learning?",
+        "What is reinforcement learning?",
+        "What is the difference between training and inference?",
+    )
+    one.evaluate(WATCH_BUSY_OFFERS)
+    one.fill("#question textarea", first)
+    one.click("#ask")
+    one.wait_for_selector("#stop", state="visible", timeout=WAIT_MS)
+    one.fill("#question textarea", second)  # sent while the first answer is written: it waits its turn
+    one.press("#question textarea", "Enter")
+    wait_answered(one, first)
+    one.fill("#question textarea", third)  # sent while the second is written, the first one done
+    one.press("#question textarea", "Enter")
+    wait_answered(one, third)
+    offer_one = one.locator("#check-yourself .check-offer")
+    offer_one.wait_for(state="visible", timeout=WAIT_MS)
+    users = [u.strip() for u in one.locator("#chat [data-testid='user']").all_inner_texts()]
+    assert users == [first, second, third]  # all answered, then one offer under the last answer
+    assert one.evaluate("() => window.offeredWhileBusy") is False  # never while an answer was pending
+    item_one = (offer_one.get_attribute("data-lesson"), offer_one.get_attribute("data-item"))
+
+    ask(two, "What is supervised learning?")
+    offer_two = two.locator("#check-yourself .check-offer")
+    offer_two.wait_for(state="visible", timeout=WAIT_MS)
+    lesson, number = offer_two.get_attribute("data-lesson"), int(offer_two.get_attribute("data-item") or 0)
+    quiz = site.quizzes[lesson][number - 1]
+    two.locator("#check-choice label").nth(quiz["answer"]).click()
+    two.click("#check-btn")
+    two.locator("#check-feedback .feedback.right").wait_for(timeout=WAIT_MS)
+    assert two.locator("#check-btn").is_disabled()  # one answer per offer
+
+    one.wait_for_timeout(1000)  # the other session is untouched: its own offer, unanswered
+    assert (offer_one.get_attribute("data-lesson"), offer_one.get_attribute("data-item")) == item_one
+    assert one.locator("#check-feedback .feedback").count() == 0 and one.locator("#check-btn").is_enabled()
+    for page in (one, two):
+        page.context.close()
