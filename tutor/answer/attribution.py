@@ -95,7 +95,8 @@ class Attributor:
         """The explanation's sentences, repeats removed: of each other, of the key sentences above, and of
         the question itself. Boilerplate openers ("The answer to the question is:", "Answer:") are cut and
         questions dropped: they state nothing to check."""
-        seen = [content_words(k.text) for k in keys] + ([content_words(question)] if question else [])
+        seen = [content_words(t) for k in keys for t in answer_sentences(k.text)]  # each sentence of a quote
+        seen += [content_words(question)] if question else []
         out = []
         for t in answer_sentences(explanation):
             t = BOILERPLATE.sub("", t).strip()  # "The answer to the question is: ..." -> "..."

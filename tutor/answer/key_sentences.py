@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
+from itertools import takewhile
 
 import numpy as np
 
@@ -21,8 +22,9 @@ from tutor.answer.sentences import LABEL, LEANS_BACK, Unit, clean, content_words
 from tutor.events import KeySentence, Source
 from tutor.models.ports import Embedder
 
-MAX_UNITS = 3  # sentences shown, including those brought along for their context
-NEAR_BEST = 0.12  # a further sentence joins when its score is within this of the best one's
+MAX_PICKS = 3  # sentences chosen for their score
+MAX_UNITS = 5  # sentences shown, at most, including those brought along for their context
+NEAR_BEST = 0.2  # a further sentence joins when its score is within this of the best one's
 OVERLAP_WEIGHT = 0.35  # weight of term overlap beside cosine similarity
 RANK_BONUS = 0.03  # the first passage's bonus; it falls linearly to 0 for the last one
 SAME_AS = 0.92  # cosine above which two sentences say the same thing (only one is shown)
@@ -36,6 +38,17 @@ DEFINITION = re.compile(
     re.I,
 )
 POINTS_BACK = re.compile(r"\b(that|this|these|those|such|it|they)\b", re.I)
+DEMONSTRATIVE = re.compile(r"\b(this|these|those|such)\s+(?!is\b|are\b|was\b|means\b)[a-z]", re.I)  # "this loop"
+LEAD_IN_ITEMS = 2  # a picked sentence that ends with ":" brings this many of the items it introduces
+RESTATES = 0.6  # a sentence holding this share of the question's words brings the unit after it (0: off)
+SHORT_LEADS = 1  # 1: a short sentence that does not point back brings the sentence after it
+LEANS_ANYWHERE = 1  # 1: "this/these/such + noun" anywhere in a sentence brings the sentence before it
+NOT_AN_ANSWER = re.compile(
+    r"^(illustration|image|figure):"  # an image's description (tutor/ingest/mdx.py writes "Illustration: alt.")
+    r"|\b(next|previous|last|upcoming|following)\s+(lesson|module|chapter|unit)\b"  # the course's own navigation
+    r"|\bwhat you('|’)ll (try|learn|need)\b",
+    re.I,
+)
 MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
 
 
@@ -98,7 +111,7 @@ class KeySentencePicker:
                 continue
             for u in self.units_of(s)[1]:
                 body = clean(u.text(s.text))
-                if len(body.split()) >= MIN_WORDS and not body.endswith("?"):  # a lesson's own questions ask
+                if len(body.split()) >= MIN_WORDS and not body.endswith("?") and not NOT_AN_ANSWER.search(body):
                     words = content_words(u.text(s.text))
                     pool.append((len(q_words & words) / len(q_words) if q_words else 0.0, i, u))
         first = [c for c in pool if c[1] == 0]
@@ -113,23 +126,28 @@ class KeySentencePicker:
             per.setdefault(i, []).append((overlap, u))
         order = list(per)
         vecs = self.vectors_of([(sources[i], [u for _, u in per[i]]) for i in order])
-        scored: list[tuple[float, int, Unit, np.ndarray]] = []
+        scored: list[tuple[float, int, Unit, np.ndarray, float]] = []
         for i, vs in zip(order, vecs):
             bonus = RANK_BONUS * (1 - i / max(1, n - 1)) if n > 1 else RANK_BONUS
             for (overlap, u), v in zip(per[i], vs):
                 define = DEFINE_BONUS if asks_what and defines(clean(u.text(sources[i].text)), q_words) else 0.0
-                scored.append((float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus + define, i, u, v))
+                score = float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus + define
+                scored.append((score, i, u, v, overlap))
         scored.sort(key=lambda c: -c[0])
         best = scored[0][0]
         chosen: list[tuple[float, int, list[Unit]]] = []
         used = 0
         seen: list[np.ndarray] = []
-        for score, i, u, v in scored:
-            if used >= MAX_UNITS or score < best - NEAR_BEST:
+        for score, i, u, v, overlap in scored:
+            if len(chosen) >= MAX_PICKS or used >= MAX_UNITS or score < best - NEAR_BEST:
                 break
             if any(float(v @ w) > SAME_AS for w in seen) or any(u in run for _, j, run in chosen if j == i):
                 continue
-            run = self._with_context(u, self.units_of(sources[i])[0], sources[i].text)
+            every = self.units_of(sources[i])[0]
+            run = self._with_context(u, every, sources[i].text)
+            k = every.index(run[-1])
+            if RESTATES and overlap >= RESTATES and k + 1 < len(every) and every[k + 1].block == run[-1].block:
+                run = [*run, every[k + 1]]  # it restates the question: the answer is what follows
             if used and used + len(run) > MAX_UNITS:
                 continue
             chosen.append((score, i, run))
@@ -139,8 +157,24 @@ class KeySentencePicker:
 
     @staticmethod
     def _with_context(u: Unit, every: list[Unit], text: str) -> list[Unit]:
-        """The unit with what it leans on: a list's lead-in sentence, or the sentence before a "This..."."""
+        """The unit with what it leans on: a list's lead-in sentence, the sentence before a "This...", or
+        for a lead-in ending with ":" the first items it introduces (alone it says nothing)."""
         k = every.index(u)
+        if u.kind == "sentence" and u.text(text).rstrip().endswith(":"):
+            items = list(takewhile(lambda w: w.kind == "item", every[k + 1 : k + 1 + LEAD_IN_ITEMS]))
+            if items:
+                return [u, *items]
+        after = every[k + 1] if k + 1 < len(every) else None
+        if (
+            SHORT_LEADS
+            and u.kind == "sentence"
+            and len(clean(u.text(text)).split()) < SHORT
+            and after is not None
+            and after.kind == "sentence"
+            and after.block == u.block
+            and not LEANS_BACK.match(clean(u.text(text)))
+        ):
+            return [u, after]  # "Portrait mode is particularly impressive." says what comes next, not what it is
         prev = every[k - 1] if k > 0 else None
         if prev is None or prev.kind in ("heading", "table"):
             return [u]
@@ -151,7 +185,9 @@ class KeySentencePicker:
             return [u]
         body = LABEL.sub("", clean(u.text(text)))
         short_and_pointing = len(body.split()) < SHORT and POINTS_BACK.search(body)  # "X is exactly that failure."
-        return [prev, u] if LEANS_BACK.match(body) or short_and_pointing else [u]
+        demonstrative = LEANS_ANYWHERE and DEMONSTRATIVE.search(body)  # "... its version of this feedback loop."
+        leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative
+        return [prev, u] if leans else [u]
 
 
 def defines(sentence: str, terms: frozenset[str]) -> bool:
