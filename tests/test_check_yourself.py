@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, ROOT
 from tests.test_browser import ARGS, CHROMIUM
 from tests.test_practice_browser import Traffic
 from tutor.events import Answer, KeySentence, Source
@@ -28,6 +28,7 @@ FIRST, FIRST_TITLE = "ai-foundations/en/what-is-machine-learning", "What Is Mach
 SECOND, SECOND_TITLE = "ai-foundations/en/neural-networks", "How Neural Networks Learn"
 LEARNER, TEACHER = ("ana", "check-pw-1"), ("teacher", "teach-pw-1")
 WAIT_MS = 300_000  # the tiny model on 2 busy cores can be slow
+ARTIFACTS = ROOT / "tests" / "artifacts"
 SHOWS = "([sel, text]) => (document.querySelector(sel)?.innerText || '').includes(text)"
 
 
@@ -210,6 +211,8 @@ def test_check_yourself_after_an_answer_keeps_the_key_out_of_the_traffic_and_rec
     assert quiz["explanation"] in traffic.text()  # the recording does see the feedback when it comes
     progress = ProgressStore(site.settings.progress_path).lessons(f"user:{LEARNER[0]}")
     assert progress[FIRST].missed == [number]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "check-yourself.png"), full_page=True)
     page.context.close()
 
 
