@@ -299,3 +299,23 @@ def test_each_session_has_its_own_offer_and_a_queued_question_is_answered_before
     assert one.locator("#check-feedback .feedback").count() == 0 and one.locator("#check-btn").is_enabled()
     for page in (one, two):
         page.context.close()
+
+
+@pytest.mark.browser
+def test_a_refusal_offers_nothing_and_searching_all_lessons_then_offers_an_item_of_the_answer(site):
+    from tests.test_page import pick_program
+
+    page, _ = signed_in(site)
+    page.wait_for_selector("#examples .gallery-item", timeout=WAIT_MS)  # the load events are done
+    pick_program(page, "AI Foundations")
+    question = "How does self-attention work?"  # in the other program's lessons only: refused here
+    ask(page, question)
+    assert page.locator("#sources .answer.refused").count() == 1
+    page.wait_for_timeout(1000)  # the offer step has run by now
+    assert page.locator("#check-yourself").is_hidden()
+    page.click("#search-all")
+    page.wait_for_selector("#sources .answer:not(.refused)", timeout=WAIT_MS)
+    offer = page.locator("#check-yourself .check-offer")
+    offer.wait_for(state="visible", timeout=WAIT_MS)
+    assert offer.get_attribute("data-lesson") == "large-language-models/en/transformers-and-attention"
+    page.context.close()

@@ -369,7 +369,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
             api_visibility="private",
         ).then(regenerate, [turns, *filters], outputs, concurrency_id="chat", api_visibility="private").then(
             after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private"
-        )
+        ).then(**check.after_answer(turns, learner))
         examples.click(lambda x: x[0], examples, question, queue=False, api_visibility="private").then(
             None, js=FOCUS_BOX
         )
