@@ -144,6 +144,12 @@ def test_the_lease_lock_waits_expires_and_publishing_compares_the_generation(chr
     with caplog.at_level(logging.WARNING), store.writer_lock(2):
         pass
     assert "breaking the expired index lock of a dead run" in caplog.text
+    # ... and when the run breaking it died too, its marker expires in its turn
+    store._client.create_collection("lease_lock", metadata={"holder": "dead again", "token": "t2", "expires": 1.0})
+    store._client.create_collection("lease_lock_broken_t2", metadata={"expires": 1.0})
+    with store.writer_lock(3):
+        pass
+    assert "breaking the expired index lock of dead again" in caplog.text
     # compare-and-set: a run that started from an older generation may not publish
     from tutor.store.manifest import Manifest
 

@@ -130,15 +130,24 @@ class ChromaHome:
                 raise
             return False
 
-    def _break(self, lease: dict[str, Any]) -> None:
-        """Delete an expired lease, once: only the run that creates its marker collection may."""
-        marker = f"{self.lock_name}_broken_{lease.get('token', 'none')}"
-        with contextlib.suppress(Exception):
-            self._client().create_collection(marker, get_or_create=False)
-            now = self._lease()
-            if now and now.get("token") == lease.get("token"):
-                log.warning("breaking the expired index lock of %s (its run died or stalled)", lease.get("holder"))
-                self._client().delete_collection(self.lock_name)
+    def _break(self, lease: dict[str, Any]) -> bool:
+        """Delete an expired lease, once: only the run that creates its marker collection may (False: another
+        run is breaking it). A marker left by a breaker that died expires in its turn."""
+        client, marker = self._client(), f"{self.lock_name}_broken_{lease.get('token', 'none')}"
+        try:
+            client.create_collection(marker, metadata={"expires": time.time() + LEASE_S}, get_or_create=False)
+        except Exception as exc:
+            if not from_server(exc) or "already exists" not in str(exc):
+                raise
+            with contextlib.suppress(Exception):
+                if float((client.get_collection(marker).metadata or {})["expires"]) < time.time():
+                    client.delete_collection(marker)
+            return False
+        now = self._lease()
+        if now and now.get("token") == lease.get("token"):
+            log.warning("breaking the expired index lock of %s (its run died or stalled)", lease.get("holder"))
+            client.delete_collection(self.lock_name)
+        return True
 
     def _refresh(self, token: str, stop: threading.Event) -> None:
         while not stop.wait(LEASE_S / 4):
@@ -158,8 +167,7 @@ class ChromaHome:
         try:
             while not self._try_take(token):
                 lease = self._lease()
-                if lease and float(lease.get("expires", 0)) < time.time():
-                    self._break(lease)
+                if lease and float(lease.get("expires", 0)) < time.time() and self._break(lease):
                     continue
                 who = f"another index run ({lease.get('holder')})" if lease else "another index run"
                 waited = time.monotonic() - start
