@@ -51,9 +51,9 @@ class CheckYourself:
 
     # --- handlers ---------------------------------------------------------------------------------------
     @staticmethod
-    def _learner(stored: str, request: gr.Request | None) -> str:
-        """The Practice tab's learner id (its load event fills `stored`), else the same rule applied here."""
-        return stored or learner_id(request, "")[0]
+    def _learner(learner: str, request: gr.Request | None) -> str:
+        """The Practice tab's learner id (its load event fills the state), else the same rule applied here."""
+        return learner or learner_id(request, "")[0]
 
     def offer(self, answers: list[Answer], offered: Refs, learner: str, request: gr.Request) -> tuple[Any, ...]:
         """After the session's turns: an item of the last answer's lessons not offered yet, or nothing."""
