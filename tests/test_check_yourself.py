@@ -251,10 +251,16 @@ def test_the_teacher_page_shows_practice_results_per_lesson(site):
     page.context.close()
 
 
+# an offer seen beside Stop for 10 polls in a row (250 ms): more than the instant between Ask turning into
+# Stop and the offer hiding (two events) when a question is sent under an offer
 WATCH_BUSY_OFFERS = """() => {
     window.offeredWhileBusy = false;
+    let together = 0;
     const shown = sel => { const e = document.querySelector(sel); return !!e && e.offsetParent !== null; };
-    setInterval(() => { if (shown('#check-yourself .check-offer') && shown('#stop')) window.offeredWhileBusy = true; }, 25);
+    setInterval(() => {
+        together = shown('#check-yourself .check-offer') && shown('#stop') ? together + 1 : 0;
+        if (together >= 10) window.offeredWhileBusy = true;
+    }, 25);
 }"""
 
 
