@@ -169,7 +169,8 @@ def test_unsupported_sentences_are_greyed_and_marked_inline(site, monkeypatch):
     seen for certain; the other tests use the real model."""
     page = site.page
     script = [
-        "At 8 bits the same 7B model needs about 7 GB; at 4 bits, roughly 4 GB once some overhead is included [1]. ",
+        # not a key sentence (a repeat of one would be dropped): the passage's opening paragraph
+        "Weights are commonly stored as 16-bit numbers, which is 2 bytes each [1]. ",
         "A common rule of thumb is that a bigger model quantised to 4 bits often beats a smaller model at "
         "full precision that takes the same memory. ",
         "It was invented by Professor Zanzibar Quill in 1871.",
