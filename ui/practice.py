@@ -128,7 +128,7 @@ def practice_tab(tutor: Tutor, coach: Coach | None = None) -> gr.State:
         except TutorError:  # no index yet: the page says so in the status line
             return [("Choose a lesson", render.ALL)]
 
-    m = tutor.store.manifest()
+    m = tutor.manifest()
     stored = gr.BrowserState("", storage_key="lesson-tutor-learner")
     learner = gr.State("")
     rnd = gr.State(None)  # the Round, keys included: server-side only
