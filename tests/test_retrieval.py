@@ -48,6 +48,27 @@ def test_top_k_is_exact_and_respects_the_filter():
     assert len(fusion.top_k(scores, 7, np.zeros(500, bool))) == 0
 
 
+def test_diversity_caps_a_lesson_unless_its_passage_is_close_to_the_best():
+    from tutor.ingest.chunking import Chunk
+    from tutor.search.retriever import Passage
+
+    def passage(i: int, lesson: str, score: float) -> Passage:
+        return Passage(
+            Chunk(f"c{i}", lesson, "h", "p", "en", lesson, lesson, "x.md", lesson, "", 0, 1, "t"), score, 0.0
+        )
+
+    ranked = [
+        passage(0, "a", 0.5),
+        passage(1, "a", 0.45),
+        passage(2, "a", 0.42),
+        passage(3, "b", 0.2),
+        passage(4, "a", 0.3),
+    ]
+    ids = [p.chunk.id for p in fusion.diversify(ranked, 3)]
+    assert ids == ["c0", "c1", "c2"]  # c2 scores within 0.8 of the best: a third passage of lesson a
+    assert [p.chunk.id for p in fusion.diversify(ranked, 3, near_best=1.0)] == ["c0", "c1", "c3"]  # capped: b's
+
+
 def test_unknown_fusion_is_refused(corpus_index, embedder):
     _, store = corpus_index
     with pytest.raises(ValueError, match="unknown fusion 'bm25'"):

@@ -21,6 +21,7 @@ import numpy as np
 from tutor.answer.sentences import LABEL, LEANS_BACK, Unit, clean, content_words, units
 from tutor.events import KeySentence, Source
 from tutor.models.ports import Embedder
+from tutor.search.gate import QUOTED
 
 MAX_PICKS = 3  # sentences chosen for their score
 MAX_UNITS = 5  # sentences shown, at most, including those brought along for their context
@@ -112,7 +113,7 @@ class KeySentencePicker:
             for u in self.units_of(s)[1]:
                 body = clean(u.text(s.text))
                 if len(body.split()) >= MIN_WORDS and not body.endswith("?") and not NOT_AN_ANSWER.search(body):
-                    words = content_words(u.text(s.text))
+                    words = content_words(QUOTED.sub(" ", u.text(s.text)))  # a quoted example is not a claim
                     pool.append((len(q_words & words) / len(q_words) if q_words else 0.0, i, u))
         first = [c for c in pool if c[1] == 0]
         rest = sorted((c for c in pool if c[1] > 0 and c[0] > 0), key=lambda c: (-c[0], c[1]))

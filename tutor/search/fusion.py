@@ -82,14 +82,17 @@ def rank_lessons(ranked: Sequence[Passage]) -> list[str]:
     return sorted(per, key=lambda lid: -sum(sorted(per[lid], reverse=True)[:LESSON_TOP]))
 
 
-def diversify(ranked: Sequence[Passage], k: int, per_lesson: int = 2) -> list[Passage]:
-    """Best first, at most `per_lesson` passages of one lesson until other lessons run out."""
+def diversify(ranked: Sequence[Passage], k: int, per_lesson: int = 2, near_best: float = 0.8) -> list[Passage]:
+    """Best first, at most `per_lesson` passages of one lesson until other lessons run out; a passage that
+    scores within `near_best` of the best one gets in whatever its lesson (when one lesson holds the three
+    best passages, the third must not give way to a weak passage of another lesson)."""
     chosen: list[Passage] = []
     counts: dict[str, int] = {}
     rest: list[Passage] = []
+    close = near_best * ranked[0].score if ranked else 0.0
     for p in ranked:
         lid = p.chunk.lesson_id
-        if counts.get(lid, 0) < per_lesson:
+        if counts.get(lid, 0) < per_lesson or p.score >= close:
             chosen.append(p)
             counts[lid] = counts.get(lid, 0) + 1
         else:
