@@ -85,7 +85,10 @@ def rank_lessons(ranked: Sequence[Passage]) -> list[str]:
 def diversify(ranked: Sequence[Passage], k: int, per_lesson: int = 2, near_best: float = 0.8) -> list[Passage]:
     """Best first, at most `per_lesson` passages of one lesson until other lessons run out; a passage that
     scores within `near_best` of the best one gets in whatever its lesson (when one lesson holds the three
-    best passages, the third must not give way to a weak passage of another lesson)."""
+    best passages, the third must not give way to a weak passage of another lesson). Letting in any capped
+    passage that far outweighs another lesson's (1.5x) was tried: it brought "What is RLHF?" its Stage
+    three section but lowered key-sentence correctness (bench/key_sentences.py: corpus 0.724 -> 0.707, seeds
+    0.535 -> 0.488), as other lessons' passages left the prompt."""
     chosen: list[Passage] = []
     counts: dict[str, int] = {}
     rest: list[Passage] = []
