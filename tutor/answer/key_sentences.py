@@ -110,8 +110,12 @@ class KeySentencePicker:
         for i, s in enumerate(sources):
             if is_overview(s):
                 continue
-            for u in self.units_of(s)[1]:
+            every, prose = self.units_of(s)
+            following = {a.start: b.kind for a, b in zip(every, every[1:])}
+            for u in prose:
                 body = clean(u.text(s.text))
+                if body.endswith(":") and following.get(u.start) != "item":
+                    continue  # it introduces what this passage does not hold (the list is in the next chunk)
                 if len(body.split()) >= MIN_WORDS and not body.endswith("?") and not NOT_AN_ANSWER.search(body):
                     words = content_words(QUOTED.sub(" ", u.text(s.text)))  # a quoted example is not a claim
                     pool.append((len(q_words & words) / len(q_words) if q_words else 0.0, i, u))
