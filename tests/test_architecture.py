@@ -16,7 +16,12 @@ HOMES = {
     "bm25s": {"tutor/search/keywords.py"},
     "Stemmer": {"tutor/search/keywords.py"},
     "tqdm": {"tutor/cli.py"},
-    "gradio": {"ui/app.py", "ui/practice.py", "ui/check_yourself.py", "ui/teacher.py"},  # page, Practice, Check yourself, teacher
+    "gradio": {
+        "ui/app.py",
+        "ui/practice.py",
+        "ui/check_yourself.py",
+        "ui/teacher.py",
+    },  # page, Practice, Check yourself, teacher
     "markdown_it": {"ui/markdown.py"},
     "starlette": {"ui/app.py"},
     "filelock": {"tutor/store/lock.py"},
