@@ -14,11 +14,14 @@ Set-ups:
              keeps the KV cache of the last prompt only, so interleaved learners evict each other's prefixes
   server-1-cache  the same with `--cache True`: evaluated prompts kept in RAM (LlamaRAMCache, 2 GiB), so a
              follow-up resumes from its own conversation's state
-  server-4   one `tutor serve` + llama.cpp's `llama-server --parallel 4` (4 slots); needs --llama-server
-             PATH, as llama-cpp-python's server has no parallel slots; skipped, and said so, without it
+  server-N   one `tutor serve` + llama.cpp's `llama-server --parallel N` (N slots, N > 1: server-4, server-16);
+             the page sends N answers at once (it reads the slot count from the server's /props); needs
+             --llama-server PATH, as llama-cpp-python's server has no parallel slots; skipped, and said so,
+             without it
   replicas-2 two `tutor serve` replicas + the model server of server-1-cache + a Chroma server (`chroma run`)
              holding the index (README, "For a class"); learners alternate between the replicas, as a sticky
              proxy spreads them (the proxy itself is not in the loop)
+  replicas-2-server-N  the same with `llama-server --parallel N` as the model server (needs --llama-server)
 
 Answers are capped at --max-tokens (default 48) so a run takes minutes. Run:
     HF_HUB_OFFLINE=1 .venv/bin/python bench/load.py [--learners 16] [--setups embedded,server-1,server-4]
@@ -211,18 +214,25 @@ def drive(urls: list[str], name: str, learners: int, time_limit: float, verbose:
 
 def model_server(setup: str, gguf: Path, n_ctx: int, work: Path, args: argparse.Namespace) -> subprocess.Popen:
     port = free_port()
-    if setup.startswith("server-1") or setup == "replicas-2":
+    if setup in ("server-1", "server-1-cache", "replicas-2"):  # llama-cpp-python's server
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port",
                str(port), "--n_ctx", str(n_ctx), "--interrupt_requests", "False"]  # fmt: skip
         if setup in ("server-1-cache", "replicas-2"):  # a RAM cache of evaluated prompts: a follow-up finds its own
             cmd += ["--cache", "True"]
-    else:  # 4 slots, each with the full context the tutor asks for
-        cmd = [args.llama_server, "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port), "--parallel", "4",
-               "-c", str(4 * n_ctx)]  # fmt: skip
+    else:  # server-N: N slots, each with the full context the tutor asks for
+        slots = slot_count(setup)
+        cmd = [args.llama_server, "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port), "--parallel",
+               str(slots), "-c", str(slots * n_ctx)]  # fmt: skip
     proc = start(cmd, work / f"{setup}-model.log")
     proc.url = f"http://127.0.0.1:{port}/v1"  # type: ignore[attr-defined]
     wait_http(f"{proc.url}/models", proc)  # type: ignore[attr-defined]
     return proc
+
+
+def slot_count(setup: str) -> int:
+    """N of a `server-N` or `replicas-2-server-N` set-up (llama-server --parallel N), 0 for any other."""
+    m = re.fullmatch(r"(?:replicas-2-)?server-(\d+)", setup)
+    return int(m.group(1)) if m and int(m.group(1)) > 1 else 0
 
 
 def run_setup(setup: str, args: argparse.Namespace, work: Path, index: Path) -> Run | None:
@@ -237,7 +247,7 @@ def run_setup(setup: str, args: argparse.Namespace, work: Path, index: Path) -> 
             procs.append(server)
             env["TUTOR_LLM_URL"] = server.url  # type: ignore[attr-defined]
         replicas = 1
-        if setup == "replicas-2":  # the index on a Chroma server, written once, read by both replicas
+        if setup.startswith("replicas-2"):  # the index on a Chroma server, written once, read by both replicas
             replicas, port = 2, free_port()
             chroma = Path(sys.executable).with_name("chroma")
             cmd = [str(chroma), "run", "--path", str(work / "chroma"), "--host", "127.0.0.1", "--port", str(port)]
@@ -311,10 +321,12 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "tutor.cli", "index", "--lessons", str(args.lessons), "--index",
                         str(index)], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
         for setup in setups:
-            if setup == "server-4" and not args.llama_server:
-                print("\n-- server-4: skipped: needs --llama-server PATH (llama.cpp's llama-server --parallel 4); "
+            if slot_count(setup) and not args.llama_server:
+                print(f"\n-- {setup}: skipped: needs --llama-server PATH (llama.cpp's llama-server --parallel N); "
                       "llama-cpp-python's server runs one sequence at a time --")  # fmt: skip
                 continue
+            if setup not in ("embedded", "server-1", "server-1-cache", "replicas-2") and not slot_count(setup):
+                raise SystemExit(f"--setups: unknown set-up {setup!r}; see the list at the top of bench/load.py")
             print(f"\n-- {setup} --", flush=True)
             run = run_setup(setup, args, work, index)
             if run:

@@ -67,6 +67,7 @@ class EchoGenerator:
 
     gpu_offload = False
     model_path = Path("echo.gguf")
+    parallel = 1
 
     def __init__(self) -> None:
         self.prompts: list[str] = []

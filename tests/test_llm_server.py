@@ -49,6 +49,8 @@ def test_server_reports_its_model_and_counts_tokens_like_the_gguf(model_server, 
     remote = ServerLLM(model_server, vocab)
     assert remote.model_path.name == packaged_gguf().name  # the server's own /v1/models id
     assert remote.gpu_offload is None  # the server does not say; the page shows "unknown"
+    assert remote.parallel == 1  # llama_cpp.server has no /props: one answer at a time, as it writes them
+    assert ServerLLM(model_server, vocab, parallel=4).parallel == 4  # TUTOR_LLM_PARALLEL, e.g. for vLLM
     text = "Attention lets every token look at every other token in the sentence."
     assert remote.count_tokens(text) == llm.count_tokens(text)
     assert remote.truncate(text, 5) == llm.truncate(text, 5)
@@ -114,6 +116,34 @@ def test_a_stuck_server_times_out_with_a_clear_message(vocab, model_server):
         stuck.close()
         for conn in held:
             conn[0].close()
+
+
+def test_llama_server_slots_set_how_many_answers_the_page_sends_at_once(vocab):
+    """llama-server's /props (a stand-in here: llama-server is not built in `make test`) gives its slots and
+    context; TUTOR_LLM_PARALLEL overrides the slots."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Props(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = {"/v1/models": {"data": [{"id": "smol.gguf"}]},
+                    "/props": {"total_slots": 3, "default_generation_settings": {"n_ctx": 2048}}}.get(self.path)  # fmt: skip
+            self.send_response(200 if body else 404)
+            self.end_headers()
+            self.wfile.write(json.dumps(body or {}).encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Props)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    try:
+        remote = ServerLLM(url, vocab, trust_vocab=True)
+        assert (remote.parallel, remote.n_ctx) == (3, 2048)
+        assert ServerLLM(url, vocab, trust_vocab=True, parallel=8).parallel == 8
+    finally:
+        httpd.shutdown()
 
 
 def test_killed_mid_answer_gives_a_clear_message_and_the_next_question_works(corpus_index, embedder, tmp_path):

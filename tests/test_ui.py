@@ -165,6 +165,20 @@ def test_answer_bubble_puts_the_lessons_words_first_and_sets_unsupported_sentenc
     assert 'id="src-3"' in card
 
 
+def test_the_line_lets_as_many_answers_through_as_the_model_writes_at_once():
+    from ui.turns import Line
+
+    slots = [1]
+    line = Line(lambda: slots[0])
+    a, b, c = line.join(), line.join(), line.join()
+    assert line.wait_turn(a, 0) and not line.wait_turn(b, 0.01)
+    assert (line.ahead(a), line.ahead(b), line.ahead(c)) == (0, 1, 2)
+    slots[0] = 2  # a model server with two slots: the second answer starts beside the first
+    assert line.wait_turn(b, 0) and not line.wait_turn(c, 0.01) and line.ahead(c) == 1
+    line.leave(a)
+    assert line.wait_turn(c, 0) and line.ahead(c) == 0
+
+
 def test_filter_choices_come_from_the_manifest():
     lessons = {"a/en/one": entry("One", "a", "en"), "b/es/two": entry("Dos", "b", "es")}
     m = Manifest(collection="c", lessons=lessons)

@@ -38,6 +38,7 @@ def build_llm(settings: Settings) -> LocalLLM | ServerLLM:
             connect_timeout_s=settings.llm_connect_timeout_s,
             n_ctx=settings.n_ctx,
             seed=settings.seed,
+            parallel=settings.llm_parallel,
         )
     return LocalLLM(
         settings.model,

@@ -126,6 +126,13 @@ class Settings(BaseSettings):
         300.0, gt=0, description="Seconds to wait for the model server's next piece of an answer (queueing included)."
     )
     llm_connect_timeout_s: float = Field(5.0, gt=0, description="Seconds to wait for the model server to accept.")
+    llm_parallel: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="Answers the page sends to the model server at once. Empty: llama-server's slot count "
+        "(--parallel N), else 1 (llama_cpp.server writes one at a time; set it for vLLM).",
+    )
 
     # --- the web UI -------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `tutor serve` listens on.")
@@ -188,7 +195,7 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("model", "n_threads", "progress_db", "gaps_db", mode="before")
+    @field_validator("model", "n_threads", "llm_parallel", "progress_db", "gaps_db", mode="before")
     @classmethod
     def _empty_path_is_none(cls, value: Any) -> Any:
         return None if value == "" else value

@@ -1,11 +1,12 @@
 """Turn control in the page's process: the line of answers waiting for the model, and each browser session's
 waiting questions and Stop. No gradio here; ui/app.py drives these from its chat handlers.
 
-The model writes one answer at a time (the core's LLM lock). `Line` is a first-come, first-served gate in
-front of it: a turn that needs the model joins after its key sentences are shown and pulls the model's first
-token only at the head of the line, so each waiting learner can be told their place, and a learner who stops
-while waiting costs the model nothing. A session that asks again while its answer is being written gets its
-question queued (`Sessions.start` returns False) and answered next by the running handler.
+The model writes `width` answers at once: one for the model in this process (the core's LLM lock), a model
+server's slots for llama-server `--parallel N` (`Generator.parallel`). `Line` is a first-come, first-served gate
+in front of it: a turn that needs the model joins after its key sentences are shown and pulls the model's first
+token only once it is among the first `width` of the line, so each waiting learner can be told their place,
+and a learner who stops while waiting costs the model nothing. A session that asks again while its answer is
+being written gets its question queued (`Sessions.start` returns False) and answered next by the running handler.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +24,11 @@ POLL_S = 0.4  # how often a waiting turn re-checks its place and its Stop
 
 
 class Line:
-    """Tickets for the model, served in the order taken."""
+    """Tickets for the model, served in the order taken, `width` at a time (a number, or a function giving it:
+    the model, and with it a server's slot count, may load after the page is built)."""
 
-    def __init__(self) -> None:
+    def __init__(self, width: int | Callable[[], int] = 1) -> None:
+        self._width = width if callable(width) else (lambda: width)
         self._cond = threading.Condition()
         self._order: list[int] = []
         self._numbers = itertools.count(1)
@@ -36,14 +40,15 @@ class Line:
             return ticket
 
     def ahead(self, ticket: int) -> int:
-        """Turns before this one (the one being written included); 0 at the head."""
+        """Turns that must finish before this one is written; 0 once it is being written."""
         with self._cond:
-            return self._order.index(ticket) if ticket in self._order else 0
+            place = self._order.index(ticket) if ticket in self._order else 0
+            return max(0, place - max(1, self._width()) + 1)
 
     def wait_turn(self, ticket: int, timeout: float = POLL_S) -> bool:
-        """True once `ticket` heads the line; False after `timeout` seconds without getting there."""
+        """True once `ticket` is among the first `width`; False after `timeout` seconds without getting there."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._order[:1] == [ticket], timeout)
+            return self._cond.wait_for(lambda: ticket in self._order[: max(1, self._width())], timeout)
 
     def leave(self, ticket: int) -> None:
         with self._cond:

@@ -107,6 +107,8 @@ class GenerationStats:
 
 
 class LocalLLM:
+    parallel = 1  # one llama.cpp context, one answer at a time (the lock below)
+
     def __init__(
         self,
         model_path: Path | None = None,

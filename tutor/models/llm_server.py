@@ -12,8 +12,9 @@ because llama-cpp-python's server holds its model lock for `/tokenize`: a count 
 learner's whole answer.
 
 Nothing is held between requests: many learners stream at once and the server schedules them (one at a time
-on llama-cpp-python's server; in parallel slots on llama-server `--parallel N` or vLLM). A server that is down,
-slow or cut off mid-answer raises `ModelError` naming the URL; the next request tries again.
+on llama-cpp-python's server; in parallel slots on llama-server `--parallel N` or vLLM). `parallel` tells the
+page how many answers to send at once: TUTOR_LLM_PARALLEL, else llama-server's slot count, else one.
+A server that is down, slow or cut off mid-answer raises `ModelError` naming the URL; the next request tries again.
 """
 
 from __future__ import annotations
@@ -53,12 +54,14 @@ class ServerLLM:
         connect_timeout_s: float = 5.0,
         n_ctx: int = 4096,
         seed: int = 42,
+        parallel: int | None = None,
     ):
         self.url = url.rstrip("/")
         self.root = self.url.removesuffix("/v1")  # tokenize and props live beside /v1, not under it
         self.seed = seed
         self.n_ctx = n_ctx
         self.gpu_offload: bool | None = None  # unknown unless the server says: it runs elsewhere
+        self.parallel = 1  # answers sent at once: the setting, else llama-server's slots, else one
         self._vocab = vocab
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s))
@@ -67,6 +70,7 @@ class ServerLLM:
         self.model = model or served[0]
         self.model_path = Path(self.model)  # the server's own name for it; `.name` is what the page shows
         self._props()
+        self.parallel = parallel or self.parallel
         same = trust_vocab or Path(self.model).name == vocab.model_path.name
         self._tokenize_path = None if same else self._find_tokenize()
         if not same and self._tokenize_path is None:
@@ -78,7 +82,13 @@ class ServerLLM:
                 vocab.model_path.name,
             )
         self._count = lru_cache(maxsize=4096)(self._count_uncached)  # passages repeat between questions
-        log.info("model server %s: %s (tokens counted %s)", self.url, self.model, self._tokenize_path or "locally")
+        log.info(
+            "model server %s: %s, %d answer(s) at once (tokens counted %s)",
+            self.url,
+            self.model,
+            self.parallel,
+            self._tokenize_path or "locally",
+        )
 
     # --- the server's own info ------------------------------------------------------------------------
     def _models(self) -> list[str]:
@@ -89,15 +99,21 @@ class ServerLLM:
         return ids
 
     def _props(self) -> None:
-        """llama-server's /props: its context size per slot. Other servers have none; the setting stands."""
+        """llama-server's /props: its slots and context size per slot. Other servers have none: one answer at a
+        time (llama-cpp-python's server runs one sequence; for vLLM set TUTOR_LLM_PARALLEL), n_ctx as set."""
         try:
             r = self._client.get(f"{self.root}/props")
             props = r.json() if r.status_code == 200 else {}
         except (httpx.HTTPError, ValueError):
             return
-        n_ctx = (props.get("default_generation_settings") or {}).get("n_ctx") if isinstance(props, dict) else None
+        if not isinstance(props, dict):
+            return
+        n_ctx = (props.get("default_generation_settings") or {}).get("n_ctx")
         if isinstance(n_ctx, int) and n_ctx > 0:
             self.n_ctx = n_ctx
+        slots = props.get("total_slots")
+        if isinstance(slots, int) and slots > 0:
+            self.parallel = slots
 
     def _find_tokenize(self) -> str | None:
         for path in TOKENIZE_PATHS:

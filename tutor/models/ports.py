@@ -44,6 +44,9 @@ class Generator(Protocol):
     @property
     def model_path(self) -> Path: ...
 
+    @property
+    def parallel(self) -> int: ...  # answers it writes at once: 1 in this process, a model server's slots
+
     def render(self, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
         """(prompt text, stop strings)."""
         ...
@@ -91,6 +94,10 @@ class LazyGenerator:
     @property
     def model_path(self) -> Path:
         return self.real.model_path
+
+    @property
+    def parallel(self) -> int:
+        return self.real.parallel
 
     def render(self, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
         return self.real.render(messages)
