@@ -90,7 +90,7 @@ def run(lessons_dir: Path, index_dir: Path, variants: list[dict[str, float]], sh
         ]
         oracle += any(closest_option(embedder, t, opts) == key for t in sentences)
         for name, settings in zip(names, variants):
-            text = pick_with(tutor, settings, r.query, r.query_vector, sources)
+            text = pick_with(tutor, settings, tutor.retriever.expand(r.query), r.query_vector, sources)
             ok = closest_option(embedder, text, opts) == key
             right[name] += ok
             if show and name == "default" and not ok:

@@ -102,6 +102,45 @@ def test_the_query_vector_travels_with_the_result(corpus_index, embedder):
     assert float(r.query_vector @ embedder.embed_one(r.query)) > 0.999
 
 
+def test_acronyms_are_read_from_where_the_lessons_spell_them_out():
+    from tutor.search.acronyms import expand, glossary, long_form
+
+    texts = [
+        "The recipe ends with **reinforcement learning from human feedback** (RLHF), then newer variants.",
+        "Direct Preference Optimisation (DPO) skips the reward model; byte-pair encoding (BPE) builds the vocabulary.",
+        "A newer variant, reinforcement learning from AI feedback (RLAIF), asks a model instead of people.",
+        "It runs in Python (Python 3.11) on a mixture of experts (the usual name).",  # names, not definitions
+        "Large language models (LLMs) predict the next token.",
+    ]
+    g = glossary(texts)
+    assert g == {
+        "rlhf": "reinforcement learning from human feedback",
+        "dpo": "direct preference optimisation",
+        "bpe": "byte-pair encoding",
+        "rlaif": "reinforcement learning from ai feedback",
+        "llm": "large language models",
+    }
+    assert long_form(["we", "use", "a", "mixture", "of", "experts"], "MoE") == "mixture of experts"
+    assert long_form(["the", "usual", "name"], "MoE") is None
+    assert expand("how does rlhf work", g) == "how does rlhf work (reinforcement learning from human feedback)"
+    assert (
+        expand("What is DPO, or direct preference optimisation?", g)
+        == "What is DPO, or direct preference optimisation?"
+    )
+    assert expand("What is the capital of France?", g) == "What is the capital of France?"
+
+
+def test_a_question_about_an_acronym_finds_the_section_that_explains_it(corpus_index, embedder):
+    """MiniLM does not know "RLHF"; searched as the lesson spells it out, the section on the RLHF steps comes
+    first (before, it was not among the six passages shown), and the gate still reads the learner's words."""
+    settings, store = corpus_index
+    tutor = build_tutor(settings, store=store, embedder=embedder)
+    assert "reinforcement learning from human feedback" in tutor.retriever.expand("What is RLHF?")
+    r = tutor.search("What is RLHF?")
+    assert "Stage three" in r.passages[0].chunk.breadcrumb
+    assert r.query == "What is RLHF?" and r.covered(settings.min_evidence)
+
+
 def _lessons(d: Path) -> Path:
     d.mkdir(parents=True)
     for name, text in MINI.items():

@@ -209,10 +209,11 @@ class Tutor:
                 )
             )
             return
+        asked = self.retriever.expand(r.query)  # acronyms spelled out as the lessons do, as the ranking read it
         qvec = getattr(r, "query_vector", None)
         if qvec is None:
-            qvec = self.embedder.embed_one(r.query)
-        keys = self.picker.pick(r.query, qvec, sources)
+            qvec = self.embedder.embed_one(asked)
+        keys = self.picker.pick(asked, qvec, sources)
         timings.key_s = time.perf_counter() - t0
         yield KeySentences(keys)
 

@@ -81,7 +81,7 @@ def search_turn(
         missing = [t for t in dict.fromkeys(texts) if t not in vectors]
         if missing:
             t0 = time.perf_counter()
-            vectors.update(zip(missing, retriever.embed(missing)))
+            vectors.update(zip(missing, retriever.embed_queries(missing)))
             embed_s += time.perf_counter() - t0
         return np.stack([vectors[t] for t in texts])
 

@@ -25,7 +25,7 @@ import numpy as np
 from tutor.events import Source
 from tutor.ingest.chunking import Chunk
 from tutor.models.ports import Embedder
-from tutor.search import fusion, gate
+from tutor.search import acronyms, fusion, gate
 from tutor.search.keywords import KeywordIndex, term_set
 from tutor.store.chroma import ChunkStore
 
@@ -134,6 +134,7 @@ class _Snapshot:
     columns: dict[str, tuple[dict[str, int], np.ndarray]] = field(default_factory=dict)  # field -> codes, per row
     keywords: KeywordIndex | None = None
     language_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    glossary: dict[str, str] = field(default_factory=dict)  # acronym -> the lessons' long form (search/acronyms.py)
 
     def allowed(self, filters: Filters) -> np.ndarray | None:
         """Rows the filters let through (None: all)."""
@@ -173,6 +174,7 @@ class Retriever:
                     {name: _codes([getattr(c, name) for c in chunks]) for name in ("program", "lesson_id", "language")},
                     KeywordIndex([c.embed_text for c in chunks]),
                     _common_words(chunks),
+                    acronyms.glossary(c.text for c in chunks),
                 )
                 log.info("retriever: %d live chunks loaded in %.2f s", len(chunks), time.perf_counter() - t0)
             return self._snap
@@ -202,6 +204,14 @@ class Retriever:
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed(texts)
 
+    def expand(self, query: str) -> str:
+        """`query` with the lessons' long form after each acronym in it: what the ranking searches for."""
+        return acronyms.expand(query, self.snapshot().glossary)
+
+    def embed_queries(self, queries: list[str]) -> np.ndarray:
+        """Unit vectors of the queries as ranked (acronyms spelled out), one row each."""
+        return self.embed([self.expand(q) for q in queries])
+
     def search(
         self,
         query: str,
@@ -219,11 +229,12 @@ class Retriever:
         ranking of those lessons' passages among the dense candidates, so a follow-up stays on the
         conversation's topic; `keep` (chunk ids) go first, in their order, so a follow-up's prompt shares
         the previous prompt's prefix. `vectors`: the unit vectors of [query, *extra_queries] when the caller
-        has them already (one row each); else they are embedded here."""
+        has them already (one row each, from `embed_queries`); else they are embedded here. The ranking reads
+        the queries with their acronyms spelled out (`expand`); the evidence gate reads them as asked."""
         filters = filters or Filters()
         t0 = time.perf_counter()
         queries = [query, *(extra_queries or [])]
-        vecs = self.embed(queries) if vectors is None else vectors
+        vecs = self.embed_queries(queries) if vectors is None else vectors
         t1 = time.perf_counter()
         s = self.snapshot()
         allowed = s.allowed(filters)
@@ -231,7 +242,7 @@ class Retriever:
         rankings: list[tuple[float, list[tuple[int, float]], bool]] = []  # (weight, (row, score) best first, is BM25)
         for i, q in enumerate(queries):
             dense = [(int(r), float(sims[i, r])) for r in fusion.top_k(sims[i], DENSE_K, allowed)]
-            bm25 = s.keywords.scores(q) if s.keywords else np.zeros(0, dtype=np.float32)
+            bm25 = s.keywords.scores(acronyms.expand(q, s.glossary)) if s.keywords else np.zeros(0, dtype=np.float32)
             sparse = [(int(r), float(bm25[r])) for r in fusion.top_k(bm25, SPARSE_K, allowed) if bm25[r] > 0]
             w = 1.0 if i == 0 else EXTRA_WEIGHT
             rankings += [(w * DENSE_WEIGHT, dense, False), (w * SPARSE_WEIGHT[self.fusion], sparse, True)]

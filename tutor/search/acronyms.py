@@ -1,0 +1,79 @@
+"""The lessons' own acronyms: "reinforcement learning from human feedback (RLHF)" read once at load, so a
+learner's "What is RLHF?" is searched with the words the lessons spell it out in.
+
+A short question built around an acronym embeds poorly (MiniLM has no idea what "RLHF" is: cosine 0.12-0.20
+to the sections that explain it), and BM25 then favours whichever passage repeats the acronym most, not the
+one that explains it. Courses spell an acronym out where they introduce it; `glossary` collects those
+definitions from the live passages and `expand` adds the long form after each acronym of a query. Only the
+ranking reads the expanded query: the evidence gate still weighs the learner's own words.
+
+A definition counts when the acronym's letters are the initials of the words just before the parenthesis,
+read backwards: a word may give one letter or, written in capitals ("AI feedback (RLAIF)"), all of its
+letters; small words ("from", "of") may be skipped. "Direct Preference Optimisation (DPO)" and
+"byte-pair encoding (BPE)" count; "a mixture of experts (the usual name)" does not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+DEFINED = re.compile(r"((?:[\w'’*-]+[ \t]+){1,9}?[\w'’*-]+)[ \t]*\((?:the[ \t]+)?([A-Z][A-Za-z]{1,7}?)s?\)")
+WORD = re.compile(r"[A-Za-z]+")
+SMALL = frozenset(
+    ["a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with"]
+)
+TOKEN = re.compile(r"\b[A-Za-z]{2,8}\b")
+
+
+def long_form(words: list[str], acronym: str) -> str | None:
+    """The words, from the end of `words`, whose initials spell `acronym`; None when they do not."""
+    letters = acronym.upper()
+    taken: list[str] = []
+    i = len(letters)
+    for word in reversed(words):
+        if i == 0:
+            break
+        parts = WORD.findall(word)
+        initials = "".join(p[0].upper() for p in parts)  # "byte-pair" gives B and P
+        if not parts:
+            return None
+        if word.isupper() and len(word) > 1 and letters[:i].endswith(word):  # "AI" in "AI feedback (RLAIF)"
+            i -= len(word)
+        elif letters[:i].endswith(initials):
+            i -= len(initials)
+        elif word.lower() not in SMALL:  # "from" in "learning from human feedback" may be skipped
+            return None
+        taken.append(word)
+    if i != 0 or len(taken) < 2:
+        return None
+    return " ".join(w.strip("*_") for w in reversed(taken))
+
+
+def glossary(texts: Iterable[str]) -> dict[str, str]:
+    """Acronym (lower case) -> its most frequent long form in `texts` (lower case)."""
+    seen: dict[str, Counter[str]] = {}
+    for text in texts:
+        for m in DEFINED.finditer(text):
+            acronym = m.group(2)
+            if sum(c.isupper() for c in acronym) < 2:  # "(Python)" names, it does not abbreviate
+                continue
+            words = m.group(1).split()[-(len(acronym) + 3) :]
+            form = long_form(words, acronym)
+            if form:
+                seen.setdefault(acronym.lower(), Counter())[form.lower()] += 1
+    return {a: forms.most_common(1)[0][0] for a, forms in seen.items()}
+
+
+def expand(query: str, terms: dict[str, str]) -> str:
+    """`query` with the long form after each acronym the glossary knows and the query does not spell out."""
+    if not terms:
+        return query
+    low = query.lower()
+    added: list[str] = []
+    for token in TOKEN.findall(query):
+        form = terms.get(token.lower())
+        if form and form not in low and form not in added:
+            added.append(form)
+    return f"{query} ({'; '.join(added)})" if added else query
