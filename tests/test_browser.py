@@ -3,26 +3,16 @@ a hostile lesson whose markup stays text. Runs on its own scratch copy of the co
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import CORPUS, ROOT, lesson
+from tests.browser import ARGS, CHROMIUM, running_site  # noqa: F401 (test_web_edge.py imports ARGS, CHROMIUM from here)
+from tests.conftest import ROOT, lesson
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 ANSWER_TIMEOUT_S = 300  # the tiny model on 2 busy cores can be slow
 
@@ -59,32 +49,12 @@ DONE = """q => [...document.querySelectorAll('#sources .answer')].some(e => e.da
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, embedder, llm):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from tutor.build import build_tutor, reindex
-    from tutor.settings import Settings
-    from ui.app import build_app, launch
-
-    base = tmp_path_factory.mktemp("browser")
-    lessons = base / "lessons"
-    shutil.copytree(CORPUS, lessons)
-    (lessons / "programs/ai-foundations/lessons/en/quokka-grooming.mdx").write_text(HOSTILE_LESSON, encoding="utf-8")
-    settings = Settings(lessons_dir=lessons, index_dir=base / "index", max_tokens=48)
-    tutor = build_tutor(settings, embedder=embedder, llm=llm)
-    reindex(tutor)
-    demo = build_app(tutor)
-    launch(demo, "127.0.0.1", None, None, prevent_thread_lock=True)
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(demo.local_url, wait_until="domcontentloaded")
-            page.wait_for_selector("#question textarea", timeout=60_000)
-            yield SimpleNamespace(page=page, lessons=lessons, tutor=tutor, browser=browser, url=demo.local_url)
-            browser.close()
-    finally:
-        demo.close()
+    hostile = {"programs/ai-foundations/lessons/en/quokka-grooming.mdx": HOSTILE_LESSON}
+    with running_site(tmp_path_factory, embedder, llm, "browser", extra_lessons=hostile, max_tokens=48) as site:
+        page = site.browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(site.url, wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        yield SimpleNamespace(page=page, lessons=site.lessons, tutor=site.tutor, browser=site.browser, url=site.url)
 
 
 @pytest.fixture(autouse=True)

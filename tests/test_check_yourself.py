@@ -10,16 +10,13 @@ per-lesson results. Runs on its own copy of corpus/, its own index and its own p
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import CORPUS, ROOT
-from tests.test_browser import ARGS, CHROMIUM
-from tests.test_practice_browser import Traffic
+from tests.browser import running_site, sign_in
+from tests.conftest import ROOT
 from tutor.events import Answer, KeySentence, Source
 from tutor.learn.coach import lessons_of
 from tutor.learn.progress import ProgressStore
@@ -127,42 +124,15 @@ def test_teacher_rows_name_the_lesson_and_its_most_missed_question(coach):
 # --- the page ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, embedder, llm):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from tutor.build import build_tutor, reindex
-    from tutor.settings import Settings
-    from ui.app import build_app, launch
-
-    base = tmp_path_factory.mktemp("check-browser")
-    lessons = base / "lessons"
-    shutil.copytree(CORPUS, lessons)
-    settings = Settings(
-        lessons_dir=lessons, index_dir=base / "index", auth=":".join(LEARNER), teacher_auth=":".join(TEACHER)
-    )
-    tutor = build_tutor(settings, embedder=embedder, llm=llm)
-    reindex(tutor)
-    quizzes = {lid: e.quizzes for lid, e in tutor.store.require().lessons.items()}
-    demo = build_app(tutor)
-    launch(demo, "127.0.0.1", None, [LEARNER, TEACHER], prevent_thread_lock=True)
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            yield SimpleNamespace(browser=browser, url=demo.local_url, quizzes=quizzes, settings=settings)
-            browser.close()
-    finally:
-        demo.close()
+    auth = {"auth": ":".join(LEARNER), "teacher_auth": ":".join(TEACHER)}
+    with running_site(tmp_path_factory, embedder, llm, "check-browser", credentials=[LEARNER, TEACHER], **auth) as site:
+        quizzes = {lid: e.quizzes for lid, e in site.tutor.store.require().lessons.items()}
+        yield SimpleNamespace(browser=site.browser, url=site.url, quizzes=quizzes, settings=site.settings)
 
 
 def signed_in(site, creds=LEARNER, path: str = ""):
     """A new browser context, signed in, its traffic recorded from the first request."""
-    page = site.browser.new_context(viewport={"width": 1300, "height": 1100}).new_page()
-    traffic = Traffic(page)
-    page.goto(site.url, wait_until="domcontentloaded")
-    page.fill("input[type=password]", creds[1])
-    page.fill("input[type=text]", creds[0])
-    page.click("button:has-text('Login')")
-    page.wait_for_selector("#question textarea", timeout=WAIT_MS)
+    page, traffic = sign_in(site, creds, WAIT_MS)
     if path:
         page.goto(site.url.rstrip("/") + path, wait_until="domcontentloaded")
     return page, traffic

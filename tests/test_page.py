@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import CORPUS, ROOT
-from tests.test_browser import ARGS, CHROMIUM
+from tests.browser import running_site
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -51,35 +50,18 @@ def slow_stream(pieces: int = 30, delay: float = 0.25):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, embedder, llm):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from tutor.build import build_tutor, reindex
-    from tutor.settings import Settings
-    from ui.app import build_app, launch
-
-    base = tmp_path_factory.mktemp("page")
-    lessons = base / "lessons"
-    shutil.copytree(CORPUS, lessons)
-    settings = Settings(
-        lessons_dir=lessons,
-        index_dir=base / "index",
+    with running_site(
+        tmp_path_factory,
+        embedder,
+        llm,
+        "page",
+        credentials=[LEARNER, TEACHER],
         max_tokens=24,
         course_url="https://course.example/{program}/{language}/{slug}#{anchor}",
         auth=":".join(LEARNER),
         teacher_auth=":".join(TEACHER),
-    )
-    tutor = build_tutor(settings, embedder=embedder, llm=llm)
-    reindex(tutor)
-    demo = build_app(tutor)
-    launch(demo, "127.0.0.1", None, [LEARNER, TEACHER], prevent_thread_lock=True)
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            yield SimpleNamespace(url=demo.local_url, browser=browser, tutor=tutor, settings=settings)
-            browser.close()
-    finally:
-        demo.close()
+    ) as site:
+        yield SimpleNamespace(url=site.url, browser=site.browser, tutor=site.tutor, settings=site.settings)
 
 
 def open_page(server, creds=LEARNER, path="", **context):

@@ -5,16 +5,12 @@ copy of corpus/ and its own index and progress database."""
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import shutil
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import CORPUS, ROOT
-from tests.test_browser import ARGS, CHROMIUM
+from tests.browser import running_site, sign_in
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -25,81 +21,16 @@ WAIT_MS = 120_000
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
-class Traffic:
-    """Every response body the page receives, the queue's event stream included (read through the Chrome
-    DevTools protocol as it streams, since an SSE response may stay open)."""
-
-    def __init__(self, page):
-        self.parts: list[str] = []
-        page.on("requestfinished", self._finished)
-        self.cdp = page.context.new_cdp_session(page)
-        self.cdp.on("Network.responseReceived", self._stream)
-        self.cdp.on("Network.dataReceived", self._data)
-        self.cdp.send("Network.enable")
-
-    def _finished(self, request) -> None:
-        response = request.response()
-        if response is not None and "queue/data" not in request.url:
-            with contextlib.suppress(Exception):  # a redirect or a body the browser dropped: nothing to read
-                self.parts.append(response.body().decode("utf-8", "replace"))
-
-    def _stream(self, event) -> None:
-        if "queue/data" not in event["response"]["url"]:
-            return
-        rid = {"requestId": event["requestId"]}
-        try:
-            got = self.cdp.send("Network.streamResourceContent", rid)
-            self.parts.append(base64.b64decode(got.get("bufferedData", "")).decode("utf-8", "replace"))
-        except Exception:  # the stream finished before we asked: its whole body is still there to read
-            with contextlib.suppress(Exception):
-                body = self.cdp.send("Network.getResponseBody", rid)
-                raw = base64.b64decode(body["body"]) if body.get("base64Encoded") else body["body"].encode()
-                self.parts.append(raw.decode("utf-8", "replace"))
-
-    def _data(self, event) -> None:
-        if event.get("data"):
-            self.parts.append(base64.b64decode(event["data"]).decode("utf-8", "replace"))
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, embedder, llm):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from tutor.build import build_tutor, reindex
-    from tutor.settings import Settings
-    from ui.app import build_app, launch
-
-    base = tmp_path_factory.mktemp("practice-browser")
-    lessons = base / "lessons"
-    shutil.copytree(CORPUS, lessons)
-    settings = Settings(lessons_dir=lessons, index_dir=base / "index")
-    tutor = build_tutor(settings, embedder=embedder, llm=llm)
-    reindex(tutor)
-    quizzes = {q["question"]: q for q in tutor.store.require().lessons[FIRST].quizzes}
-    demo = build_app(tutor)
-    launch(demo, "127.0.0.1", None, (USER, PASSWORD), prevent_thread_lock=True)
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            yield SimpleNamespace(browser=browser, url=demo.local_url, quizzes=quizzes, settings=settings)
-            browser.close()
-    finally:
-        demo.close()
+    with running_site(tmp_path_factory, embedder, llm, "practice-browser", credentials=(USER, PASSWORD)) as site:
+        quizzes = {q["question"]: q for q in site.tutor.store.require().lessons[FIRST].quizzes}
+        yield SimpleNamespace(browser=site.browser, url=site.url, quizzes=quizzes, settings=site.settings)
 
 
 def signed_in(site):
     """A new browser context (its own cookies and local storage), signed in, on the Practice tab."""
-    context = site.browser.new_context(viewport={"width": 1300, "height": 1100})
-    page = context.new_page()
-    traffic = Traffic(page)
-    page.goto(site.url, wait_until="domcontentloaded")
-    page.fill("input[type=password]", PASSWORD)
-    page.fill("input[type=text]", USER)
-    page.click("button:has-text('Login')")
+    page, traffic = sign_in(site, (USER, PASSWORD), WAIT_MS)
     open_practice(page)
     return page, traffic
 
