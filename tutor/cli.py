@@ -1,4 +1,5 @@
-"""The command-line edge: argument parsing, printing, exit codes. The only module that prints.
+"""The command-line edge: argument parsing, settings, exit codes. It and tutor/terminal.py (answers, chat and
+quiz rounds in a terminal) are the only modules that print.
 
 Every user-facing error is a TutorError, printed as one line (`error: ...`) with its exit code; `-v` adds
 the traceback and debug logging.
@@ -249,113 +250,31 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_keys(keys: Any) -> None:
-    """The lessons' own sentences, first: what the answer rests on."""
-    if keys:
-        print("From the lessons:")
-    for k in keys:
-        print(f'  "{k.text}" [{k.number}]  ({k.breadcrumb})')
-
-
-def _print_explanation(answer: Any) -> None:
-    """The model's sentences: supported ones with their citations, the others set apart."""
-    if not answer.sentences:
-        return
-    print("The tutor's explanation:" + (" (mostly not backed by the lessons)" if answer.mostly_unsupported else ""))
-    for c in answer.sentences:
-        if c.supported:
-            print(f"  {c.text} [{', '.join(map(str, c.citations))}]")
-        else:
-            print(f"  ~ {c.text}  <- not in the lessons")
-
-
-def _print_sources(answer: Any) -> None:
-    if answer.refused:
-        return
-    for src in answer.sources:
-        mark = "cited" if src.cited else "retrieved, not cited"
-        print(f"  [{src.number}] {src.breadcrumb} ({src.path}) {mark}, similarity {src.similarity:.2f}")
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
+    from tutor import terminal
     from tutor.build import build_tutor
 
     tutor = build_tutor(_settings(args))
-    for q in _questions(args):
-        answer = tutor.ask(q, filters=_filters(args, tutor))
-        if args.json:
-            out = answer.to_json()
-            out["model"] = str(tutor.llm.model_path)
-            print(json.dumps(out), flush=True)
-        elif answer.refused or answer.quiz_hint:
-            print(answer.text)
-        else:
-            _print_keys(answer.key_sentences)
-            _print_explanation(answer)
-            print("Sources:")
-            _print_sources(answer)
+    terminal.ask(tutor, _questions(args), _filters(args, tutor), args.json)
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from tutor.answer.turn import Turn, turn_of
+    from tutor import terminal
     from tutor.build import build_tutor
-    from tutor.errors import BadQuestion, ModelError
-    from tutor.events import Done, KeySentences, Token
 
     tutor = build_tutor(_settings(args))
-    print(f"model {tutor.llm.model_path.name}, GPU offload: {_gpu_text(tutor.llm.gpu_offload)}")
-    print("Ask about the lessons. An empty line or Ctrl-D ends the chat.")
-    history: list[Turn] = []
-    while True:
-        try:
-            q = input("you> ")
-        except EOFError:
-            break
-        if not q.strip():
-            break
-        try:
-            for event in tutor.stream(q, history, _filters(args, tutor)):
-                if isinstance(event, KeySentences):
-                    _print_keys(event.sentences)
-                    print("(writing an explanation, not yet checked) ", end="", flush=True)
-                elif isinstance(event, Token):
-                    print(event.text, end="", flush=True)
-                elif isinstance(event, Done):
-                    print()
-                    if not event.answer.refused:
-                        _print_explanation(event.answer)
-                    _print_sources(event.answer)
-                    history.append(turn_of(event.answer))
-        except BadQuestion as exc:
-            print(exc)
-        except ModelError as exc:  # a model server down or cut off: say so, the next question tries again
-            print(f"\nerror: {exc}", file=sys.stderr)
+    terminal.chat(tutor, _filters(args, tutor))
     return 0
-
-
-def _gpu_text(gpu_offload: bool | None) -> str:
-    return "unknown (on the model server)" if gpu_offload is None else "yes" if gpu_offload else "no (CPU)"
-
-
-def _quiz_feedback(fb: Any) -> None:
-    print(("right" if fb.correct else "wrong") + f": the answer is {fb.key + 1}. {fb.key_option}")
-    if fb.explanation:
-        print(f"  {fb.explanation}")
-    p = fb.passage
-    if p is not None:
-        marked = " ".join(p.text[a:b].strip() for a, b in p.highlights) or p.text
-        print(f"  From the lesson ({p.breadcrumb}; {p.path}#{p.anchor}, characters {p.start}-{p.end}):")
-        print(f'  "{marked}"')
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
     import getpass
 
+    from tutor import terminal
     from tutor.build import build_coach, build_tutor
 
-    s = _settings(args)
-    coach = build_coach(build_tutor(s))
+    coach = build_coach(build_tutor(_settings(args)))
     if args.answer:  # one item checked, for scripts: N:K, both counted from 1
         if not args.lesson:
             raise TutorError("--answer N:K needs --lesson ID (the item numbers are per lesson)")
@@ -363,43 +282,9 @@ def cmd_quiz(args: argparse.Namespace) -> int:
             n, k = (int(x) for x in args.answer.split(":"))
         except ValueError:
             raise TutorError(f"--answer takes ITEM:CHOICE, numbers from 1, like 2:3; got {args.answer!r}") from None
-        fb = coach.practice.check(args.lesson, n, k - 1)
-        if args.learner:
-            coach.progress.record(f"terminal:{args.learner}", args.lesson, n, fb.item.question, k - 1, fb.correct)
-        if args.json:
-            print(json.dumps(fb.to_json()))
-        else:
-            _quiz_feedback(fb)
-        return 0
-    rnd = coach.start(args.lesson, args.program, args.language)
-    if args.json:  # the round's items, without keys
-        for queued in rnd.queue:
-            print(json.dumps(queued.to_json()))
-        return 0
-    learner = f"terminal:{args.learner or getpass.getuser()}"
-    print(f"{rnd.total} quiz items. Answer with the option's number; an empty line or Ctrl-D stops.")
-    while not rnd.done:
-        item = rnd.current
-        assert item is not None
-        print(f"\n{'again: ' if rnd.is_retry else ''}{item.title}, item {item.number}: {item.question}")
-        for i, option in enumerate(item.options, 1):
-            print(f"  {i}. {option}")
-        try:
-            reply = input("answer> ").strip()
-        except EOFError:
-            break
-        if not reply:
-            break
-        if not reply.isdigit() or not 1 <= int(reply) <= len(item.options):
-            print(f"type a number from 1 to {len(item.options)}")
-            continue
-        _quiz_feedback(coach.answer(learner, rnd, int(reply) - 1))
-    print(f"\nscore: {rnd.right_first_try} of {rnd.total} right on the first try")
-    steps, m = coach.next_steps(learner), coach.manifest()
-    if steps.next:
-        print(f"next: {m.lessons[steps.next].title} ({steps.next})")
-    if steps.review:
-        print(f"review: {m.lessons[steps.review].title} ({steps.review})")
+        terminal.check_one(coach, args.lesson, n, k, args.learner, args.json)
+    else:
+        terminal.quiz(coach, _filters(args), args.learner or getpass.getuser(), args.json)
     return 0
 
 
