@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.browser import ARGS, CHROMIUM, running_site  # noqa: F401 (test_web_edge.py imports ARGS, CHROMIUM from here)
+from tests.browser import running_site
 from tests.conftest import ROOT, lesson
 
 pytestmark = pytest.mark.browser

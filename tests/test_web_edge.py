@@ -94,7 +94,8 @@ def test_a_chat_message_cannot_make_the_browser_fetch_a_url(tutor):
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from pathlib import Path
 
-    from tests.test_browser import ANSWER_TIMEOUT_S, ARGS, CHROMIUM, LAST_USER
+    from tests.browser import ARGS, CHROMIUM
+    from tests.test_browser import ANSWER_TIMEOUT_S, LAST_USER
     from ui.app import build_app, launch
 
     if not Path(CHROMIUM).exists():
