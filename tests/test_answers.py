@@ -20,7 +20,7 @@ from tutor.evaluation.correctness import support_check_quality
 from tutor.events import Source
 
 DATA = Path(__file__).resolve().parent / "data"
-PRECISION_FLOOR, RECALL_FLOOR = 0.5, 0.2  # under what docs/benchmarks.md reports (0.57, 0.27), to catch regressions
+PRECISION_FLOOR, RECALL_FLOOR = 0.7, 0.2  # under what docs/benchmarks.md reports (0.80, 0.27), to catch regressions
 
 
 def src(number: int, text: str, title: str = "Plants", breadcrumb: str = "Plants > Leaves") -> Source:
@@ -110,9 +110,11 @@ def test_support_check_rejects_invented_names_and_numbers_and_cites_what_it_acce
         "Roots take water from the soil.",  # true, no citation: inferred
         "Chlorophyll was discovered by Dr. Hans Ebermeyer in 1817 in Vienna.",  # topical, invented
         "Leaves capture sunlight with 47 different pigments.",  # an invented number
+        # a lesson sentence with an invented clause added: the clause's words are not in the passage
+        "Roots take up water from the soil, typically storing it in underground bulbs for winter.",
     ]
     checks = a.check(said, [s1, s2])
-    assert [c.supported for c in checks] == [True, True, False, False]
+    assert [c.supported for c in checks] == [True, True, False, False, False]
     assert checks[0].citations == [2] and not checks[0].inferred
     assert checks[1].citations == [2] and checks[1].inferred
     assert not checks[2].citations and {"1817", "ebermey"} & set(checks[2].novel)

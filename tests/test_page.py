@@ -115,6 +115,34 @@ def test_question_sent_during_an_answer_waits_then_stop_keeps_the_partial_answer
     page.context.close()
 
 
+def test_what_the_learner_types_while_an_answer_starts_is_never_wiped(server, monkeypatch):
+    """The box empties as the question is sent, not when the answer starts: retrieval slowed to 2 s, the
+    next question typed at once stays, and so does the one typed after sending a queued question."""
+    monkeypatch.setattr(server.tutor.llm, "stream", slow_stream(pieces=6, delay=0.1))
+    retrieve = server.tutor.retrieve
+
+    def slow_retrieve(*args, **kw):
+        time.sleep(2.0)  # a loaded machine: the answer's first words come late
+        return retrieve(*args, **kw)
+
+    monkeypatch.setattr(server.tutor, "retrieve", slow_retrieve)
+    page = open_page(server)
+    send(page, "What is quantisation?")
+    empty = "() => document.querySelector('#question textarea').value === ''"
+    page.wait_for_function(empty, timeout=1500)  # at once: well before the answer's first words, 2 s away
+    page.type("#question textarea", "What is a context window?")  # typed before the answer starts
+    page.wait_for_selector(f"{BOTS} .draft", timeout=WAIT_MS)  # the answer has started
+    assert page.input_value("#question textarea") == "What is a context window?"
+    page.press("#question textarea", "Enter")  # queued behind the first answer
+    page.wait_for_function(empty, timeout=WAIT_MS)
+    page.type("#question textarea", "draft")
+    wait_done(page, "What is a context window?")
+    users = [u.strip() for u in page.locator("#chat [data-testid='user']").all_inner_texts()]
+    assert users == ["What is quantisation?", "What is a context window?"]
+    assert page.input_value("#question textarea") == "draft"
+    page.context.close()
+
+
 def test_second_learner_is_told_their_place_in_line(server, monkeypatch):
     monkeypatch.setattr(server.tutor.llm, "stream", slow_stream(pieces=24))
     first, second = open_page(server), open_page(server)

@@ -86,12 +86,15 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
             return render.chat_messages(answers, q, pending, waiting, lang)
 
         filters = Filters(program=sc.program or None, lesson=sc.lesson or None, language=sc.language or None)
+        # the question shows and the box empties at once, before retrieval: a late start (a loaded machine)
+        # must not wipe what the learner has typed since
+        yield chat("…"), answers, gr.skip(), first_box
         events = tutor.stream(q, [turn_of(a) for a in answers], filters)
         try:
             for ev in events:
                 if isinstance(ev, Retrieved):
                     sources, refused = ev.sources, ev.refused
-                    yield chat("…"), answers, render.retrieved_panel(ev.sources, ev.refused, lang), first_box
+                    yield chat("…"), answers, render.retrieved_panel(ev.sources, ev.refused, lang), box
                 elif isinstance(ev, KeySentences):  # the lessons' own words; then wait for the model's turn
                     keys = ev.sentences
                     yield chat(bubble.streaming_bubble(keys, "", lang)), answers, gr.skip(), box
@@ -150,7 +153,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
     def run(item: Pending, answers: list[Answer], request: gr.Request | None, api: bool) -> Iterator[tuple]:
         """The session's turns: `item`, then each question sent while it was being answered."""
         key = request.session_hash if request and request.session_hash else f"anon-{id(answers)}"
-        box = "" if api else gr.skip()  # the page's box is cleared once, when the question is taken
+        box = "" if api else gr.skip()  # the page's box is cleared once, as the question is taken
         if not item.question:
             lang = choose(item.scope.language, browser(request))
             chat = gr.skip() if sessions.busy(key) else render.chat_messages(answers, lang=lang)

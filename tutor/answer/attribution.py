@@ -2,8 +2,9 @@
 
 A sentence is supported when it is close in meaning to one passage sentence (cosine >= SUPPORT_SIM) or
 most of its content words stand in one passage (share >= SUPPORT_OVERLAP), AND it brings nothing the
-passages never say: no name or number absent from them, and at most NOVEL_SHARE of its content words
-unused by them. Topic similarity alone does not make a sentence supported. The thresholds are measured on
+passages never say: no name or number absent from them, at most NOVEL_SHARE of its content words unused
+by them, and no clause mostly in other words than the supporting passage's (a lesson sentence with an invented
+clause added). Topic similarity alone does not make a sentence supported. The thresholds are measured on
 a labelled set of real outputs of the default model (tests/data/support_labels.jsonl, docs/benchmarks.md).
 
 A supported sentence keeps a valid `[n]` the model wrote; a missing one is inferred: the passage that
@@ -29,6 +30,9 @@ OVERLAP_SIM = 0.65
 NOVEL_SHARE = 0.15  # most of its content words (glue words aside) that no passage nor the question uses
 REPEAT = 0.85  # word-set overlap (Jaccard) at which a sentence repeats an earlier one or a key sentence
 MIN_WORDS = 3
+CLAUSE_MIN = 3
+CLAUSE_SHARE = 0.5  # each clause of CLAUSE_MIN+ content words needs this share of them in its passage (0: off)
+CLAUSE = re.compile(r"[,;:]\s+|\s+(?:which|while|and|but|so|because)\s+")
 
 
 def parse_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
@@ -77,6 +81,19 @@ def generic_words() -> frozenset[str]:
 def uncited(sentence: str) -> str:
     """The sentence without its [n] marks (they are shown apart), spacing before punctuation mended."""
     return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s*" + CITE.pattern, "", sentence)).strip()
+
+
+def clauses_backed(sentence: str, passage_words: frozenset[str] | set[str]) -> bool:
+    """Whether every clause of the sentence with CLAUSE_MIN content words or more has CLAUSE_SHARE of them in
+    the supporting passage: a lesson sentence copied with an invented clause added ("..., typically stores
+    in-memory arrays like tables of data") is not backed as a whole."""
+    if not CLAUSE_SHARE:
+        return True
+    for clause in CLAUSE.split(sentence):
+        words = content_words(clause)
+        if len(words) >= CLAUSE_MIN and len(words & passage_words) / len(words) < CLAUSE_SHARE:
+            return False
+    return True
 
 
 def _jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
@@ -139,15 +156,16 @@ class Attributor:
             novel = sorted((words - known - generic_words()) | (names_and_numbers(plain) - known_facts))
             facts = names_and_numbers(plain) - known_facts
             novel_share = len(words - known - generic_words()) / len(words) if words else 1.0
+            by = best_i if best >= SUPPORT_SIM else o_i
             supported = (
                 bool(words)
                 and not facts
                 and novel_share <= NOVEL_SHARE
                 and (best >= SUPPORT_SIM or (overlaps[o_i] >= SUPPORT_OVERLAP and best >= OVERLAP_SIM))
+                and clauses_backed(plain, source_words[by])
             )
             _, written = parse_citations(t, max(s.number for s in shown))
             written = [n for n in written if any(s.number == n for s in shown)]
-            by = best_i if best >= SUPPORT_SIM else o_i
             citations, inferred = (written, False) if written else ([shown[by].number], True)
             if supported and by == best_i and best_span and best_span not in shown[by].highlights:
                 shown[by].highlights.append(best_span)
