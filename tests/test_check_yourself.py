@@ -247,8 +247,11 @@ def test_each_session_has_its_own_offer_and_a_queued_question_is_answered_before
     one.fill("#question textarea", first)
     one.click("#ask")
     one.wait_for_selector("#stop", state="visible", timeout=WAIT_MS)
+    box_empty = "() => document.querySelector('#question textarea').value === ''"
+    one.wait_for_function(box_empty, timeout=WAIT_MS)  # the question was taken, as a learner sees it leave
     one.fill("#question textarea", second)  # sent while the first answer is written: it waits its turn
     one.press("#question textarea", "Enter")
+    one.wait_for_function(box_empty, timeout=WAIT_MS)
     wait_answered(one, first)
     one.fill("#question textarea", third)  # sent while the second is written, the first one done
     one.press("#question textarea", "Enter")
