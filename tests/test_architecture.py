@@ -18,10 +18,11 @@ HOMES = {
     "tqdm": {"tutor/cli.py"},
     "gradio": {
         "ui/app.py",
+        "ui/chat.py",
         "ui/practice.py",
         "ui/check_yourself.py",
         "ui/teacher.py",
-    },  # page, Practice, Check yourself, teacher
+    },  # page, chat turns, Practice, Check yourself, teacher
     "markdown_it": {"ui/markdown.py"},
     "starlette": {"ui/app.py"},
     "filelock": {"tutor/store/lock.py"},

@@ -1,6 +1,7 @@
-"""The Gradio page: the only module that imports gradio. An adapter over `Tutor.stream`'s typed events.
+"""The Gradio page: its layout, the wiring of its events, `launch` behind the web edge, and `tutor serve`.
 
-Per-browser history lives in `gr.State` as a list of finished `Answer`s, so one Tutor serves every
+The chat turns themselves are ui/chat.py's `Chat`, whose methods this module wires to the page and to the
+`/ask` API. Per-browser history lives in `gr.State` as a list of finished `Answer`s, so one Tutor serves every
 learner; the HTML comes from ui/render.py and ui/bubble.py. Chats and re-indexing run in separate queue
 lanes (`concurrency_id`), and the core's LLM lock serialises generation, so a re-index never blocks a chat
 and chats see the new lessons as soon as the sync publishes them.
@@ -10,9 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from functools import partial
+from collections.abc import Callable, Sequence
 from typing import Any
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no usage reports from a local tutor; before the import
@@ -20,16 +19,12 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no usage reports from a loca
 import gradio as gr  # noqa: E402
 from starlette.middleware.trustedhost import TrustedHostMiddleware  # noqa: E402
 
-from tutor.answer import prompts  # noqa: E402
-from tutor.answer.turn import Tutor, turn_of  # noqa: E402
+from tutor.answer.turn import Tutor  # noqa: E402
 from tutor.build import build_coach, build_tutor  # noqa: E402
 from tutor.errors import TutorError  # noqa: E402
-from tutor.events import Answer, Done, KeySentences, Retrieved, Token  # noqa: E402
-from tutor.ingest.lessons import program_titles  # noqa: E402
-from tutor.search.retriever import Filters  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 from tutor.store.gaps import GapLog  # noqa: E402
-from ui import bubble, render, scope  # noqa: E402
+from ui import render, scope  # noqa: E402
 from ui.access import (  # noqa: E402
     LoginThrottle,
     SameOriginOnly,
@@ -38,12 +33,13 @@ from ui.access import (  # noqa: E402
     listen_credentials,
     parse_auth,
 )
+from ui.chat import Chat, browser, scope_of  # noqa: E402
 from ui.check_yourself import CheckYourself  # noqa: E402
-from ui.i18n import CATALOGUE, browser_language, choose, t  # noqa: E402
+from ui.i18n import CATALOGUE, choose  # noqa: E402
 from ui.page_js import FOCUS_BOX, PAGE_JS, SHOW_SIM  # noqa: E402
 from ui.practice import practice_tab  # noqa: E402
 from ui.teacher import teacher_page  # noqa: E402
-from ui.turns import Line, Pending, Sessions, stopped_answer  # noqa: E402
+from ui.turns import Line, Sessions  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -58,168 +54,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
     i18n = gr.I18n(**CATALOGUE)
     coach = build_coach(tutor)  # practice, "Check yourself" and the teacher's results share its progress store
     check = CheckYourself(coach, sessions.busy, i18n)
-
-    def titles() -> dict[str, str]:
-        return program_titles(settings.lessons_dir)
-
-    def browser(request: gr.Request | None) -> str | None:
-        return browser_language(request.headers.get("accept-language") if request else None)
-
-    def question_language(question: str) -> str | None:
-        try:
-            return tutor.language_of(question)
-        except TutorError:
-            return None
-
-    def one_turn(item: Pending, answers: list[Answer], key: str, request: gr.Request | None, box: Any, first_box: Any):
-        """One question through the core, streamed; returns the conversation with its answer (or the part
-        written before Stop)."""
-        sc: scope.Scope = item.scope
-        q, m = item.question, tutor.manifest()
-        lang = choose(sc.language, question_language(q), browser(request))
-        links = partial(scope.course_link, settings.course_url, m)
-        s = sessions.session(key)
-        keys, draft, sources, refused, ticket, stopped = None, "", [], False, None, False
-
-        def chat(pending: str) -> list[dict[str, str]]:
-            waiting = [p.question for p in sessions.waiting(key)]
-            return render.chat_messages(answers, q, pending, waiting, lang)
-
-        filters = Filters(program=sc.program or None, lesson=sc.lesson or None, language=sc.language or None)
-        # the question shows and the box empties at once, before retrieval: a late start (a loaded machine)
-        # must not wipe what the learner has typed since
-        yield chat("…"), answers, gr.skip(), first_box
-        events = tutor.stream(q, [turn_of(a) for a in answers], filters)
-        try:
-            for ev in events:
-                if isinstance(ev, Retrieved):
-                    sources, refused = ev.sources, ev.refused
-                    yield chat("…"), answers, render.retrieved_panel(ev.sources, ev.refused, lang), box
-                elif isinstance(ev, KeySentences):  # the lessons' own words; then wait for the model's turn
-                    keys = ev.sentences
-                    yield chat(bubble.streaming_bubble(keys, "", lang)), answers, gr.skip(), box
-                    ticket = line.join()
-                    while not line.wait_turn(ticket) and not s.stop.is_set():
-                        place = line.ahead(ticket) + 1
-                        yield chat(bubble.streaming_bubble(keys, "", lang, place)), answers, gr.skip(), box
-                    if s.stop.is_set():
-                        stopped = True
-                        break
-                elif isinstance(ev, Token) and not refused:
-                    if s.stop.is_set():
-                        stopped = True
-                        break
-                    draft += ev.text
-                    yield chat(bubble.streaming_bubble(keys, draft, lang)), answers, gr.skip(), box
-                elif isinstance(ev, Done):
-                    a = ev.answer
-                    if a.refused and sc.on and not a.text.startswith(prompts.NO_LESSONS):
-                        a.notice = t(lang, "refusal.scoped", scope=scope.label(m, titles(), sc))
-                    try:
-                        gaps.record(a, scope.label(m, titles(), sc), request.username or "" if request else "")
-                    except sqlite3.Error as exc:  # the gap list must never cost a learner the answer
-                        log.warning("course-gap list not written: %s", exc)
-                    answers = [*answers, a]
-                    extra = render.phone_sources(a, lang, links)
-                    yield (
-                        render.chat_messages(
-                            answers, None, "", [p.question for p in sessions.waiting(key)], lang, extra
-                        ),
-                        answers,
-                        render.answer_panel(a, lang, links),
-                        box,
-                    )
-                    return answers
-        except TutorError as exc:
-            waiting = [p.question for p in sessions.waiting(key)]
-            yield render.chat_messages(answers, None, "", waiting, lang), answers, render.error_html(str(exc)), box
-            return answers
-        finally:  # Stop, an error or a learner who leaves releases the LLM lock and the line at once
-            events.close()
-            if ticket is not None:
-                line.leave(ticket)
-        if stopped:
-            a = stopped_answer(q, sources, keys or [], draft)
-            answers = [*answers, a]
-            extra = render.phone_sources(a, lang, links)
-            yield (
-                render.chat_messages(answers, None, "", [p.question for p in sessions.waiting(key)], lang, extra),
-                answers,
-                render.answer_panel(a, lang, links),
-                box,
-            )
-        return answers
-
-    def run(item: Pending, answers: list[Answer], request: gr.Request | None, api: bool) -> Iterator[tuple]:
-        """The session's turns: `item`, then each question sent while it was being answered."""
-        key = request.session_hash if request and request.session_hash else f"anon-{id(answers)}"
-        box = "" if api else gr.skip()  # the page's box is cleared once, as the question is taken
-        if not item.question:
-            lang = choose(item.scope.language, browser(request))
-            chat = gr.skip() if sessions.busy(key) else render.chat_messages(answers, lang=lang)
-            yield chat, gr.skip(), render.error_html(t(lang, "empty")), item.question if api else gr.skip()
-            return
-        if not sessions.start(key, item):  # an answer is being written: this question waits its turn
-            yield gr.skip(), gr.skip(), gr.skip(), ""
-            return
-        try:
-            next_item: Pending | None = item
-            first_box: Any = ""
-            while next_item is not None:
-                answers = yield from one_turn(next_item, answers, key, request, box, first_box)
-                next_item, first_box = sessions.next_or_finish(key), box
-        finally:
-            sessions.finish(key)
-
-    def scope_of(program: str, lesson: str, language: str) -> scope.Scope:
-        return scope.Scope(program or render.ALL, lesson or render.ALL, language or render.ALL)
-
-    def ask(
-        question: str,
-        answers: list[Answer],
-        program: str,
-        lesson: str,
-        language: str = render.ALL,
-        request: gr.Request = None,  # type: ignore[assignment]  # gradio passes it; None outside a request
-    ) -> Iterator[tuple]:
-        """The chat API (`/ask`): one question and the questions sent behind it, streamed."""
-        item = Pending((question or "").strip(), scope_of(program, lesson, language))
-        yield from run(item, list(answers or []), request, api=True)
-
-    def ask_page(
-        question: str, answers: list[Answer], program: str, lesson: str, language: str, request: gr.Request
-    ) -> Iterator[tuple]:
-        item = Pending((question or "").strip(), scope_of(program, lesson, language))
-        yield from run(item, list(answers or []), request, api=False)
-
-    def regenerate(
-        answers: list[Answer], program: str, lesson: str, language: str, request: gr.Request
-    ) -> Iterator[tuple]:
-        """The last answer again (with the filters now in force): it is replaced."""
-        answers = list(answers or [])
-        if not answers or sessions.busy(request.session_hash or ""):
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return
-        item = Pending(answers[-1].question, scope_of(program, lesson, language))
-        yield from run(item, answers[:-1], request, api=False)
-
-    def before_ask(question: str, language: str, request: gr.Request) -> tuple:
-        """At once, in the browser's session: an empty question is pointed out next to the box; otherwise Ask
-        becomes Stop."""
-        if not (question or "").strip():
-            msg = t(choose(language, browser(request)), "empty")
-            return gr.skip(), gr.skip(), f'<p class="error" role="alert">{render.esc(msg)}</p>'
-        return gr.Button(visible=False), gr.Button(visible=True), ""
-
-    def after_turn(answers: list[Answer], program: str, lesson: str, request: gr.Request) -> tuple:
-        """When the session's answers are done: Stop becomes Ask; a refusal under a filter offers all lessons."""
-        if sessions.busy(request.session_hash or ""):
-            return gr.skip(), gr.skip(), gr.skip()
-        offer = bool(answers) and answers[-1].refused and bool(program or lesson)
-        return gr.Button(visible=True), gr.Button(visible=False), gr.Button(visible=offer)
-
-    def stop(request: gr.Request) -> None:
-        sessions.stop(request.session_hash or "")
+    chat = Chat(tutor, gaps, line, sessions)
 
     def scope_view(program: str, lesson: str, language: str, request: gr.Request) -> tuple:
         m, sc = tutor.manifest(), scope_of(program, lesson, language)
@@ -229,17 +64,17 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         except TutorError:
             headings = []
         samples = [[q] for q in scope.examples(m, headings, sc, lang)]
-        return scope.banner(m, titles(), sc, lang), gr.Dataset(samples=samples)
+        return scope.banner(m, chat.titles(), sc, lang), gr.Dataset(samples=samples)
 
     def load_page(program: str, lesson: str, language: str, request: gr.Request) -> tuple:
         m, lang = tutor.manifest(), choose(language, browser(request))
         sc = scope_of(program, lesson, language)
         return (
-            gr.Dropdown(choices=scope.program_choices(m, titles(), lang), value=sc.program),
+            gr.Dropdown(choices=scope.program_choices(m, chat.titles(), lang), value=sc.program),
             gr.Dropdown(choices=scope.lesson_choices(m, sc, lang), value=sc.lesson),
             gr.Dropdown(choices=scope.language_choices(m, lang), value=sc.language),
             render.intro_html(lang),
-            scope.lessons_html(m, titles(), lang),
+            scope.lessons_html(m, chat.titles(), lang),
         )
 
     def pick_filter(program: str, language: str, request: gr.Request) -> Any:
@@ -260,7 +95,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         gr.Markdown(i18n("page.title"))
         with gr.Tab(i18n("tab.chat"), id="chat", elem_id="chat-tab"), gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
-                banner = gr.HTML(scope.banner(m, titles(), scope.Scope()), elem_id="scope")
+                banner = gr.HTML(scope.banner(m, chat.titles(), scope.Scope()), elem_id="scope")
                 chatbot = gr.Chatbot(
                     label=i18n("chat.label"),
                     height=460,
@@ -290,7 +125,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
                 ask_error = gr.HTML("", elem_id="ask-error")
                 with gr.Row():
                     program = gr.Dropdown(
-                        scope.program_choices(m, titles()),
+                        scope.program_choices(m, chat.titles()),
                         value=render.ALL,
                         label=i18n("filter.program"),
                         elem_id="program",
@@ -314,7 +149,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
                 show_sim = gr.Checkbox(False, label=i18n("sources.similarity"), elem_id="show-sim")
                 sources = gr.HTML(render.intro_html("en"), elem_id="sources")
                 with gr.Accordion(i18n("lessons.label"), open=False, elem_id="lessons"):
-                    lessons_box = gr.HTML(scope.lessons_html(m, titles(), "en"))
+                    lessons_box = gr.HTML(scope.lessons_html(m, chat.titles(), "en"))
         with gr.Tab("Practice", id="practice", elem_id="practice-tab"):
             learner = practice_tab(tutor, coach)
         turns = gr.State([])
@@ -324,7 +159,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         triggers = [ask_btn.click, question.submit]
         gr.on(
             triggers,
-            before_ask,
+            chat.before_ask,
             [question, language],
             [ask_btn, stop_btn, ask_error],
             queue=False,
@@ -333,26 +168,26 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         )
         gr.on(
             triggers,
-            ask_page,
+            chat.ask_page,
             [question, turns, *filters],
             outputs,
             concurrency_id="chat",
             concurrency_limit=CHAT_CONCURRENCY,
             trigger_mode="multiple",
             api_visibility="private",
-        ).then(after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private").then(
-            None, js=FOCUS_BOX
-        ).then(**check.after_answer(turns, learner))
+        ).then(
+            chat.after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private"
+        ).then(None, js=FOCUS_BOX).then(**check.after_answer(turns, learner))
         api_btn = gr.Button(visible=False)  # the chat API: same turns, the box returned empty at the end
         api_btn.click(
-            ask,
+            chat.ask,
             [question, turns, *filters],
             outputs,
             api_name="ask",
             concurrency_id="chat",
             concurrency_limit=CHAT_CONCURRENCY,
         )
-        stop_btn.click(stop, None, None, queue=False, api_visibility="private")
+        stop_btn.click(chat.stop, None, None, queue=False, api_visibility="private")
         chatbot.retry(
             lambda: (gr.Button(visible=False), gr.Button(visible=True)),
             None,
@@ -360,8 +195,10 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
             queue=False,
             api_visibility="private",
         )
-        chatbot.retry(regenerate, [turns, *filters], outputs, concurrency_id="chat", api_visibility="private").then(
-            after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private"
+        chatbot.retry(
+            chat.regenerate, [turns, *filters], outputs, concurrency_id="chat", api_visibility="private"
+        ).then(
+            chat.after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private"
         ).then(**check.after_answer(turns, learner))
         check.wire(learner, [*triggers, chatbot.retry, search_all.click], [new_btn.click, chatbot.clear])
         search_all.click(
@@ -370,8 +207,8 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
             [program, lesson, search_all],
             queue=False,
             api_visibility="private",
-        ).then(regenerate, [turns, *filters], outputs, concurrency_id="chat", api_visibility="private").then(
-            after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private"
+        ).then(chat.regenerate, [turns, *filters], outputs, concurrency_id="chat", api_visibility="private").then(
+            chat.after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private"
         ).then(**check.after_answer(turns, learner))
         examples.click(lambda x: x[0], examples, question, queue=False, api_visibility="private").then(
             None, js=FOCUS_BOX
