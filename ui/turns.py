@@ -1,5 +1,5 @@
 """Turn control in the page's process: the line of answers waiting for the model, and each browser session's
-waiting questions and Stop. No gradio here; ui/app.py drives these from its chat handlers.
+waiting questions and Stop. No gradio here; ui/chat.py drives these from its chat handlers.
 
 The model writes `width` answers at once: one for the model in this process (the core's LLM lock), a model
 server's slots for llama-server `--parallel N` (`Generator.parallel`). `Line` is a first-come, first-served gate
