@@ -89,9 +89,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
         return [], [], render.intro_html(lang), render.ALL, render.ALL, render.ALL, gr.Button(visible=False)
 
     m = tutor.manifest()
-    with gr.Blocks(
-        title="Lesson Tutor", analytics_enabled=False, css=render.CSS + render.PAGE_CSS, js=PAGE_JS, fill_width=True
-    ) as demo:
+    with gr.Blocks(title="Lesson Tutor", analytics_enabled=False, fill_width=True) as demo:
         gr.Markdown(i18n("page.title"))
         with gr.Tab(i18n("tab.chat"), id="chat", elem_id="chat-tab"), gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
@@ -243,6 +241,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
     with demo.route("Teacher", "/teacher", show_in_navbar=False):
         teacher_page(demo, tutor, gaps, coach.progress)
     demo.tutor_i18n = i18n  # type: ignore[attr-defined]  # launch() hands it to Gradio
+    demo.tutor_css, demo.tutor_js = render.CSS + render.PAGE_CSS, PAGE_JS  # type: ignore[attr-defined]  # Gradio 6: launch()
     demo.queue(default_concurrency_limit=CHAT_CONCURRENCY)
     return demo
 
@@ -259,6 +258,8 @@ def launch(
     passes `edge` first. `prevent_thread_lock=True` in `kw` returns at once; the URL is then `demo.local_url`."""
     kw.setdefault("quiet", True)
     kw.setdefault("i18n", getattr(demo, "tutor_i18n", None))  # the page's words in the browser's language
+    kw.setdefault("css", getattr(demo, "tutor_css", None))  # the page's style and script, which Gradio 6 takes
+    kw.setdefault("js", getattr(demo, "tutor_js", None))  # here rather than in gr.Blocks
     block = not kw.pop("prevent_thread_lock", False)
     started = demo.launch(
         server_name=host,
