@@ -15,7 +15,7 @@ HOMES = {
     "langchain_text_splitters": {"tutor/ingest/chunking.py"},
     "bm25s": {"tutor/search/keywords.py"},
     "Stemmer": {"tutor/search/keywords.py"},
-    "tqdm": {"tutor/cli.py"},
+    "tqdm": {"tutor/terminal.py"},
     "gradio": {
         "ui/app.py",
         "ui/chat.py",

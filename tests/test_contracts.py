@@ -9,7 +9,8 @@ import pytest
 
 from tutor.answer.turn import Turn
 from tutor.build import build_tutor
-from tutor.cli import _settings, parser
+from tutor.cli import parser
+from tutor.flags import settings_of
 from tutor.models import ports
 from tutor.settings import Settings
 
@@ -53,12 +54,12 @@ def test_every_setting_is_a_flag_of_every_command(monkeypatch, tmp_path: Path):
     for name in Settings.model_fields:
         words, value = _example(name, defaults)
         for command in commands:
-            got = _settings(parser().parse_args([command, *words]))
+            got = settings_of(parser().parse_args([command, *words]))
             shown = getattr(got, name)
             shown = shown.get_secret_value() if hasattr(shown, "get_secret_value") else shown
             assert shown == value, (command, name, words)
     # the README's short names still work
-    got = _settings(parser().parse_args(["search", "q", "--index", "i", "--lessons", "l"]))
+    got = settings_of(parser().parse_args(["search", "q", "--index", "i", "--lessons", "l"]))
     assert (got.index_dir, got.lessons_dir) == (Path("i"), Path("l"))
 
 

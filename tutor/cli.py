@@ -1,5 +1,6 @@
-"""The command-line edge: argument parsing, settings, exit codes. It and tutor/terminal.py (answers, chat and
-quiz rounds in a terminal) are the only modules that print.
+"""The command-line edge: the parser, the commands and exit codes. It and tutor/terminal.py (answers, chat and
+quiz rounds, progress bars) are the only modules that print; tutor/flags.py turns the parsed arguments into
+settings, filters and questions.
 
 Every user-facing error is a TutorError, printed as one line (`error: ...`) with its exit code; `-v` adds
 the traceback and debug logging.
@@ -12,145 +13,21 @@ import json
 import logging
 import sys
 import traceback
-import typing
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from tutor.errors import TutorError
+from tutor.flags import add_settings_flags, at_least_one, filters_of, questions_of, settings_of
 
 log = logging.getLogger(__name__)
 
 
-FLAG_ALIASES = {"lessons_dir": ["--lessons"], "index_dir": ["--index"]}  # the short names the README uses
-
-
-def _settings(args: argparse.Namespace) -> Any:
-    """The settings with every `--flag` given on the command line on top (flags absent: not in `args`)."""
-    from tutor.settings import Settings, load_settings
-
-    return load_settings(**{name: getattr(args, name, None) for name in Settings.model_fields})
-
-
-def _flag_type(annotation: Any) -> tuple[Any, list[str] | None, bool]:
-    """(argparse type, choices, takes several values) of a settings field's type."""
-    from pydantic import SecretStr
-
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    origin = typing.get_origin(annotation)
-    if origin is typing.Literal:
-        return str, [str(a) for a in args], False
-    if origin is list:
-        return _flag_type(args[0])[0], None, True
-    if args and origin is not None:  # X | None
-        return _flag_type(args[0])
-    return (str if annotation is SecretStr else annotation), None, False
-
-
-def add_settings_flags(sp: argparse.ArgumentParser) -> None:
-    """One `--flag` per Settings field (`lessons_dir` -> `--lessons-dir`), generated from the model, so every
-    setting is reachable from the command line; a command's own option of the same name wins."""
-    from tutor.settings import Settings
-
-    group = sp.add_argument_group("settings (also TUTOR_* environment variables and tutor.toml)")
-    for name, field in Settings.model_fields.items():
-        flags = [f"--{name.replace('_', '-')}", *FLAG_ALIASES.get(name, [])]
-        flags = [f for f in flags if f not in sp._option_string_actions]
-        if not flags:
-            continue
-        kind, choices, many = _flag_type(field.annotation)
-        help = f"{field.description or name} (TUTOR_{name.upper()})".replace("%", "%%")
-        if kind is bool:
-            group.add_argument(
-                *flags, dest=name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help
-            )
-            continue
-        group.add_argument(
-            *flags,
-            dest=name,
-            type=kind,
-            choices=choices,
-            nargs="*" if many else None,
-            default=argparse.SUPPRESS,
-            metavar=name.split("_")[-1].upper() if not choices else None,
-            help=help,
-        )
-
-
-def _filters(args: argparse.Namespace, tutor: Any = None) -> Any:
-    """The search filters; with `tutor`, each one must name something in its index (else nothing would be
-    found, silently)."""
-    from tutor.errors import ConfigError
-    from tutor.search.retriever import Filters
-
-    if tutor is not None:
-        lessons = tutor.lessons()
-        known = {
-            "lesson": set(lessons),
-            "program": {e.program for e in lessons.values()},
-            "language": {e.language for e in lessons.values()},
-        }
-        for name, values in known.items():
-            value = getattr(args, name)
-            if value and value not in values:
-                listed = "the lesson ids" if name == "lesson" else f"the {name}s"
-                raise ConfigError(f"no {name} {value!r} in the index: `tutor lessons` lists {listed}")
-    return Filters(args.program, args.lesson, args.language)
-
-
-def _questions(args: argparse.Namespace) -> Iterator[str]:
-    if args.from_file:
-        path = Path(args.from_file)
-        if not path.is_file():
-            raise TutorError(f"question file {path} not found")
-        data = path.read_bytes()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise TutorError(f"question file {path} is not valid UTF-8 (line {line}); re-save it as UTF-8") from None
-        yield from (q.strip() for q in text.splitlines() if q.strip())
-    elif args.question:
-        yield args.question
-    else:
-        raise TutorError("give a QUESTION or --from-file FILE")
-
-
-def _progress_bar() -> Any:
-    from tqdm import tqdm
-
-    bars: dict[str, Any] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage not in bars:
-            bars[stage] = tqdm(
-                total=total,
-                desc=stage,
-                unit="chunk" if stage == "embedding" else "lesson",
-                file=sys.stderr,
-                leave=False,
-                disable=total == 0,
-            )
-        bar = bars[stage]
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
-    return progress
-
-
-def _track(items: Any, desc: str) -> Any:
-    """`items` with a progress bar on stderr while they are consumed."""
-    from tqdm import tqdm
-
-    return tqdm(items, desc=desc, leave=False, file=sys.stderr)
-
-
 # --- commands ------------------------------------------------------------------------------------
 def cmd_index(args: argparse.Namespace) -> int:
+    from tutor import terminal
     from tutor.build import build_store, build_tutor
 
-    s = _settings(args)
+    s = settings_of(args)
     if args.check:
         problems = build_store(s).check()
         for problem in problems:
@@ -160,7 +37,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         return 1 if problems else 0
     summary = build_tutor(s).reindex(
         rebuild=args.rebuild,
-        progress=_progress_bar(),
+        progress=terminal.progress_bar(),
         allow_shrink=args.allow_shrink,
         outside_roots=s.outside_roots,
         lock_timeout=s.index_lock_timeout,
@@ -181,7 +58,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_lessons(args: argparse.Namespace) -> int:
     from tutor.build import build_tutor
 
-    lessons = build_tutor(_settings(args)).lessons()
+    lessons = build_tutor(settings_of(args)).lessons()
     rows = sorted(lessons.items(), key=lambda kv: (kv[1].program, kv[1].language, kv[1].order or 1e9, kv[0]))
     if args.json:
         for lid, e in rows:
@@ -208,7 +85,7 @@ def cmd_lessons(args: argparse.Namespace) -> int:
 def cmd_config(args: argparse.Namespace) -> int:
     from tutor.settings import describe
 
-    for name, value, description in describe(_settings(args)):
+    for name, value, description in describe(settings_of(args)):
         shown = "***" if name == "auth" and value else value
         print(f"{name:22} = {shown!s:30}  # {description}")
     return 0
@@ -236,11 +113,11 @@ def _passage_json(p: Any) -> dict[str, Any]:
 def cmd_search(args: argparse.Namespace) -> int:
     from tutor.build import build_tutor
 
-    tutor = build_tutor(_settings(args))
-    for q in _questions(args):
+    tutor = build_tutor(settings_of(args))
+    for q in questions_of(args):
         if not q.strip():
             continue
-        r = tutor.search(q, _filters(args, tutor), k=args.k)
+        r = tutor.search(q, filters_of(args, tutor), k=args.k)
         if args.json:
             print(json.dumps({"question": q, "passages": [_passage_json(p) for p in r.passages]}), flush=True)
             continue
@@ -254,8 +131,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from tutor import terminal
     from tutor.build import build_tutor
 
-    tutor = build_tutor(_settings(args))
-    terminal.ask(tutor, _questions(args), _filters(args, tutor), args.json)
+    tutor = build_tutor(settings_of(args))
+    terminal.ask(tutor, questions_of(args), filters_of(args, tutor), args.json)
     return 0
 
 
@@ -263,8 +140,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from tutor import terminal
     from tutor.build import build_tutor
 
-    tutor = build_tutor(_settings(args))
-    terminal.chat(tutor, _filters(args, tutor))
+    tutor = build_tutor(settings_of(args))
+    terminal.chat(tutor, filters_of(args, tutor))
     return 0
 
 
@@ -274,7 +151,7 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     from tutor import terminal
     from tutor.build import build_coach, build_tutor
 
-    coach = build_coach(build_tutor(_settings(args)))
+    coach = build_coach(build_tutor(settings_of(args)))
     if args.answer:  # one item checked, for scripts: N:K, both counted from 1
         if not args.lesson:
             raise TutorError("--answer N:K needs --lesson ID (the item numbers are per lesson)")
@@ -284,43 +161,34 @@ def cmd_quiz(args: argparse.Namespace) -> int:
             raise TutorError(f"--answer takes ITEM:CHOICE, numbers from 1, like 2:3; got {args.answer!r}") from None
         terminal.check_one(coach, args.lesson, n, k, args.learner, args.json)
     else:
-        terminal.quiz(coach, _filters(args), args.learner or getpass.getuser(), args.json)
+        terminal.quiz(coach, filters_of(args), args.learner or getpass.getuser(), args.json)
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
-    serve(_settings(args), announce=print)
+    serve(settings_of(args), announce=print)
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from tutor import terminal
     from tutor.evaluation.quizzes import run_eval
 
     report = run_eval(
-        _settings(args),
+        settings_of(args),
         off_topic=args.off_topic,
         out_dir=Path(args.out),
         answers=not args.no_answers,
         limit=args.limit,
-        track=_track,
+        track=terminal.track,
     )
     print(report.summary())
     return 0
 
 
 # --- parser --------------------------------------------------------------------------------------
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tutor", description="A local chat tutor over lesson files.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
@@ -353,7 +221,7 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--json", action="store_true")
         filters(sp)
         if name == "search":
-            sp.add_argument("-k", type=_at_least_one, default=5, help="passages to return (1 or more)")
+            sp.add_argument("-k", type=at_least_one, default=5, help="passages to return (1 or more)")
     sp = cmd("chat", cmd_chat, "a conversation in the terminal", lessons=True)
     filters(sp)
     cmd("serve", cmd_serve, "the web UI", lessons=True)

@@ -1,5 +1,6 @@
-"""The tutor in a terminal: answers, a conversation and quiz rounds, printed. `tutor/cli.py` turns the command
-line into settings and filters and calls these; they and the CLI are the only modules that print.
+"""The tutor in a terminal: answers, a conversation and quiz rounds, printed, and the progress bars of indexing
+and `tutor eval` on stderr. `tutor/cli.py` calls these with the settings and filters of tutor/flags.py; they
+and the CLI are the only modules that print.
 
 An answer prints as the page shows it: the lessons' own sentences first, then the model's explanation with
 its unsupported sentences set apart ("~ ... <- not in the lessons"), then the sources.
@@ -156,3 +157,34 @@ def quiz(coach: Coach, filters: Filters, learner: str, as_json: bool) -> None:
         print(f"next: {m.lessons[steps.next].title} ({steps.next})")
     if steps.review:
         print(f"review: {m.lessons[steps.review].title} ({steps.review})")
+
+
+def progress_bar() -> Any:
+    """A `reindex` progress callback: one bar on stderr per stage (lessons read, chunks embedded)."""
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = tqdm(
+                total=total,
+                desc=stage,
+                unit="chunk" if stage == "embedding" else "lesson",
+                file=sys.stderr,
+                leave=False,
+                disable=total == 0,
+            )
+        bar = bars[stage]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+def track(items: Any, desc: str) -> Any:
+    """`items` with a progress bar on stderr while they are consumed."""
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, leave=False, file=sys.stderr)
