@@ -52,9 +52,10 @@ def test_diversity_caps_a_lesson_unless_its_passage_is_close_to_the_best():
     from tutor.ingest.chunking import Chunk
     from tutor.search.retriever import Passage
 
-    def passage(i: int, lesson: str, score: float) -> Passage:
+    def passage(i: int, lesson: str, score: float, text: str = "t") -> Passage:
+        crumb = lesson if text.startswith("Sections: ") else f"{lesson} > part {i}"
         return Passage(
-            Chunk(f"c{i}", lesson, "h", "p", "en", lesson, lesson, "x.md", lesson, "", 0, 1, "t"), score, 0.0
+            Chunk(f"c{i}", lesson, "h", "p", "en", lesson, lesson, "x.md", crumb, "", 0, 1, text), score, 0.0
         )
 
     ranked = [
@@ -67,6 +68,10 @@ def test_diversity_caps_a_lesson_unless_its_passage_is_close_to_the_best():
     ids = [p.chunk.id for p in fusion.diversify(ranked, 3)]
     assert ids == ["c0", "c1", "c2"]  # c2 scores within 0.8 of the best: a third passage of lesson a
     assert [p.chunk.id for p in fusion.diversify(ranked, 3, near_best=1.0)] == ["c0", "c1", "c3"]  # capped: b's
+    # a lesson's overview (its section list) answers nothing: it does not use up one of the lesson's places
+    ranked.insert(1, passage(9, "a", 0.48, "Sections: One; Two."))
+    got = [p.chunk.id for p in fusion.diversify(ranked, 3, near_best=1.0)]
+    assert got == ["c0", "c9", "c1"]  # c1, the lesson's second passage of content, is not pushed out by c9
 
 
 def test_unknown_fusion_is_refused(corpus_index, embedder):

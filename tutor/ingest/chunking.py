@@ -42,6 +42,10 @@ class Chunk:
     def embed_text(self) -> str:
         return f"{self.breadcrumb}\n{self.text}"
 
+    @property
+    def is_overview(self) -> bool:
+        return is_overview(self.breadcrumb, self.title, self.text)
+
     def metadata(self) -> dict[str, str | int]:
         return {
             "lesson_id": self.lesson_id,
@@ -149,6 +153,12 @@ def chunk_lesson(lesson: Lesson, token_len: TokenLen, max_tokens: int) -> list[C
         )
         for i, p in enumerate(pieces)
     ]
+
+
+def is_overview(breadcrumb: str, title: str, text: str) -> bool:
+    """Whether a passage is the lesson-level one `_overview` writes (description and section list): it
+    signposts a lesson and answers what the lesson covers, not a question about its content."""
+    return breadcrumb == title and "Sections: " in text
 
 
 def _overview(lesson: Lesson, token_len: TokenLen, max_tokens: int) -> Piece | None:

@@ -82,13 +82,18 @@ def rank_lessons(ranked: Sequence[Passage]) -> list[str]:
     return sorted(per, key=lambda lid: -sum(sorted(per[lid], reverse=True)[:LESSON_TOP]))
 
 
+OVERVIEW_FREE = 1  # 1: a lesson's overview passage does not use up one of its lesson's places
+
+
 def diversify(ranked: Sequence[Passage], k: int, per_lesson: int = 2, near_best: float = 0.8) -> list[Passage]:
     """Best first, at most `per_lesson` passages of one lesson until other lessons run out; a passage that
     scores within `near_best` of the best one gets in whatever its lesson (when one lesson holds the three
     best passages, the third must not give way to a weak passage of another lesson). Letting in any capped
     passage that far outweighs another lesson's (1.5x) was tried: it brought "What is RLHF?" its Stage
     three section but lowered key-sentence correctness (bench/key_sentences.py: corpus 0.724 -> 0.707, seeds
-    0.535 -> 0.488), as other lessons' passages left the prompt."""
+    0.535 -> 0.488), as other lessons' passages left the prompt. A lesson's overview passage (its section
+    list) takes no place of its lesson: it answers nothing, and used to keep out the section that does
+    ("What is mixture of experts?" got a fun fact instead of the definition)."""
     chosen: list[Passage] = []
     counts: dict[str, int] = {}
     rest: list[Passage] = []
@@ -97,7 +102,7 @@ def diversify(ranked: Sequence[Passage], k: int, per_lesson: int = 2, near_best:
         lid = p.chunk.lesson_id
         if counts.get(lid, 0) < per_lesson or p.score >= close:
             chosen.append(p)
-            counts[lid] = counts.get(lid, 0) + 1
+            counts[lid] = counts.get(lid, 0) + (0 if p.chunk.is_overview and OVERVIEW_FREE else 1)
         else:
             rest.append(p)
         if len(chosen) >= k:
