@@ -13,8 +13,8 @@ import pytest
 
 from tutor.answer import prompts
 from tutor.answer.attribution import Attributor, trim_to_sentence
-from tutor.answer.key_sentences import KeySentencePicker
-from tutor.answer.sentences import units
+from tutor.answer.key_sentences import KeySentencePicker, defines
+from tutor.answer.sentences import content_words, units
 from tutor.answer.turn import turn_of
 from tutor.evaluation.correctness import support_check_quality
 from tutor.events import Source
@@ -92,6 +92,38 @@ def test_overview_passages_and_headings_are_never_key_sentences(picker, embedder
     q = "How do leaves make sugar?"
     keys = picker.pick(q, embedder.embed_one(q), [overview, body])
     assert [k.number for k in keys] == [2] and keys[0].text == "Plants make sugar from light in their leaves."
+
+
+def test_a_definition_is_told_from_a_sentence_that_only_mentions_the_term():
+    token, overfit, dpo = (content_words(w) for w in ("token", "overfitting", "DPO"))
+    assert defines("Overfitting is exactly that failure.", overfit)
+    assert defines("In machine learning, a token is a piece of text.", token)
+    assert defines("Text is first cut into units called tokens, each with an ID.", token)
+    assert defines("Direct Preference Optimisation (DPO), introduced in 2023, skips the reward model.", dpo)
+    assert not defines("Note: The standard defence against overfitting is to hold back data.", overfit)
+    assert not defines("A rule of thumb is that one token is about three-quarters of a word.", token)
+    assert not defines("But tokens are already cheap.", token)
+    assert not defines("A key (K): what this token offers to the others.", token)  # "(K)" names the key
+    assert not defines("AI is a tool for science.", content_words("What is the carbon cost of AI?"))  # 1 term of 3
+
+
+def test_what_is_question_reaches_a_definition_in_a_later_passage(picker, embedder):
+    mentions = " ".join(f"Token number {i} costs {i} cents in the {w} plan." for i, w in enumerate("abcdefghijklmnopq"))
+    defining = "Computers work with numbers, so text is first cut into units called tokens. Each has an ID."
+    q = "what is a token"
+    keys = picker.pick(q, embedder.embed_one(q), [src(1, mentions), src(2, defining)])
+    assert any("units called tokens" in k.text and k.number == 2 for k in keys)
+
+
+def test_a_short_sentence_naming_the_term_is_picked_with_what_it_leans_on(picker, embedder):
+    text = (
+        "What if nobody has labelled the data? What if the machine must find the patterns itself?\n\n"
+        "That's unsupervised learning. There is no teacher and no answer key."
+    )
+    q = "What is unsupervised learning?"
+    keys = picker.pick(q, embedder.embed_one(q), [src(1, text)])
+    assert "That's unsupervised learning." in keys[0].text
+    assert "find the patterns itself?" in keys[0].text and "no teacher" in keys[0].text
 
 
 def test_trim_to_sentence_drops_a_cut_tail():

@@ -20,6 +20,7 @@ import numpy as np
 
 from tutor.answer.sentences import LABEL, LEANS_BACK, Unit, clean, content_words, units
 from tutor.events import KeySentence, Source
+from tutor.ingest import chunking
 from tutor.models.ports import Embedder
 from tutor.search.gate import QUOTED
 
@@ -29,13 +30,21 @@ NEAR_BEST = 0.2  # a further sentence joins when its score is within this of the
 OVERLAP_WEIGHT = 0.35  # weight of term overlap beside cosine similarity
 RANK_BONUS = 0.03  # the first passage's bonus; it falls linearly to 0 for the last one
 SAME_AS = 0.92  # cosine above which two sentences say the same thing (only one is shown)
-MIN_WORDS = 4
+MIN_WORDS = 4  # shorter sentences are not picked, unless they name what the question asks about
+NAMES_THE_TERM = 1  # 1: a short sentence holding half the question's words can be picked ("That's X."), with context
 DEFINE_BONUS = 0.1  # for a "What is X?" question, a sentence that defines X
 SHORT = 8  # words: a sentence this short that points back ("that failure") brings the one before it
 ASKS_WHAT = re.compile(r"^\s*(what\s+(is|are|was|were|does\b.*\bmean)|define|meaning of|who\s+(is|was))\b", re.I)
-DEFINITION = re.compile(
-    r"^[^.;:]{0,60}?\b(is|are|means|refers to|stands for)\b"  # "X is ...", "X means ..."
-    r"|\bcalled\b|:\s*(its|the)\s+\w+|\(\w+\)",  # "... is called X", "...: its X", "... (X)"
+DEFINES = re.compile(  # "X is a ...", "X is when ...", "X means ...": not "X is already ..."
+    r"^([^.;:]{0,60}?)\b(?:(?:is|are)\s+(?:an?|the|when|what|how|where|one|any|called|designed|exactly|simply|just|"
+    r"basically|essentially|\w+ing)\b|means\b|refers to\b|stands for\b)",
+    re.I,
+)
+NAMES_NEXT = re.compile(r"\bcalled\b|:\s*(its|the)\s+\w+", re.I)  # "... is called X", "...: its X"
+ABBREVIATES = re.compile(r"\(\w+\)")  # "Direct Preference Optimisation (DPO)"
+CALLOUT = re.compile(r"^[A-Z][\w']*(?: [\w']+){0,2}:\s+")  # "Note: ", "Fun fact: " (not "An embedding is X: ...")
+NOT_THE_SUBJECT = re.compile(
+    r"\b(against|of|for|to|from|with|without|about|by|than|like|on|in|into|at|between|among|over|under|after|before)\b",
     re.I,
 )
 POINTS_BACK = re.compile(r"\b(that|this|these|those|such|it|they)\b", re.I)
@@ -47,15 +56,17 @@ LEANS_ANYWHERE = 1  # 1: "this/these/such + noun" anywhere in a sentence brings 
 NOT_AN_ANSWER = re.compile(
     r"^(illustration|image|figure):"  # an image's description (tutor/ingest/mdx.py writes "Illustration: alt.")
     r"|\b(next|previous|last|upcoming|following)\s+(lesson|module|chapter|unit)\b"  # the course's own navigation
-    r"|\bwhat you('|’)ll (try|learn|need)\b",
+    r"|\bwhat you('|’)ll (try|learn|need)\b"
+    r"|^\[[^\]]*\]\(\s*https?://",  # an entry of a reading list: it opens with a link to elsewhere
     re.I,
 )
+DEFINITIONS_FIRST = 1  # 1: for "What is X?", the sentences defining X (any passage) are embedded before the rest
 MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
 
 
 def is_overview(source: Source) -> bool:
     """The lesson-level passage (description and section list) that chunking adds to every lesson."""
-    return source.breadcrumb == source.title and "Sections: " in source.text
+    return chunking.is_overview(source.breadcrumb, source.title, source.text)
 
 
 class KeySentencePicker:
@@ -116,12 +127,18 @@ class KeySentencePicker:
                 body = clean(u.text(s.text))
                 if body.endswith(":") and following.get(u.start) != "item":
                     continue  # it introduces what this passage does not hold (the list is in the next chunk)
-                if len(body.split()) >= MIN_WORDS and not body.endswith("?") and not NOT_AN_ANSWER.search(body):
-                    words = content_words(QUOTED.sub(" ", u.text(s.text)))  # a quoted example is not a claim
-                    pool.append((len(q_words & words) / len(q_words) if q_words else 0.0, i, u))
+                if body.endswith("?") or NOT_AN_ANSWER.search(body):
+                    continue
+                words = content_words(QUOTED.sub(" ", u.text(s.text)))  # a quoted example is not a claim
+                overlap = len(q_words & words) / len(q_words) if q_words else 0.0
+                if len(body.split()) >= MIN_WORDS or (NAMES_THE_TERM and overlap >= 0.5):  # "That's X." names it
+                    pool.append((overlap, i, u))
         first = [c for c in pool if c[1] == 0]
         rest = sorted((c for c in pool if c[1] > 0 and c[0] > 0), key=lambda c: (-c[0], c[1]))
-        cands = (first + rest)[:MAX_EMBEDDED]
+        ordered = first + rest
+        if asks_what and DEFINITIONS_FIRST:  # "What is X?": the passages' definitions of X get a vector first
+            ordered.sort(key=lambda c: not defines(clean(c[2].text(sources[c[1]].text)), q_words))  # stable
+        cands = ordered[:MAX_EMBEDDED]
         if len(cands) < MAX_EMBEDDED:  # room left: the next passages' sentences, in passage order
             cands += [c for c in pool if c[1] > 0 and c[0] == 0][: MAX_EMBEDDED - len(cands)]
         if not cands:
@@ -196,10 +213,22 @@ class KeySentencePicker:
 
 
 def defines(sentence: str, terms: frozenset[str]) -> bool:
-    """Whether `sentence` reads as a definition of the question's terms: "X is ...", "X means ...",
-    "... is called X", "...: its X", "... (X)"."""
-    m = DEFINITION.search(sentence)
-    return m is not None and bool(terms & content_words(sentence[: m.end() + 40]))
+    """Whether `sentence` reads as a definition of what the question asks about (at least half its terms):
+    "X is a ...", "X means ...", "... is called X", "...: its X", "... (X)"."""
+
+    def names(part: str) -> bool:
+        return bool(terms) and 2 * len(terms & content_words(part)) >= len(terms)
+
+    sentence = CALLOUT.sub("", sentence)
+    m = DEFINES.search(sentence)
+    if m:  # "X is ...": X must be the subject, not a word of a phrase before the verb ("The defence against X is")
+        subject = m.group(1).rsplit(",", 1)[-1]  # after an opening clause ("In machine learning, a token is")
+        where = next((w.start() for w in re.finditer(r"[^\W_]+", subject) if content_words(w.group()) & terms), None)
+        if where is not None and names(subject) and not NOT_THE_SUBJECT.search(subject[:where]):
+            return True
+    named = (sentence[m.start() : m.end() + 40] for m in NAMES_NEXT.finditer(sentence))  # X follows
+    abbreviated = (sentence[max(0, m.start() - 40) : m.end()] for m in ABBREVIATES.finditer(sentence))  # X before
+    return any(names(part) for part in (*named, *abbreviated))
 
 
 def _prose(u: Unit, text: str) -> bool:

@@ -32,7 +32,8 @@ STOP = frozenset(
 those there their they them he she we you your i do does did not no so than then can could will would should
 may might must has have had what which who whom how why when where also very more most such into about over
 under out up down just only some any all each every other one two many much same own our us his her him if
-while because though although whether yes both either neither let lets tell explain describe mean means meant""",
+while because though although whether yes both either neither let lets tell explain describe mean means meant
+versus vs between""",
     )
 )
 
