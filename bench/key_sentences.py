@@ -9,6 +9,10 @@ References in the same run:
 - first passage: the whole first retrieved passage used as the answer;
 - oracle sentence: the share of questions where at least one sentence of the passages the picker sees is
   right on its own (what a perfect one-sentence picker could reach; not reachable without the options).
+Then the short learner questions of bench/data/learner_questions.json ("corpus" for corpus/, "seeds" for any
+other directory): how often the first passage, the best key sentence and any key sentence come from a
+section that answers the question (bench/data/answer_sections.json, judged by hand; a label naming no
+section of the index stops the run).
 Each `--set NAME=VALUE` variant (a constant of tutor/answer/key_sentences.py) is scored on the same
 retrievals, so a sweep compares like with like. No LLM tokens are generated (its tokenizer is loaded for
 the prompt budget).
@@ -20,6 +24,7 @@ Run: .venv/bin/python bench/key_sentences.py corpus ../shared/corpora/ai-educade
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -30,8 +35,10 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+SECTIONS = Path(__file__).resolve().parent / "data" / "answer_sections.json"
 
 import tutor.answer.key_sentences as ks  # noqa: E402
+from bench.common import DEFAULT_LESSONS  # noqa: E402
 from tutor.answer.sentences import clean  # noqa: E402
 from tutor.build import build_tutor  # noqa: E402
 from tutor.evaluation.correctness import closest_option  # noqa: E402
@@ -52,12 +59,12 @@ def variant(spec: str) -> dict[str, float]:
     return out
 
 
-def pick_with(tutor: Any, settings: dict[str, float], query: str, qvec: Any, sources: list[Any]) -> str:
+def pick_with(tutor: Any, settings: dict[str, float], query: str, qvec: Any, sources: list[Any]) -> list[Any]:
     saved = {k: getattr(ks, k) for k in settings}
     try:
         for k, v in settings.items():
             setattr(ks, k, v)
-        return " ".join(k.text for k in tutor.picker.pick(query, qvec, sources))
+        return tutor.picker.pick(query, qvec, sources)
     finally:
         for k, v in saved.items():
             setattr(ks, k, v)
@@ -90,7 +97,9 @@ def run(lessons_dir: Path, index_dir: Path, variants: list[dict[str, float]], sh
         ]
         oracle += any(closest_option(embedder, t, opts) == key for t in sentences)
         for name, settings in zip(names, variants):
-            text = pick_with(tutor, settings, tutor.retriever.expand(r.query), r.query_vector, sources)
+            text = " ".join(
+                k.text for k in pick_with(tutor, settings, tutor.retriever.expand(r.query), r.query_vector, sources)
+            )
             ok = closest_option(embedder, text, opts) == key
             right[name] += ok
             if show and name == "default" and not ok:
@@ -102,6 +111,49 @@ def run(lessons_dir: Path, index_dir: Path, variants: list[dict[str, float]], sh
     for name in names:
         share = right[name] / n
         print(f"  key sentences [{name}] {share:.3f}   / ceiling {share / max(1e-9, ceiling / n):.2f}")
+    key = "corpus" if lessons_dir == DEFAULT_LESSONS.resolve() else "seeds"
+    sections(tutor, json.loads(SECTIONS.read_text(encoding="utf-8"))[key], key, names, variants, show)
+
+
+def sections(
+    tutor: Any, labels: dict[str, list[str]], key: str, names: list[str], variants: list[Any], show: bool
+) -> None:
+    """Short learner questions: how often the first passage, the best key sentence and any key sentence come
+    from a section that answers the question (bench/data/answer_sections.json, judged by hand)."""
+    known = {f"{Path(c.path).name}#{c.anchor}" for c in tutor.retriever.snapshot().chunks}
+    for q, wanted in labels.items():
+        for label in wanted:
+            if label not in known:
+                raise SystemExit(f"bench/data/answer_sections.json: {label} ({q!r}) is no section of this index")
+    first = asked = 0
+    best = dict.fromkeys(names, 0)
+    some = dict.fromkeys(names, 0)
+    for q, wanted in labels.items():
+        r = tutor.retrieve(q)
+        if not r.covered(tutor.settings.min_evidence):
+            continue
+        asked += 1
+        sources = [p.source() for p in r.passages]
+        for i, s in enumerate(sources, start=1):
+            s.number = i
+
+        answering = {s.number for s in sources if f"{Path(s.path).name}#{s.anchor}" in wanted}
+        answers = answering.__contains__
+        first += bool(sources) and answers(1)
+        for name, settings in zip(names, variants):
+            keys = pick_with(tutor, settings, tutor.retriever.expand(r.query), r.query_vector, sources)
+            best[name] += bool(keys) and answers(keys[0].number)
+            some[name] += any(answers(k.number) for k in keys)
+            if show and name == "default" and not any(answers(k.number) for k in keys):
+                print(f"  OFF {q}\n       got: {' | '.join(k.breadcrumb for k in keys)[:240]}")
+    n = max(1, asked)
+    print(f"short learner questions ('{key}' of bench/data/answer_sections.json): {asked} of {len(labels)} answered")
+    print(f"  first passage from an answering section {first / n:.3f}")
+    for name in names:
+        print(
+            f"  key sentences [{name}]: the best from an answering section {best[name] / n:.3f},"
+            f" any {some[name] / n:.3f}"
+        )
 
 
 def main() -> None:
