@@ -14,7 +14,7 @@ import pytest
 from tutor.answer import prompts
 from tutor.answer.attribution import Attributor, trim_to_sentence
 from tutor.answer.key_sentences import KeySentencePicker, defines
-from tutor.answer.sentences import content_words, units
+from tutor.answer.sentences import clean, content_words, units
 from tutor.answer.turn import turn_of
 from tutor.evaluation.correctness import support_check_quality
 from tutor.events import Source
@@ -126,6 +126,23 @@ def test_a_short_sentence_naming_the_term_is_picked_with_what_it_leans_on(picker
     assert "find the patterns itself?" in keys[0].text and "no teacher" in keys[0].text
 
 
+def test_the_section_titled_with_the_question_leads_over_a_passing_mention(picker, embedder):
+    explains = src(
+        1,
+        "Your phone builds a 3D map of you from thousands of tiny dots. It measures the distance between your "
+        "eyes and the curve of your jaw, and it keeps learning as your looks change.",
+        breadcrumb="Phones > Face unlock: your personal bouncer",
+    )
+    mentions = src(
+        2,
+        "Face unlock on your phone? That is AI recognising your face. Film suggestions come from AI too.",
+        breadcrumb="Phones > You already use AI",
+    )
+    q = "How does face unlock work?"
+    keys = picker.pick(q, embedder.embed_one(q), [explains, mentions])
+    assert keys[0].number == 1 and "3D map" in keys[0].text
+
+
 def test_trim_to_sentence_drops_a_cut_tail():
     assert trim_to_sentence("RLHF uses raters [1]. It then trains a model that") == "RLHF uses raters [1]."
     assert trim_to_sentence("Version 2.5 is out. And then") == "Version 2.5 is out."
@@ -181,7 +198,7 @@ def test_prompts_hold_excerpts_not_whole_passages(tutor):
         assert not a.refused, q
         sizes.append(a.timings.prompt_tokens)
         for k in a.key_sentences:  # each key sentence reaches the model
-            assert k.text.split()[-1].strip("*_") in a.prompt_message
+            assert clean(k.text).split()[-1] in a.prompt_message
     assert statistics.median(sizes) <= 400, sizes
 
 

@@ -3,8 +3,11 @@
 They are the lessons' own words, picked before the model writes anything, and they carry the answer:
 the model only explains them. Score of a sentence = cosine to the question (sentence-transformers vectors)
 + OVERLAP_WEIGHT x the share of the question's content words it contains + a small bonus for a higher
-ranked passage. A sentence opening with "This"/a pronoun brings the sentence before it; a list item brings
-the sentence that introduces its list. Overview passages ("Sections: ...") and headings are never picked.
+ranked passage + HEADING_BONUS when its section's headings name what the question asks about (a short
+sentence elsewhere that merely mentions the term embeds close to the question too) + DEFINE_BONUS for a
+sentence defining the asked term of a "What is X?" question. A sentence opening with "This"/a pronoun
+brings the sentence before it; a list item brings the sentence that introduces its list. Overview passages
+("Sections: ...") and headings are never picked.
 
 Unit vectors are cached by chunk id, so a follow-up on the same passages embeds nothing new.
 """
@@ -28,6 +31,8 @@ MAX_PICKS = 3  # sentences chosen for their score
 MAX_UNITS = 5  # sentences shown, at most, including those brought along for their context
 NEAR_BEST = 0.2  # a further sentence joins when its score is within this of the best one's
 OVERLAP_WEIGHT = 0.35  # weight of term overlap beside cosine similarity
+HEADING_BONUS = 0.2  # for the sentences of a section whose headings hold HEADING_SHARE of the question's words
+HEADING_SHARE = 0.5
 RANK_BONUS = 0.03  # the first passage's bonus; it falls linearly to 0 for the last one
 SAME_AS = 0.92  # cosine above which two sentences say the same thing (only one is shown)
 MIN_WORDS = 4  # shorter sentences are not picked, unless they name what the question asks about
@@ -151,6 +156,9 @@ class KeySentencePicker:
         scored: list[tuple[float, int, Unit, np.ndarray, float]] = []
         for i, vs in zip(order, vecs):
             bonus = RANK_BONUS * (1 - i / max(1, n - 1)) if n > 1 else RANK_BONUS
+            headings = content_words(" ".join(sources[i].breadcrumb.split(" > ")[1:]))  # below the lesson's title
+            if q_words and len(q_words & headings) >= HEADING_SHARE * len(q_words):
+                bonus += HEADING_BONUS  # the section is titled with what the question asks about
             for (overlap, u), v in zip(per[i], vs):
                 define = DEFINE_BONUS if asks_what and defines(clean(u.text(sources[i].text)), q_words) else 0.0
                 score = float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus + define
