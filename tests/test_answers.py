@@ -143,6 +143,16 @@ def test_the_section_titled_with_the_question_leads_over_a_passing_mention(picke
     assert keys[0].number == 1 and "3D map" in keys[0].text
 
 
+def test_a_lesson_signposting_what_it_covers_is_not_an_answer(picker, embedder):
+    text = (
+        "This lesson covers photosynthesis, respiration and transpiration in leaves.\n\n"
+        "Transpiration moves water up through the plant and out of small pores in its leaves."
+    )
+    q = "What is transpiration?"
+    keys = picker.pick(q, embedder.embed_one(q), [src(1, text)])
+    assert keys and all("This lesson" not in k.text for k in keys)
+
+
 def test_trim_to_sentence_drops_a_cut_tail():
     assert trim_to_sentence("RLHF uses raters [1]. It then trains a model that") == "RLHF uses raters [1]."
     assert trim_to_sentence("Version 2.5 is out. And then") == "Version 2.5 is out."

@@ -61,6 +61,7 @@ LEANS_ANYWHERE = 1  # 1: "this/these/such + noun" anywhere in a sentence brings 
 NOT_AN_ANSWER = re.compile(
     r"^(illustration|image|figure):"  # an image's description (tutor/ingest/mdx.py writes "Illustration: alt.")
     r"|\b(next|previous|last|upcoming|following)\s+(lesson|module|chapter|unit)\b"  # the course's own navigation
+    r"|^(in\s+)?this\s+(lesson|module|chapter|unit|course)\b"  # "This lesson walks through ...": a signpost
     r"|\bwhat you('|’)ll (try|learn|need)\b"
     r"|^\[[^\]]*\]\(\s*https?://",  # an entry of a reading list: it opens with a link to elsewhere
     re.I,
