@@ -54,6 +54,10 @@ def picker(embedder):
     return KeySentencePicker(embedder)
 
 
+def keys_for(picker: KeySentencePicker, question: str, *sources: Source) -> list:
+    return picker.pick(question, picker.embedder.embed_one(question), list(sources))
+
+
 def test_units_split_prose_items_and_headings():
     text = "## Title\n\nOne sentence here. Another one follows!\n\nList intro:\n\n- first item\n  wrapped on\n- second"
     got = [(u.kind, text[u.start : u.end]) for u in units(text)]
@@ -107,26 +111,24 @@ def test_a_definition_is_told_from_a_sentence_that_only_mentions_the_term():
     assert not defines("AI is a tool for science.", content_words("What is the carbon cost of AI?"))  # 1 term of 3
 
 
-def test_what_is_question_reaches_a_definition_in_a_later_passage(picker, embedder):
+def test_what_is_question_reaches_a_definition_in_a_later_passage(picker):
     mentions = " ".join(f"Token number {i} costs {i} cents in the {w} plan." for i, w in enumerate("abcdefghijklmnopq"))
     defining = "Computers work with numbers, so text is first cut into units called tokens. Each has an ID."
-    q = "what is a token"
-    keys = picker.pick(q, embedder.embed_one(q), [src(1, mentions), src(2, defining)])
+    keys = keys_for(picker, "what is a token", src(1, mentions), src(2, defining))
     assert any("units called tokens" in k.text and k.number == 2 for k in keys)
 
 
-def test_a_short_sentence_naming_the_term_is_picked_with_what_it_leans_on(picker, embedder):
+def test_a_short_sentence_naming_the_term_is_picked_with_what_it_leans_on(picker):
     text = (
         "What if nobody has labelled the data? What if the machine must find the patterns itself?\n\n"
         "That's unsupervised learning. There is no teacher and no answer key."
     )
-    q = "What is unsupervised learning?"
-    keys = picker.pick(q, embedder.embed_one(q), [src(1, text)])
+    keys = keys_for(picker, "What is unsupervised learning?", src(1, text))
     assert "That's unsupervised learning." in keys[0].text
     assert "find the patterns itself?" in keys[0].text and "no teacher" in keys[0].text
 
 
-def test_the_section_titled_with_the_question_leads_over_a_passing_mention(picker, embedder):
+def test_the_section_titled_with_the_question_leads_over_a_passing_mention(picker):
     explains = src(
         1,
         "Your phone builds a 3D map of you from thousands of tiny dots. It measures the distance between your "
@@ -138,18 +140,16 @@ def test_the_section_titled_with_the_question_leads_over_a_passing_mention(picke
         "Face unlock on your phone? That is AI recognising your face. Film suggestions come from AI too.",
         breadcrumb="Phones > You already use AI",
     )
-    q = "How does face unlock work?"
-    keys = picker.pick(q, embedder.embed_one(q), [explains, mentions])
+    keys = keys_for(picker, "How does face unlock work?", explains, mentions)
     assert keys[0].number == 1 and "3D map" in keys[0].text
 
 
-def test_a_lesson_signposting_what_it_covers_is_not_an_answer(picker, embedder):
+def test_a_lesson_signposting_what_it_covers_is_not_an_answer(picker):
     text = (
         "This lesson covers photosynthesis, respiration and transpiration in leaves.\n\n"
         "Transpiration moves water up through the plant and out of small pores in its leaves."
     )
-    q = "What is transpiration?"
-    keys = picker.pick(q, embedder.embed_one(q), [src(1, text)])
+    keys = keys_for(picker, "What is transpiration?", src(1, text))
     assert keys and all("This lesson" not in k.text for k in keys)
 
 
