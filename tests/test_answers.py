@@ -153,6 +153,27 @@ def test_a_lesson_signposting_what_it_covers_is_not_an_answer(picker):
     assert keys and all("This lesson" not in k.text for k in keys)
 
 
+def test_a_comparison_gets_a_sentence_for_each_side(picker):
+    text = (
+        "Evergreen trees keep their leaves all year, unlike other trees. Evergreen needles have a waxy coat that "
+        "saves water for trees. Evergreen forests stay green in winter. Most evergreen trees grow cones.\n\n"
+        "Deciduous woods are common in Europe."
+    )
+    keys = keys_for(picker, "What is the difference between evergreen and deciduous trees?", src(1, text))
+    shown = " ".join(k.text for k in keys)
+    assert "Evergreen trees keep their leaves" in shown and "Deciduous woods" in shown
+
+
+def test_an_instruction_to_the_learner_is_not_an_answer(picker):
+    text = (
+        "How to do it:\n\n1. Visit the garden centre and pick a fern\n2. Try growing a fern in the shade\n\n"
+        "Ferns grow from spores, not seeds, and like shade."
+    )
+    keys = keys_for(picker, "How do ferns grow?", src(1, text))
+    assert keys and all("Visit" not in k.text and "Try growing" not in k.text for k in keys)
+    assert "spores" in keys[0].text
+
+
 def test_trim_to_sentence_drops_a_cut_tail():
     assert trim_to_sentence("RLHF uses raters [1]. It then trains a model that") == "RLHF uses raters [1]."
     assert trim_to_sentence("Version 2.5 is out. And then") == "Version 2.5 is out."

@@ -66,6 +66,19 @@ NOT_AN_ANSWER = re.compile(
     r"|^\[[^\]]*\]\(\s*https?://",  # an entry of a reading list: it opens with a link to elsewhere
     re.I,
 )
+STEPS_OUT = 1  # 1: an instruction to the learner ("Visit ...", "Type a description ...") is never picked
+INSTRUCTS = re.compile(
+    r"^(visit|type|open|click|tap|press|go to|sign in|log in|download|install|upload|paste|copy|wait|try|"
+    r"ask|pick|choose|write|look|think|imagine|notice|take|search|find|enter|select|share|repeat)\b",
+    re.I,
+)
+COMPARES = 1  # 1: "the difference between X and Y", "X vs Y": a pick for the side the others leave out
+SIDES = re.compile(
+    r"\b(?:difference|differences|distinction)\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+)"
+    r"|\bcompare\s+(?P<c>.+?)\s+(?:and|with|to)\s+(?P<d>.+)"
+    r"|(?P<e>\S.+?)\s+(?:vs\.?|versus)\s+(?P<f>.+)",
+    re.I,
+)
 DEFINITIONS_FIRST = 1  # 1: for "What is X?", the sentences defining X (any passage) are embedded before the rest
 MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
 
@@ -135,6 +148,8 @@ class KeySentencePicker:
                     continue  # it introduces what this passage does not hold (the list is in the next chunk)
                 if body.endswith("?") or NOT_AN_ANSWER.search(body):
                     continue
+                if STEPS_OUT and INSTRUCTS.match(LABEL.sub("", body)):
+                    continue
                 words = content_words(QUOTED.sub(" ", u.text(s.text)))  # a quoted example is not a claim
                 overlap = len(q_words & words) / len(q_words) if q_words else 0.0
                 if len(body.split()) >= MIN_WORDS or (NAMES_THE_TERM and overlap >= 0.5):  # "That's X." names it
@@ -184,6 +199,17 @@ class KeySentencePicker:
             chosen.append((score, i, run))
             seen.append(v)
             used += len(run)
+        for side in _sides(query) if COMPARES else ():
+            if any(side in content_words(r.text(sources[i].text)) for _, i, run in chosen for r in run):
+                continue
+            other = next((c for c in scored if side in content_words(c[2].text(sources[c[1]].text))), None)
+            if other is None:
+                continue
+            score, i, u, v, _ = other
+            run = self._with_context(u, self.units_of(sources[i])[0], sources[i].text)
+            if used + len(run) <= MAX_UNITS + 1:  # one sentence past the usual length, for the side left out
+                chosen.append((score, i, run))
+                used += len(run)
         return _merge(chosen, sources)
 
     @staticmethod
@@ -238,6 +264,21 @@ def defines(sentence: str, terms: frozenset[str]) -> bool:
     named = (sentence[m.start() : m.end() + 40] for m in NAMES_NEXT.finditer(sentence))  # X follows
     abbreviated = (sentence[max(0, m.start() - 40) : m.end()] for m in ABBREVIATES.finditer(sentence))  # X before
     return any(names(part) for part in (*named, *abbreviated))
+
+
+def _sides(question: str) -> list[str]:
+    """For a question comparing two things, the word that tells each side from the other (its first own
+    word: "general" in "narrow AI and general AI", "deciduous" in "evergreen and deciduous trees"); else []."""
+    m = SIDES.search(question.rstrip(" ?"))
+    if not m:
+        return []
+    a, b = (part for part in m.groups() if part)
+    out = []
+    for side, other in ((a, b), (b, a)):
+        theirs = content_words(other)
+        own = [w for word in side.split() for w in sorted(content_words(word)) if w not in theirs]
+        out += own[:1]
+    return out
 
 
 def _prose(u: Unit, text: str) -> bool:
