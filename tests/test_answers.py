@@ -13,7 +13,8 @@ import pytest
 
 from tutor.answer import prompts
 from tutor.answer.attribution import Attributor, trim_to_sentence
-from tutor.answer.key_sentences import KeySentencePicker, defines
+from tutor.answer.key_sentences import KeySentencePicker
+from tutor.answer.sentence_kinds import defines
 from tutor.answer.sentences import clean, content_words, units
 from tutor.answer.turn import turn_of
 from tutor.evaluation.correctness import support_check_quality

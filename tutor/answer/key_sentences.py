@@ -7,7 +7,8 @@ ranked passage + HEADING_BONUS when its section's headings name what the questio
 sentence elsewhere that merely mentions the term embeds close to the question too) + DEFINE_BONUS for a
 sentence defining the asked term of a "What is X?" question. A sentence opening with "This"/a pronoun
 brings the sentence before it; a list item brings the sentence that introduces its list. Overview passages
-("Sections: ...") and headings are never picked.
+("Sections: ...") and headings are never picked, nor what tutor/answer/sentence_kinds.py finds is no answer
+(a signpost, an instruction to the learner); a question comparing two things gets a sentence for each side.
 
 Unit vectors are cached by chunk id, so a follow-up on the same passages embeds nothing new.
 """
@@ -21,6 +22,7 @@ from itertools import takewhile
 
 import numpy as np
 
+from tutor.answer.sentence_kinds import asks_what, defines, instructs, not_an_answer, sides
 from tutor.answer.sentences import LABEL, LEANS_BACK, Unit, clean, content_words, units
 from tutor.events import KeySentence, Source
 from tutor.ingest import chunking
@@ -39,46 +41,14 @@ MIN_WORDS = 4  # shorter sentences are not picked, unless they name what the que
 NAMES_THE_TERM = 1  # 1: a short sentence holding half the question's words can be picked ("That's X."), with context
 DEFINE_BONUS = 0.1  # for a "What is X?" question, a sentence that defines X
 SHORT = 8  # words: a sentence this short that points back ("that failure") brings the one before it
-ASKS_WHAT = re.compile(r"^\s*(what\s+(is|are|was|were|does\b.*\bmean)|define|meaning of|who\s+(is|was))\b", re.I)
-DEFINES = re.compile(  # "X is a ...", "X is when ...", "X means ...": not "X is already ..."
-    r"^([^.;:]{0,60}?)\b(?:(?:is|are)\s+(?:an?|the|when|what|how|where|one|any|called|designed|exactly|simply|just|"
-    r"basically|essentially|\w+ing)\b|means\b|refers to\b|stands for\b)",
-    re.I,
-)
-NAMES_NEXT = re.compile(r"\bcalled\b|:\s*(its|the)\s+\w+", re.I)  # "... is called X", "...: its X"
-ABBREVIATES = re.compile(r"\(\w+\)")  # "Direct Preference Optimisation (DPO)"
-CALLOUT = re.compile(r"^[A-Z][\w']*(?: [\w']+){0,2}:\s+")  # "Note: ", "Fun fact: " (not "An embedding is X: ...")
-NOT_THE_SUBJECT = re.compile(
-    r"\b(against|of|for|to|from|with|without|about|by|than|like|on|in|into|at|between|among|over|under|after|before)\b",
-    re.I,
-)
 POINTS_BACK = re.compile(r"\b(that|this|these|those|such|it|they)\b", re.I)
 DEMONSTRATIVE = re.compile(r"\b(this|these|those|such)\s+(?!is\b|are\b|was\b|means\b)[a-z]", re.I)  # "this loop"
 LEAD_IN_ITEMS = 2  # a picked sentence that ends with ":" brings this many of the items it introduces
 RESTATES = 0.6  # a sentence holding this share of the question's words brings the unit after it (0: off)
 SHORT_LEADS = 1  # 1: a short sentence that does not point back brings the sentence after it
 LEANS_ANYWHERE = 1  # 1: "this/these/such + noun" anywhere in a sentence brings the sentence before it
-NOT_AN_ANSWER = re.compile(
-    r"^(illustration|image|figure):"  # an image's description (tutor/ingest/mdx.py writes "Illustration: alt.")
-    r"|\b(next|previous|last|upcoming|following)\s+(lesson|module|chapter|unit)\b"  # the course's own navigation
-    r"|^(in\s+)?this\s+(lesson|module|chapter|unit|course)\b"  # "This lesson walks through ...": a signpost
-    r"|\bwhat you('|’)ll (try|learn|need)\b"
-    r"|^\[[^\]]*\]\(\s*https?://",  # an entry of a reading list: it opens with a link to elsewhere
-    re.I,
-)
 STEPS_OUT = 1  # 1: an instruction to the learner ("Visit ...", "Type a description ...") is never picked
-INSTRUCTS = re.compile(
-    r"^(visit|type|open|click|tap|press|go to|sign in|log in|download|install|upload|paste|copy|wait|try|"
-    r"ask|pick|choose|write|look|think|imagine|notice|take|search|find|enter|select|share|repeat)\b",
-    re.I,
-)
 COMPARES = 1  # 1: "the difference between X and Y", "X vs Y": a pick for the side the others leave out
-SIDES = re.compile(
-    r"\b(?:difference|differences|distinction)\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+)"
-    r"|\bcompare\s+(?P<c>.+?)\s+(?:and|with|to)\s+(?P<d>.+)"
-    r"|(?P<e>\S.+?)\s+(?:vs\.?|versus)\s+(?P<f>.+)",
-    re.I,
-)
 DEFINITIONS_FIRST = 1  # 1: for "What is X?", the sentences defining X (any passage) are embedded before the rest
 MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
 
@@ -134,7 +104,7 @@ class KeySentencePicker:
         if not sources:
             return []
         q_words = content_words(query)
-        asks_what = bool(ASKS_WHAT.search(query))
+        what = asks_what(query)
         n = len(sources)
         pool: list[tuple[float, int, Unit]] = []  # (overlap, source index, unit)
         for i, s in enumerate(sources):
@@ -146,9 +116,7 @@ class KeySentencePicker:
                 body = clean(u.text(s.text))
                 if body.endswith(":") and following.get(u.start) != "item":
                     continue  # it introduces what this passage does not hold (the list is in the next chunk)
-                if body.endswith("?") or NOT_AN_ANSWER.search(body):
-                    continue
-                if STEPS_OUT and INSTRUCTS.match(LABEL.sub("", body)):
+                if not_an_answer(body) or (STEPS_OUT and instructs(body)):
                     continue
                 words = content_words(QUOTED.sub(" ", u.text(s.text)))  # a quoted example is not a claim
                 overlap = len(q_words & words) / len(q_words) if q_words else 0.0
@@ -157,7 +125,7 @@ class KeySentencePicker:
         first = [c for c in pool if c[1] == 0]
         rest = sorted((c for c in pool if c[1] > 0 and c[0] > 0), key=lambda c: (-c[0], c[1]))
         ordered = first + rest
-        if asks_what and DEFINITIONS_FIRST:  # "What is X?": the passages' definitions of X get a vector first
+        if what and DEFINITIONS_FIRST:  # "What is X?": the passages' definitions of X get a vector first
             ordered.sort(key=lambda c: not defines(clean(c[2].text(sources[c[1]].text)), q_words))  # stable
         cands = ordered[:MAX_EMBEDDED]
         if len(cands) < MAX_EMBEDDED:  # room left: the next passages' sentences, in passage order
@@ -176,7 +144,7 @@ class KeySentencePicker:
             if q_words and len(q_words & headings) >= HEADING_SHARE * len(q_words):
                 bonus += HEADING_BONUS  # the section is titled with what the question asks about
             for (overlap, u), v in zip(per[i], vs):
-                define = DEFINE_BONUS if asks_what and defines(clean(u.text(sources[i].text)), q_words) else 0.0
+                define = DEFINE_BONUS if what and defines(clean(u.text(sources[i].text)), q_words) else 0.0
                 score = float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus + define
                 scored.append((score, i, u, v, overlap))
         scored.sort(key=lambda c: -c[0])
@@ -199,7 +167,7 @@ class KeySentencePicker:
             chosen.append((score, i, run))
             seen.append(v)
             used += len(run)
-        for side in _sides(query) if COMPARES else ():
+        for side in sides(query) if COMPARES else ():
             if any(side in content_words(r.text(sources[i].text)) for _, i, run in chosen for r in run):
                 continue
             other = next((c for c in scored if side in content_words(c[2].text(sources[c[1]].text))), None)
@@ -245,40 +213,6 @@ class KeySentencePicker:
         demonstrative = LEANS_ANYWHERE and DEMONSTRATIVE.search(body)  # "... its version of this feedback loop."
         leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative
         return [prev, u] if leans else [u]
-
-
-def defines(sentence: str, terms: frozenset[str]) -> bool:
-    """Whether `sentence` reads as a definition of what the question asks about (at least half its terms):
-    "X is a ...", "X means ...", "... is called X", "...: its X", "... (X)"."""
-
-    def names(part: str) -> bool:
-        return bool(terms) and 2 * len(terms & content_words(part)) >= len(terms)
-
-    sentence = CALLOUT.sub("", sentence)
-    m = DEFINES.search(sentence)
-    if m:  # "X is ...": X must be the subject, not a word of a phrase before the verb ("The defence against X is")
-        subject = m.group(1).rsplit(",", 1)[-1]  # after an opening clause ("In machine learning, a token is")
-        where = next((w.start() for w in re.finditer(r"[^\W_]+", subject) if content_words(w.group()) & terms), None)
-        if where is not None and names(subject) and not NOT_THE_SUBJECT.search(subject[:where]):
-            return True
-    named = (sentence[m.start() : m.end() + 40] for m in NAMES_NEXT.finditer(sentence))  # X follows
-    abbreviated = (sentence[max(0, m.start() - 40) : m.end()] for m in ABBREVIATES.finditer(sentence))  # X before
-    return any(names(part) for part in (*named, *abbreviated))
-
-
-def _sides(question: str) -> list[str]:
-    """For a question comparing two things, the word that tells each side from the other (its first own
-    word: "general" in "narrow AI and general AI", "deciduous" in "evergreen and deciduous trees"); else []."""
-    m = SIDES.search(question.rstrip(" ?"))
-    if not m:
-        return []
-    a, b = (part for part in m.groups() if part)
-    out = []
-    for side, other in ((a, b), (b, a)):
-        theirs = content_words(other)
-        own = [w for word in side.split() for w in sorted(content_words(word)) if w not in theirs]
-        out += own[:1]
-    return out
 
 
 def _prose(u: Unit, text: str) -> bool:

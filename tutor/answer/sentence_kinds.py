@@ -1,0 +1,96 @@
+"""What kind of lesson sentence or learner question the key-sentence picker is looking at.
+
+Rules that read one sentence or one question, with no scoring: whether a question asks what something is
+("What is X?") or compares two things ("the difference between X and Y"); whether a lesson sentence defines
+the asked term ("X is a ...", "... is called X", "... (X)"), and whether it is no answer at all (an image's
+description, the course's navigation, a signpost like "This lesson covers ...", a reading-list link, or an
+instruction to the learner like "Visit ..."). tutor/answer/key_sentences.py decides what to do with them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tutor.answer.sentences import LABEL, content_words
+
+ASKS_WHAT = re.compile(r"^\s*(what\s+(is|are|was|were|does\b.*\bmean)|define|meaning of|who\s+(is|was))\b", re.I)
+DEFINES = re.compile(  # "X is a ...", "X is when ...", "X means ...": not "X is already ..."
+    r"^([^.;:]{0,60}?)\b(?:(?:is|are)\s+(?:an?|the|when|what|how|where|one|any|called|designed|exactly|simply|just|"
+    r"basically|essentially|\w+ing)\b|means\b|refers to\b|stands for\b)",
+    re.I,
+)
+NAMES_NEXT = re.compile(r"\bcalled\b|:\s*(its|the)\s+\w+", re.I)  # "... is called X", "...: its X"
+ABBREVIATES = re.compile(r"\(\w+\)")  # "Direct Preference Optimisation (DPO)"
+CALLOUT = re.compile(r"^[A-Z][\w']*(?: [\w']+){0,2}:\s+")  # "Note: ", "Fun fact: " (not "An embedding is X: ...")
+NOT_THE_SUBJECT = re.compile(
+    r"\b(against|of|for|to|from|with|without|about|by|than|like|on|in|into|at|between|among|over|under|after|before)\b",
+    re.I,
+)
+NOT_AN_ANSWER = re.compile(
+    r"^(illustration|image|figure):"  # an image's description (tutor/ingest/mdx.py writes "Illustration: alt.")
+    r"|\b(next|previous|last|upcoming|following)\s+(lesson|module|chapter|unit)\b"  # the course's own navigation
+    r"|^(in\s+)?this\s+(lesson|module|chapter|unit|course)\b"  # "This lesson walks through ...": a signpost
+    r"|\bwhat you('|’)ll (try|learn|need)\b"
+    r"|^\[[^\]]*\]\(\s*https?://",  # an entry of a reading list: it opens with a link to elsewhere
+    re.I,
+)
+INSTRUCTS = re.compile(  # a step for the learner to take, not something the lesson states
+    r"^(visit|type|open|click|tap|press|go to|sign in|log in|download|install|upload|paste|copy|wait|try|"
+    r"ask|pick|choose|write|look|think|imagine|notice|take|search|find|enter|select|share|repeat)\b",
+    re.I,
+)
+SIDES = re.compile(
+    r"\b(?:difference|differences|distinction)\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+)"
+    r"|\bcompare\s+(?P<c>.+?)\s+(?:and|with|to)\s+(?P<d>.+)"
+    r"|(?P<e>\S.+?)\s+(?:vs\.?|versus)\s+(?P<f>.+)",
+    re.I,
+)
+
+
+def asks_what(question: str) -> bool:
+    """A "What is X?" / "Define X" / "Who was X?" question."""
+    return bool(ASKS_WHAT.search(question))
+
+
+def defines(sentence: str, terms: frozenset[str]) -> bool:
+    """Whether `sentence` reads as a definition of what the question asks about (at least half its terms):
+    "X is a ...", "X means ...", "... is called X", "...: its X", "... (X)"."""
+
+    def names(part: str) -> bool:
+        return bool(terms) and 2 * len(terms & content_words(part)) >= len(terms)
+
+    sentence = CALLOUT.sub("", sentence)
+    m = DEFINES.search(sentence)
+    if m:  # "X is ...": X must be the subject, not a word of a phrase before the verb ("The defence against X is")
+        subject = m.group(1).rsplit(",", 1)[-1]  # after an opening clause ("In machine learning, a token is")
+        where = next((w.start() for w in re.finditer(r"[^\W_]+", subject) if content_words(w.group()) & terms), None)
+        if where is not None and names(subject) and not NOT_THE_SUBJECT.search(subject[:where]):
+            return True
+    named = (sentence[m.start() : m.end() + 40] for m in NAMES_NEXT.finditer(sentence))  # X follows
+    abbreviated = (sentence[max(0, m.start() - 40) : m.end()] for m in ABBREVIATES.finditer(sentence))  # X before
+    return any(names(part) for part in (*named, *abbreviated))
+
+
+def not_an_answer(sentence: str) -> bool:
+    """A question, an image's description, the course's navigation, a signpost or a reading-list link."""
+    return sentence.endswith("?") or bool(NOT_AN_ANSWER.search(sentence))
+
+
+def instructs(sentence: str) -> bool:
+    """An instruction to the learner ("Visit ...", "Type a description ...") once its call-out label is off."""
+    return bool(INSTRUCTS.match(LABEL.sub("", sentence)))
+
+
+def sides(question: str) -> list[str]:
+    """For a question comparing two things, the word that tells each side from the other (its first own
+    word: "general" in "narrow AI and general AI", "deciduous" in "evergreen and deciduous trees"); else []."""
+    m = SIDES.search(question.rstrip(" ?"))
+    if not m:
+        return []
+    a, b = (part for part in m.groups() if part)
+    out = []
+    for side, other in ((a, b), (b, a)):
+        theirs = content_words(other)
+        own = [w for word in side.split() for w in sorted(content_words(word)) if w not in theirs]
+        out += own[:1]
+    return out
