@@ -36,7 +36,7 @@ NOT_AN_ANSWER = re.compile(
 )
 INSTRUCTS = re.compile(  # a step for the learner to take, not something the lesson states
     r"^(visit|type|open|click|tap|press|go to|sign in|log in|download|install|upload|paste|copy|wait|try|"
-    r"ask|pick|choose|write|look|think|imagine|notice|take|search|find|enter|select|share|repeat)\b",
+    r"ask|pick|choose|write|look at|notice|search|enter|select|share|repeat)\b",  # not "Think of it like ..."
     re.I,
 )
 SIDES = re.compile(
