@@ -133,6 +133,10 @@ def test_acronyms_are_read_from_where_the_lessons_spell_them_out():
         == "What is DPO, or direct preference optimisation?"
     )
     assert expand("What is the capital of France?", g) == "What is the capital of France?"
+    spelled = "You hear the term **Artificial Intelligence** - or **AI** - every day."
+    assert glossary([spelled, "Spam filters are old.", "Films run long."]) == {"ai": "artificial intelligence"}
+    everywhere = [spelled, "AI sorts your email.", "AI suggests films.", "Spam filters are old."]
+    assert glossary(everywhere) == {}  # in most passages: the course's subject, spelling it out adds nothing
 
 
 def test_a_question_about_an_acronym_finds_the_section_that_explains_it(corpus_index, embedder):

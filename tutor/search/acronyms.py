@@ -8,9 +8,11 @@ definitions from the live passages and `expand` adds the long form after each ac
 ranking reads the expanded query: the evidence gate still weighs the learner's own words.
 
 A definition counts when the acronym's letters are the initials of the words just before the parenthesis,
-read backwards: a word may give one letter or, written in capitals ("AI feedback (RLAIF)"), all of its
+read backwards; "Long Form - or ABBR -" counts as well. A word may give one letter or, written in capitals ("AI feedback (RLAIF)"), all of its
 letters; small words ("from", "of") may be skipped. "Direct Preference Optimisation (DPO)" and
-"byte-pair encoding (BPE)" count; "a mixture of experts (the usual name)" does not.
+"byte-pair encoding (BPE)" count; "a mixture of experts (the usual name)" does not. An acronym found in more
+than half of the passages is the course's own subject ("AI" in an AI course) and is not spelled out: it would
+add the same words to every query.
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ from collections import Counter
 from collections.abc import Iterable
 
 DEFINED = re.compile(r"((?:[\w'’*-]+[ \t]+){1,9}?[\w'’*-]+)[ \t]*\((?:the[ \t]+)?([A-Z][A-Za-z]{1,7}?)s?\)")
+DEFINED_OR = re.compile(  # "**Artificial Intelligence** - or **AI** -", "machine learning, or ML,"
+    r"((?:[\w'’*-]+[ \t]+){1,9}?[\w'’*-]+)[ \t]*[-–—,][ \t]*or[ \t]+\**([A-Z][A-Za-z]{1,7}?)s?\**(?=[ \t]*[-–—,)])"
+)
 WORD = re.compile(r"[A-Za-z]+")
 SMALL = frozenset(
     ["a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with"]
 )
 TOKEN = re.compile(r"\b[A-Za-z]{2,8}\b")
+SUBJECT_SHARE = 0.5  # an acronym in more of the passages than this is left as it is (the seeds' "AI": 83 %)
 
 
 def long_form(words: list[str], acronym: str) -> str | None:
@@ -53,9 +59,10 @@ def long_form(words: list[str], acronym: str) -> str | None:
 
 def glossary(texts: Iterable[str]) -> dict[str, str]:
     """Acronym (lower case) -> its most frequent long form in `texts` (lower case)."""
+    texts = list(texts)
     seen: dict[str, Counter[str]] = {}
     for text in texts:
-        for m in DEFINED.finditer(text):
+        for m in (*DEFINED.finditer(text), *DEFINED_OR.finditer(text)):
             acronym = m.group(2)
             if sum(c.isupper() for c in acronym) < 2:  # "(Python)" names, it does not abbreviate
                 continue
@@ -63,7 +70,10 @@ def glossary(texts: Iterable[str]) -> dict[str, str]:
             form = long_form(words, acronym)
             if form:
                 seen.setdefault(acronym.lower(), Counter())[form.lower()] += 1
-    return {a: forms.most_common(1)[0][0] for a, forms in seen.items()}
+    used = Counter(a for text in texts for a in {t.lower() for t in TOKEN.findall(text)} & seen.keys())
+    return {  # an acronym in most passages is the course's subject: spelling it out adds the same words to every query
+        a: forms.most_common(1)[0][0] for a, forms in seen.items() if used[a] <= SUBJECT_SHARE * len(texts)
+    }
 
 
 def expand(query: str, terms: dict[str, str]) -> str:
