@@ -7,12 +7,12 @@ one that explains it. Courses spell an acronym out where they introduce it; `glo
 definitions from the live passages and `expand` adds the long form after each acronym of a query. Only the
 ranking reads the expanded query: the evidence gate still weighs the learner's own words.
 
-A definition counts when the acronym's letters are the initials of the words just before the parenthesis,
-read backwards; "Long Form - or ABBR -" counts as well. A word may give one letter or, written in capitals ("AI feedback (RLAIF)"), all of its
-letters; small words ("from", "of") may be skipped. "Direct Preference Optimisation (DPO)" and
-"byte-pair encoding (BPE)" count; "a mixture of experts (the usual name)" does not. An acronym found in more
-than half of the passages is the course's own subject ("AI" in an AI course) and is not spelled out: it would
-add the same words to every query.
+A definition counts when the acronym's letters are the initials of the words just before the parenthesis
+(or before "- or ABBR -"), read backwards: a word may give one letter or, written in capitals ("AI feedback
+(RLAIF)"), all of its letters; small words ("from", "of") may be skipped. "Direct Preference Optimisation
+(DPO)", "byte-pair encoding (BPE)" and "Artificial Intelligence - or AI -" count; "a mixture of experts (the
+usual name)" does not. An acronym found in more than half of the passages is the course's own subject ("AI"
+in an AI course) and is not spelled out: it would add the same words to every query.
 """
 
 from __future__ import annotations
