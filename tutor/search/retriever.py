@@ -1,9 +1,9 @@
 """Hybrid retrieval over the live chunks held in memory: exact dense search, BM25, fusion, filters, the gate.
 
-The retriever keeps one snapshot of the index per manifest generation: every live chunk, its unit vector
-(a float32 matrix, 154 MB at 100k chunks of 384 dimensions), its BM25 index and each language's common
-words. Dense search scores every live vector against the question (one matrix product, exact), so it
-cannot miss a close passage the way Chroma's HNSW graph does after many deletes and re-adds.
+The retriever keeps one snapshot of the index per manifest generation (tutor/search/snapshot.py): every
+live chunk, its unit vector, its BM25 index and each language's common words. Dense search scores every
+live vector against the question (one matrix product, exact), so it cannot miss a close passage the way
+Chroma's HNSW graph does after many deletes and re-adds.
 
 Scores: `similarity` is the cosine similarity between the question and the passage, in [-1, 1]; `score`
 is the fused score (tutor/search/fusion.py).
@@ -12,10 +12,8 @@ is the fused score (tutor/search/fusion.py).
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +24,8 @@ from tutor.events import Source
 from tutor.ingest.chunking import Chunk
 from tutor.models.ports import Embedder
 from tutor.search import acronyms, fusion, gate
-from tutor.search.keywords import KeywordIndex, term_set
+from tutor.search.keywords import term_set
+from tutor.search.snapshot import Snapshot
 from tutor.store.chroma import ChunkStore
 
 log = logging.getLogger(__name__)
@@ -39,9 +38,6 @@ SPARSE_WEIGHT = {"convex": 0.5, "rrf": 0.8}  # measured: docs/benchmarks.md, "Re
 EXTRA_WEIGHT = 0.5  # rankings of secondary queries (a follow-up's own words, beside the combined query)
 FRESH_IN_FOLLOW_UP = 2  # a follow-up's own top passages that join the kept ones (after them, for the KV cache)
 GATE_TOP = 10  # the evidence gate looks at this many best passages (or k, if more)
-LANGUAGE_SAMPLE = 300  # passages per language read to learn its most common words
-LANGUAGE_WORDS = 100  # a language's most common words that tell it apart (its function words, mostly)
-WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -122,32 +118,6 @@ class Retrieval:
         )
 
 
-@dataclass
-class _Snapshot:
-    """The live chunks of one manifest generation, with everything derived from them."""
-
-    generation: int = -1
-    collection: str = ""
-    chunks: list[Chunk] = field(default_factory=list)
-    row: dict[str, int] = field(default_factory=dict)  # chunk id -> row
-    matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))  # (n, dim) unit rows
-    columns: dict[str, tuple[dict[str, int], np.ndarray]] = field(default_factory=dict)  # field -> codes, per row
-    keywords: KeywordIndex | None = None
-    language_words: dict[str, frozenset[str]] = field(default_factory=dict)
-    glossary: dict[str, str] = field(default_factory=dict)  # acronym -> the lessons' long form (search/acronyms.py)
-
-    def allowed(self, filters: Filters) -> np.ndarray | None:
-        """Rows the filters let through (None: all)."""
-        mask = None
-        wanted = (("program", filters.program), ("lesson_id", filters.lesson), ("language", filters.language))
-        for name, value in wanted:
-            if value:
-                codes, per_row = self.columns[name]
-                hit = per_row == codes.get(value, -1)
-                mask = hit if mask is None else mask & hit
-        return mask
-
-
 class Retriever:
     def __init__(self, store: ChunkStore, embedder: Embedder, fusion: str = "convex"):
         if fusion not in FUSIONS:
@@ -156,26 +126,16 @@ class Retriever:
         self.embedder = embedder
         self.fusion = fusion
         self._lock = threading.Lock()
-        self._snap = _Snapshot()
+        self._snap = Snapshot()
 
-    def snapshot(self) -> _Snapshot:
+    def snapshot(self) -> Snapshot:
         """The live chunks in memory, reloaded when the manifest generation (or collection) changed."""
         m = self.store.require()
         with self._lock:
             if m.generation != self._snap.generation or m.collection != self._snap.collection:
                 t0 = time.perf_counter()
                 m, chunks, matrix = self.store.live_vectors()
-                self._snap = _Snapshot(
-                    m.generation,
-                    m.collection,
-                    chunks,
-                    {c.id: i for i, c in enumerate(chunks)},
-                    matrix,
-                    {name: _codes([getattr(c, name) for c in chunks]) for name in ("program", "lesson_id", "language")},
-                    KeywordIndex([c.embed_text for c in chunks]),
-                    _common_words(chunks),
-                    acronyms.glossary(c.text for c in chunks),
-                )
+                self._snap = Snapshot.of(m.generation, m.collection, chunks, matrix)
                 log.info("retriever: %d live chunks loaded in %.2f s", len(chunks), time.perf_counter() - t0)
             return self._snap
 
@@ -185,15 +145,8 @@ class Retriever:
             self.snapshot()
 
     def language_of(self, text: str) -> str | None:
-        """The lesson language `text` is written in, judged by which language's most common words in the
-        indexed passages it uses most; None when the index holds one language or no language wins."""
-        words = self.snapshot().language_words
-        if len(words) < 2:
-            return None
-        tokens = WORD.findall(text.lower())
-        hits = sorted((sum(w in common for w in tokens), lang) for lang, common in words.items())
-        (second, _), (best, lang) = hits[-2], hits[-1]
-        return lang if best > second else None
+        """The lesson language `text` is written in, by the indexed passages' common words (None: not clear)."""
+        return self.snapshot().language_of(text)
 
     def dense(self, vector: np.ndarray, filters: Filters | None = None, k: int = DENSE_K) -> list[tuple[Chunk, float]]:
         """The k live chunks closest to a unit `vector`, exactly, with their cosine similarity, best first."""
@@ -288,20 +241,3 @@ class Retriever:
             query_vector=vecs[0],
             coverage=covers,
         )
-
-
-def _codes(values: list[str]) -> tuple[dict[str, int], np.ndarray]:
-    """Each distinct value's number, and the number per row (for vectorised filters)."""
-    codes: dict[str, int] = {}
-    return codes, np.fromiter((codes.setdefault(v, len(codes)) for v in values), np.int32, len(values))
-
-
-def _common_words(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
-    """Per language, its LANGUAGE_WORDS most frequent words over up to LANGUAGE_SAMPLE of its passages."""
-    counts: dict[str, Counter[str]] = {}
-    seen: Counter[str] = Counter()
-    for c in chunks:
-        if seen[c.language] < LANGUAGE_SAMPLE:
-            seen[c.language] += 1
-            counts.setdefault(c.language, Counter()).update(WORD.findall(c.text.lower()))
-    return {lang: frozenset(w for w, _ in n.most_common(LANGUAGE_WORDS)) for lang, n in counts.items()}

@@ -1,0 +1,96 @@
+"""The live chunks of one manifest generation, held in memory with everything derived from them.
+
+A `Snapshot` holds every live chunk, its unit vector (a float32 matrix, 154 MB at 100k chunks of 384
+dimensions), per-row codes of the filter fields, the BM25 index, each language's common words and the
+lessons' acronym glossary. The retriever (tutor/search/retriever.py) keeps one and reloads it when the
+manifest generation changes; nothing here reads the store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tutor.ingest.chunking import Chunk
+from tutor.search import acronyms
+from tutor.search.keywords import KeywordIndex
+
+if TYPE_CHECKING:  # the filters live with the retriever; the snapshot only reads their fields
+    from tutor.search.retriever import Filters
+
+LANGUAGE_SAMPLE = 300  # passages per language read to learn its most common words
+LANGUAGE_WORDS = 100  # a language's most common words that tell it apart (its function words, mostly)
+WORD = re.compile(r"\w+")
+
+
+@dataclass
+class Snapshot:
+    """The live chunks of one manifest generation, with everything derived from them."""
+
+    generation: int = -1
+    collection: str = ""
+    chunks: list[Chunk] = field(default_factory=list)
+    row: dict[str, int] = field(default_factory=dict)  # chunk id -> row
+    matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))  # (n, dim) unit rows
+    columns: dict[str, tuple[dict[str, int], np.ndarray]] = field(default_factory=dict)  # field -> codes, per row
+    keywords: KeywordIndex | None = None
+    language_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    glossary: dict[str, str] = field(default_factory=dict)  # acronym -> the lessons' long form (search/acronyms.py)
+
+    @classmethod
+    def of(cls, generation: int, collection: str, chunks: list[Chunk], matrix: np.ndarray) -> Snapshot:
+        """The snapshot of `chunks` (with their unit vectors, one row each, in `matrix`)."""
+        return cls(
+            generation,
+            collection,
+            chunks,
+            {c.id: i for i, c in enumerate(chunks)},
+            matrix,
+            {name: _codes([getattr(c, name) for c in chunks]) for name in ("program", "lesson_id", "language")},
+            KeywordIndex([c.embed_text for c in chunks]),
+            _common_words(chunks),
+            acronyms.glossary(c.text for c in chunks),
+        )
+
+    def allowed(self, filters: Filters) -> np.ndarray | None:
+        """Rows the filters let through (None: all)."""
+        mask = None
+        wanted = (("program", filters.program), ("lesson_id", filters.lesson), ("language", filters.language))
+        for name, value in wanted:
+            if value:
+                codes, per_row = self.columns[name]
+                hit = per_row == codes.get(value, -1)
+                mask = hit if mask is None else mask & hit
+        return mask
+
+    def language_of(self, text: str) -> str | None:
+        """The lesson language `text` is written in, judged by which language's most common words in the
+        passages it uses most; None when the snapshot holds one language or no language wins."""
+        words = self.language_words
+        if len(words) < 2:
+            return None
+        tokens = WORD.findall(text.lower())
+        hits = sorted((sum(w in common for w in tokens), lang) for lang, common in words.items())
+        (second, _), (best, lang) = hits[-2], hits[-1]
+        return lang if best > second else None
+
+
+def _codes(values: list[str]) -> tuple[dict[str, int], np.ndarray]:
+    """Each distinct value's number, and the number per row (for vectorised filters)."""
+    codes: dict[str, int] = {}
+    return codes, np.fromiter((codes.setdefault(v, len(codes)) for v in values), np.int32, len(values))
+
+
+def _common_words(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
+    """Per language, its LANGUAGE_WORDS most frequent words over up to LANGUAGE_SAMPLE of its passages."""
+    counts: dict[str, Counter[str]] = {}
+    seen: Counter[str] = Counter()
+    for c in chunks:
+        if seen[c.language] < LANGUAGE_SAMPLE:
+            seen[c.language] += 1
+            counts.setdefault(c.language, Counter()).update(WORD.findall(c.text.lower()))
+    return {lang: frozenset(w for w, _ in n.most_common(LANGUAGE_WORDS)) for lang, n in counts.items()}
