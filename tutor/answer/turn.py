@@ -1,8 +1,9 @@
 """A conversation turn: retrieve -> gate -> prompt -> stream -> cite -> check support.
 
 `Tutor.stream` yields typed events (`Retrieved`, `Token`..., `Done`); `Tutor.ask` is the same turn without
-streaming. History is passed in by the caller (a UI session, the terminal chat) as `Turn`s: the tutor keeps
-no per-learner state, so one instance serves many sessions.
+streaming. A refusal and a quiz's hint are written without the model (tutor/answer/declined.py). History is
+passed in by the caller (a UI session, the terminal chat) as `Turn`s: the tutor keeps no per-learner state,
+so one instance serves many sessions.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from tutor.answer import prompts
+from tutor.answer import declined, prompts
 from tutor.answer.attribution import Attributor, trim_to_sentence
 from tutor.errors import BadQuestion
 from tutor.events import Answer, Done, Event, KeySentences, Retrieved, Suggestion, Timings, Token
@@ -144,18 +145,8 @@ class Tutor:
         return lines[0].strip() if lines else ""
 
     def suggestions(self, retrieval: Retrieval, n: int = 3) -> list[Suggestion]:
-        m = self.store.require()
-        best: dict[str, float] = {}
-        for p in retrieval.passages:
-            best[p.chunk.lesson_id] = max(best.get(p.chunk.lesson_id, -1.0), p.similarity)
-        for lid in retrieval.lessons:
-            best.setdefault(lid, -1.0)
-        out = []
-        for lid in list(best)[:n]:
-            e = m.lessons.get(lid)
-            if e:
-                out.append(Suggestion(lid, e.title, e.path, round(best[lid], 4)))
-        return out
+        """Lessons to try instead of a refused question (tutor/answer/declined.py)."""
+        return declined.suggestions(self.store.require(), retrieval, n)
 
     # --- a turn -------------------------------------------------------------------------------------
     def stream(
@@ -178,7 +169,8 @@ class Tutor:
         if guard and self.quiz_guard is not None:
             match = self.quiz_guard.match(question)
             if match is not None:
-                yield from self._quiz_hint(question, match, timings, t0)
+                hint = self.quiz_guard.hint(match)
+                yield from declined.quiz_hint(question, hint, llm=self.llm, timings=timings, t0=t0)
                 return
         r = self.retrieve(question, history, filters)
         timings.embed_s, timings.retrieve_s = r.embed_s, r.retrieve_s
@@ -189,25 +181,7 @@ class Tutor:
         yield Retrieved(sources, refused)
         if refused:
             sugg = self.suggestions(r)
-            text = prompts.REFUSAL if r.lessons else prompts.NO_LESSONS
-            if sugg:
-                text += " " + prompts.SUGGEST + " " + "; ".join(s.title for s in sugg) + "."
-            yield Token(text)
-            timings.total_s = time.perf_counter() - t0
-            yield Done(
-                Answer(
-                    question=question,
-                    text=text,
-                    refused=True,
-                    sources=sources,
-                    citations=[],
-                    suggestions=sugg,
-                    gpu_offload=self.llm.gpu_offload,
-                    timings=timings,
-                    retrieval_query=r.query,
-                    notice=notice,
-                )
-            )
+            yield from declined.refusal(question, r, sugg, sources, llm=self.llm, timings=timings, t0=t0, notice=notice)
             return
         asked = self.retriever.expand(r.query)  # acronyms spelled out as the lessons do, as the ranking read it
         qvec = getattr(r, "query_vector", None)
@@ -279,28 +253,6 @@ class Tutor:
                 notice=notice,
                 model_text=reply,
                 prompt_message=user_message,
-            )
-        )
-
-    def _quiz_hint(self, question: str, match: Any, timings: Timings, t0: float) -> Generator[Event, None, None]:
-        hint = self.quiz_guard.hint(match) if self.quiz_guard else None
-        sources = []
-        if hint and hint.passage is not None:
-            sources = [replace(hint.passage, number=1, cited=True)]
-        yield Retrieved(sources, False)
-        text = hint.text if hint else ""
-        yield Token(text)
-        timings.total_s = time.perf_counter() - t0
-        yield Done(
-            Answer(
-                question=question,
-                text=text,
-                refused=False,
-                quiz_hint=True,
-                sources=sources,
-                citations=[s.number for s in sources],
-                gpu_offload=self.llm.gpu_offload,
-                timings=timings,
             )
         )
 
