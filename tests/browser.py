@@ -44,7 +44,8 @@ def running_site(
     sync_api = pytest.importorskip("playwright.sync_api")
     from tutor.build import build_tutor, reindex
     from tutor.settings import Settings
-    from ui.app import build_app, launch
+    from ui.app import build_app
+    from ui.server import launch
 
     base = tmp_path_factory.mktemp(name)
     lessons = base / "lessons"

@@ -22,9 +22,10 @@ HOMES = {
         "ui/practice.py",
         "ui/check_yourself.py",
         "ui/teacher.py",
-    },  # page, chat turns, Practice, Check yourself, teacher
+        "ui/server.py",
+    },  # page, chat turns, Practice, Check yourself, teacher, launching the page (its type only)
     "markdown_it": {"ui/markdown.py"},
-    "starlette": {"ui/app.py"},
+    "starlette": {"ui/server.py"},
     "filelock": {"tutor/store/lock.py"},
     "matplotlib": {"tutor/evaluation/plots.py"},
 }

@@ -216,7 +216,8 @@ def test_serve_refuses_before_loading_anything(tmp_path):
 @pytest.fixture(scope="module")
 def app_url(corpus_index, embedder, llm):
     from tutor.build import build_tutor
-    from ui.app import build_app, launch
+    from ui.app import build_app
+    from ui.server import launch
 
     settings, store = corpus_index
     short = settings.model_copy(update={"max_tokens": 32})  # short answers keep eight of them quick

@@ -14,7 +14,8 @@ USER, PASSWORD = "ada", "correct-horse-battery"
 
 @pytest.fixture(scope="module")
 def server(tutor):
-    from ui.app import build_app, launch
+    from ui.app import build_app
+    from ui.server import launch
 
     demo = build_app(tutor)
     launch(demo, "127.0.0.1", None, (USER, PASSWORD), prevent_thread_lock=True)
@@ -96,7 +97,8 @@ def test_a_chat_message_cannot_make_the_browser_fetch_a_url(tutor):
 
     from tests.browser import ARGS, CHROMIUM
     from tests.test_browser import ANSWER_TIMEOUT_S, LAST_USER
-    from ui.app import build_app, launch
+    from ui.app import build_app
+    from ui.server import launch
 
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")

@@ -3,7 +3,7 @@
 the page's own origin; failed logins are throttled per client.
 
 The rules are pure functions and small ASGI wrappers with no web framework in them, so they are tested
-without starting a server; ui/app.py puts them in front of the Gradio app.
+without starting a server; ui/server.py puts them in front of the Gradio app.
 """
 
 from __future__ import annotations

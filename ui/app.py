@@ -1,4 +1,4 @@
-"""The Gradio page: its layout, the wiring of its events, `launch` behind the web edge, and `tutor serve`.
+"""The Gradio page: its layout, the wiring of its events, and `tutor serve` (launched through ui/server.py).
 
 The chat turns themselves are ui/chat.py's `Chat`, whose methods this module wires to the page and to the
 `/ask` API. Per-browser history lives in `gr.State` as a list of finished `Answer`s, so one Tutor serves every
@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no usage reports from a local tutor; before the import
 
 import gradio as gr  # noqa: E402
-from starlette.middleware.trustedhost import TrustedHostMiddleware  # noqa: E402
 
 from tutor.answer.turn import Tutor  # noqa: E402
 from tutor.build import build_coach, build_tutor  # noqa: E402
@@ -25,19 +24,13 @@ from tutor.errors import TutorError  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 from tutor.store.gaps import GapLog  # noqa: E402
 from ui import render, scope  # noqa: E402
-from ui.access import (  # noqa: E402
-    LoginThrottle,
-    SameOriginOnly,
-    ThrottleLogins,
-    allowed_hosts,
-    listen_credentials,
-    parse_auth,
-)
+from ui.access import listen_credentials, parse_auth  # noqa: E402
 from ui.chat import Chat, browser, scope_of  # noqa: E402
 from ui.check_yourself import CheckYourself  # noqa: E402
 from ui.i18n import CATALOGUE, choose  # noqa: E402
 from ui.page_js import FOCUS_BOX, PAGE_JS, SHOW_SIM  # noqa: E402
 from ui.practice import practice_tab  # noqa: E402
+from ui.server import launch  # noqa: E402
 from ui.teacher import teacher_page  # noqa: E402
 from ui.turns import Line, Sessions  # noqa: E402
 
@@ -244,50 +237,6 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
     demo.tutor_css, demo.tutor_js = render.CSS + render.PAGE_CSS, PAGE_JS  # type: ignore[attr-defined]  # Gradio 6: launch()
     demo.queue(default_concurrency_limit=CHAT_CONCURRENCY)
     return demo
-
-
-def launch(
-    demo: gr.Blocks,
-    host: str,
-    port: int | None,
-    credentials: tuple[str, str] | None,
-    extra_hosts: Sequence[str] = (),
-    **kw: Any,
-) -> Any:
-    """Start the server (port None: the first free one from 7860); never a public share link. Every request
-    passes `edge` first. `prevent_thread_lock=True` in `kw` returns at once; the URL is then `demo.local_url`."""
-    kw.setdefault("quiet", True)
-    kw.setdefault("i18n", getattr(demo, "tutor_i18n", None))  # the page's words in the browser's language
-    kw.setdefault("css", getattr(demo, "tutor_css", None))  # the page's style and script, which Gradio 6 takes
-    kw.setdefault("js", getattr(demo, "tutor_js", None))  # here rather than in gr.Blocks
-    block = not kw.pop("prevent_thread_lock", False)
-    started = demo.launch(
-        server_name=host,
-        server_port=port,
-        auth=credentials,
-        share=False,
-        show_error=True,
-        ssr_mode=False,
-        strict_cors=True,
-        prevent_thread_lock=True,
-        **kw,
-    )
-    app = demo.server_app  # the edge goes outside everything Gradio put in, its CORS answers included
-    app.middleware_stack = edge(app.middleware_stack or app.build_middleware_stack(), host, extra_hosts)
-    if block:
-        demo.block_thread()
-    return started
-
-
-def edge(app: Any, host: str, extra_hosts: Sequence[str] = ()) -> Any:
-    """`app` behind the web edge: the request's Host must be one this server answers to (Starlette's
-    TrustedHostMiddleware: no DNS rebinding), its Origin the page's own (no other site's page may use it,
-    preflights included), remote images are off (CSP), and failed logins are throttled per client
-    (ui/access.py)."""
-    hosts = allowed_hosts(host, extra_hosts)
-    hosts += [f"[{h}]" for h in hosts if ":" in h]  # IPv6 literals as they appear in a Host header
-    inner = SameOriginOnly(ThrottleLogins(app, LoginThrottle()))
-    return TrustedHostMiddleware(inner, allowed_hosts=hosts, www_redirect=False)
 
 
 def serve(settings: Settings, announce: Callable[[str], None] = log.warning) -> None:
