@@ -118,7 +118,7 @@ def test_acronyms_are_read_from_where_the_lessons_spell_them_out():
         "Large language models (LLMs) predict the next token.",
     ]
     g = glossary(texts)
-    assert g == {
+    assert g.terms == {
         "rlhf": "reinforcement learning from human feedback",
         "dpo": "direct preference optimisation",
         "bpe": "byte-pair encoding",
@@ -134,9 +134,11 @@ def test_acronyms_are_read_from_where_the_lessons_spell_them_out():
     )
     assert expand("What is the capital of France?", g) == "What is the capital of France?"
     spelled = "You hear the term **Artificial Intelligence** - or **AI** - every day."
-    assert glossary([spelled, "Spam filters are old.", "Films run long."]) == {"ai": "artificial intelligence"}
-    everywhere = [spelled, "AI sorts your email.", "AI suggests films.", "Spam filters are old."]
-    assert glossary(everywhere) == {}  # in most passages: the course's subject, spelling it out adds nothing
+    assert glossary([spelled, "Spam filters are old.", "Films run long."]).terms == {"ai": "artificial intelligence"}
+    subject = glossary([spelled, "AI sorts your email.", "AI suggests films.", "Spam filters are old."])
+    assert subject.subjects == {"ai"}  # in most passages: the course's subject, spelled out only when asked alone
+    assert expand("How does AI sort my email?", subject) == "How does AI sort my email?"
+    assert expand("What is AI?", subject) == "What is AI? (artificial intelligence)"
 
 
 def test_a_question_about_an_acronym_finds_the_section_that_explains_it(corpus_index, embedder):

@@ -12,7 +12,8 @@ A definition counts when the acronym's letters are the initials of the words jus
 (RLAIF)"), all of its letters; small words ("from", "of") may be skipped. "Direct Preference Optimisation
 (DPO)", "byte-pair encoding (BPE)" and "Artificial Intelligence - or AI -" count; "a mixture of experts (the
 usual name)" does not. An acronym found in more than half of the passages is the course's own subject ("AI"
-in an AI course) and is not spelled out: it would add the same words to every query.
+in an AI course) and is spelled out only when the question asks about it alone ("What is AI?"): in every
+other query it would add the same words.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 DEFINED = re.compile(r"((?:[\w'’*-]+[ \t]+){1,9}?[\w'’*-]+)[ \t]*\((?:the[ \t]+)?([A-Z][A-Za-z]{1,7}?)s?\)")
 DEFINED_OR = re.compile(  # "**Artificial Intelligence** - or **AI** -", "machine learning, or ML,"
@@ -30,7 +32,11 @@ SMALL = frozenset(
     ["a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with"]
 )
 TOKEN = re.compile(r"\b[A-Za-z]{2,8}\b")
-SUBJECT_SHARE = 0.5  # an acronym in more of the passages than this is left as it is (the seeds' "AI": 83 %)
+ASKING = frozenset(  # the words of a question asking what an acronym is ("What does AI stand for?")
+    ["what", "whats", "is", "are", "was", "does", "do", "mean", "means", "stand", "stands", "for", "the", "a", "an"]
+    + ["define", "explain", "tell", "me", "about", "s"]
+)
+SUBJECT_SHARE = 0.5  # an acronym in more of the passages than this is the course's subject (the seeds' "AI": 83 %)
 
 
 def long_form(words: list[str], acronym: str) -> str | None:
@@ -57,8 +63,15 @@ def long_form(words: list[str], acronym: str) -> str | None:
     return " ".join(w.strip("*_") for w in reversed(taken))
 
 
-def glossary(texts: Iterable[str]) -> dict[str, str]:
-    """Acronym (lower case) -> its most frequent long form in `texts` (lower case)."""
+@dataclass(frozen=True)
+class Glossary:
+    terms: dict[str, str] = field(default_factory=dict)  # acronym (lower case) -> its long form (lower case)
+    subjects: frozenset[str] = frozenset()  # those in most passages: spelled out only in "What is AI?"
+
+
+def glossary(texts: Iterable[str]) -> Glossary:
+    """Each acronym of `texts` (lower case) with its most frequent long form there (lower case), and which of
+    them are in more than SUBJECT_SHARE of the texts."""
     texts = list(texts)
     seen: dict[str, Counter[str]] = {}
     for text in texts:
@@ -71,19 +84,24 @@ def glossary(texts: Iterable[str]) -> dict[str, str]:
             if form:
                 seen.setdefault(acronym.lower(), Counter())[form.lower()] += 1
     used = Counter(a for text in texts for a in {t.lower() for t in TOKEN.findall(text)} & seen.keys())
-    return {  # an acronym in most passages is the course's subject: spelling it out adds the same words to every query
-        a: forms.most_common(1)[0][0] for a, forms in seen.items() if used[a] <= SUBJECT_SHARE * len(texts)
-    }
+    return Glossary(
+        {a: forms.most_common(1)[0][0] for a, forms in seen.items()},
+        frozenset(a for a in seen if used[a] > SUBJECT_SHARE * len(texts)),
+    )
 
 
-def expand(query: str, terms: dict[str, str]) -> str:
-    """`query` with the long form after each acronym the glossary knows and the query does not spell out."""
-    if not terms:
+def expand(query: str, known: Glossary) -> str:
+    """`query` with the long form after each acronym the glossary knows and the query does not spell out;
+    the course's subject acronyms only when the question asks about nothing else ("What is AI?")."""
+    if not known.terms:
         return query
     low = query.lower()
+    rest = [w for w in WORD.findall(low) if w not in ASKING]
+    alone = rest[0] if len(rest) == 1 else None
     added: list[str] = []
     for token in TOKEN.findall(query):
-        form = terms.get(token.lower())
-        if form and form not in low and form not in added:
+        a = token.lower()
+        form = known.terms.get(a)
+        if form and (a not in known.subjects or a == alone) and form not in low and form not in added:
             added.append(form)
     return f"{query} ({'; '.join(added)})" if added else query

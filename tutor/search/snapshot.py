@@ -39,7 +39,7 @@ class Snapshot:
     columns: dict[str, tuple[dict[str, int], np.ndarray]] = field(default_factory=dict)  # field -> codes, per row
     keywords: KeywordIndex | None = None
     language_words: dict[str, frozenset[str]] = field(default_factory=dict)
-    glossary: dict[str, str] = field(default_factory=dict)  # acronym -> the lessons' long form (search/acronyms.py)
+    glossary: acronyms.Glossary = field(default_factory=acronyms.Glossary)  # the lessons' acronyms (search/acronyms.py)
 
     @classmethod
     def of(cls, generation: int, collection: str, chunks: list[Chunk], matrix: np.ndarray) -> Snapshot:
