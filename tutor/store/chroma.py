@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
+import time
 from collections.abc import Hashable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -35,6 +37,8 @@ COLLECTION_PREFIX = "chunks_"  # every collection the sync creates; others in th
 SERVER_PREFIX = "tutor_"  # on a server: PREFIX + "chunks_<id>", PREFIX + "manifest", PREFIX + "lock"
 _UNSET: Hashable = object()  # no manifest key read yet
 STALE = "the index was updated by another process"
+CREATE_RACE = re.compile(r"already exists|database is locked", re.I)  # another process is setting up the index
+OPEN_RETRY_S = 20.0
 
 
 class ChunkStore(LiveReads):
@@ -180,13 +184,24 @@ class ChunkStore(LiveReads):
                 )
             except Exception as exc:
                 raise self._shared.unreachable(exc) from exc
-        try:
-            return chromadb.PersistentClient(
-                path=str(self.index_dir / "chroma"),
-                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-            )
-        except Exception as exc:
-            raise TutorError(f"cannot open the index at {self.index_dir}: {exc}; run `tutor index --rebuild`") from exc
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        path = str(self.index_dir / "chroma")
+        deadline = time.monotonic() + OPEN_RETRY_S
+        while True:
+            try:
+                return chromadb.PersistentClient(path=path, settings=settings)
+            except Exception as exc:
+                # two processes creating one new index race in Chroma's table set-up ("table collections already
+                # exists"): the loser opens again once the winner is done; its half-started System is dropped
+                SharedSystemClient._identifier_to_system.pop(path, None)
+                if not CREATE_RACE.search(str(exc)) or time.monotonic() > deadline:
+                    raise TutorError(
+                        f"cannot open the index at {self.index_dir}: {exc}; run `tutor index --rebuild`"
+                    ) from exc
+                log.info("opening %s again: %s", path, exc)
+                time.sleep(0.2)
 
     def reopen(self, why: str) -> None:
         """Drop this process's Chroma state and open the index afresh (from disk, or a new server client)."""
