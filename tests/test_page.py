@@ -212,25 +212,34 @@ def test_scope_banner_refusal_offers_all_lessons_and_examples_follow_the_scope(s
     page.context.close()
 
 
-def pick_program(page, title: str) -> None:
-    """Choose a program; once more if the list was redrawn under the click (an update landing just then)."""
+def list_shown(page) -> None:
+    page.wait_for_selector("[role=listbox]", state="visible", timeout=10_000)
+
+
+def open_program_list(page, then=list_shown) -> None:
+    """Open the program list and do `then`; up to three times, as the list can be redrawn under the click
+    (an update landing just then) and not open."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for attempt in range(3):
         page.click("#program input")
         try:
-            page.get_by_role("option", name=title).click(timeout=10_000)
-            break
+            then(page)
+            return
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
+
+
+def pick_program(page, title: str) -> None:
+    """Choose a program from its list."""
+    open_program_list(page, lambda page: page.get_by_role("option", name=title).click(timeout=10_000))
     page.wait_for_function(f"() => document.querySelector('#scope').innerText.includes('{title}')")
 
 
 def test_dropdown_list_closes_when_focus_leaves_it(server):
     page = open_page(server)
-    page.click("#program input")
-    page.wait_for_selector("[role=listbox]", state="visible", timeout=10_000)
+    open_program_list(page)
     outside = "() => document.activeElement?.closest('#program, #lesson, #language') === null"
     for _ in range(6):  # past the program, lesson and language dropdowns without choosing (3 Tabs on a calm page)
         page.keyboard.press("Tab")
