@@ -14,7 +14,7 @@ import pytest
 from tutor.answer import prompts
 from tutor.answer.attribution import Attributor, trim_to_sentence
 from tutor.answer.key_sentences import KeySentencePicker
-from tutor.answer.sentence_kinds import defines
+from tutor.answer.sentence_kinds import defines, instructs
 from tutor.answer.sentences import clean, content_words, units
 from tutor.answer.turn import turn_of
 from tutor.evaluation.correctness import support_check_quality
@@ -167,12 +167,16 @@ def test_a_comparison_gets_a_sentence_for_each_side(picker):
 
 def test_an_instruction_to_the_learner_is_not_an_answer(picker):
     text = (
-        "How to do it:\n\n1. Visit the garden centre and pick a fern\n2. Try growing a fern in the shade\n\n"
-        "Ferns grow from spores, not seeds, and like shade."
+        "How to do it:\n\n1. Visit the garden centre and find the fern shelf\n"
+        "2. Open the fern guide and read how ferns grow from spores\n\n"
+        "Ferns grow from spores, not seeds, and like shade. Choose a shady corner when you plant one."
     )
     keys = keys_for(picker, "How do ferns grow?", src(1, text))
-    assert keys and all("Visit" not in k.text and "Try growing" not in k.text for k in keys)
-    assert "spores" in keys[0].text
+    assert keys and all("Visit" not in k.text and "Open the fern guide" not in k.text for k in keys)
+    assert "Ferns grow from spores" in keys[0].text
+    assert instructs("Tap the camera icon") and instructs("Think about it: Type a description of a garden")
+    advice = ["Choose varied examples that resemble the real inputs.", "Open source also needs open data."]
+    assert not any(instructs(a) for a in advice)  # advice and nouns are lesson content, not steps on a screen
 
 
 def test_trim_to_sentence_drops_a_cut_tail():

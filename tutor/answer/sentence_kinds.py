@@ -34,9 +34,10 @@ NOT_AN_ANSWER = re.compile(
     r"|^\[[^\]]*\]\(\s*https?://",  # an entry of a reading list: it opens with a link to elsewhere
     re.I,
 )
-INSTRUCTS = re.compile(  # a step for the learner to take, not something the lesson states
-    r"^(visit|type|open|click|tap|press|go to|sign in|log in|download|install|upload|paste|copy|wait|try|"
-    r"ask|pick|choose|write|look at|notice|search|enter|select|share|repeat)\b",  # not "Think of it like ..."
+INSTRUCTS = re.compile(  # a step on a screen for the learner to take ("Tap the camera icon"), not a claim; advice
+    # that answers "what should I do" ("Choose varied examples", "Ask whether ...") is not one of these
+    r"^(visit|type|click|tap|press|go to|sign in|log in|download|install|upload|paste|copy|wait|select|"
+    r"open (the|your|a|an)\b)\b",
     re.I,
 )
 SIDES = re.compile(
