@@ -1,6 +1,6 @@
 """Shared fixtures: the real embedder, the real llama.cpp model and a real Chroma index, loaded once.
 
-Lessons for tests are written here (small, original) or read from the project's own corpus/.
+Lessons and passages for tests are written here (small, original) or read from the project's own corpus/.
 Nothing here reads ../shared.
 """
 
@@ -14,6 +14,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from tutor.events import Source
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -66,6 +68,40 @@ MINI = {
         order=2,
     ),
 }
+
+
+# --- passages for the key-sentence and attribution tests -------------------------------------------------
+def src(number: int, text: str, title: str = "Plants", breadcrumb: str = "Plants > Leaves") -> Source:
+    return Source(
+        number=number,
+        chunk_id=f"t{number}:{hash(text)}",
+        lesson_id=f"p/en/l{number}",
+        path="l.mdx",
+        title=title,
+        breadcrumb=breadcrumb,
+        anchor="",
+        language="en",
+        program="p",
+        start=0,
+        end=len(text),
+        score=1.0,
+        similarity=0.5,
+        text=text,
+    )
+
+
+LEAVES = (
+    "Leaves are the kitchens of a plant. Chlorophyll in the leaves captures sunlight. This energy turns water "
+    "and carbon dioxide into glucose.\n\nA leaf has three main layers:\n\n- The epidermis, a thin protective skin.\n"
+    "- The mesophyll, where most photosynthesis happens.\n- The veins, which carry water and sugar."
+)
+
+
+@pytest.fixture(scope="module")
+def picker(embedder):
+    from tutor.answer.key_sentences import KeySentencePicker
+
+    return KeySentencePicker(embedder)
 
 
 @pytest.fixture(scope="session")
