@@ -17,6 +17,7 @@ import pytest
 
 from tests.browser import running_site, sign_in
 from tests.conftest import ROOT
+from tests.learner_page import pick_program
 from tutor.events import Answer, KeySentence, Source
 from tutor.learn.coach import lessons_of
 from tutor.learn.progress import ProgressStore
@@ -282,8 +283,6 @@ def test_each_session_has_its_own_offer_and_a_queued_question_is_answered_before
 
 @pytest.mark.browser
 def test_a_refusal_offers_nothing_and_searching_all_lessons_then_offers_an_item_of_the_answer(site):
-    from tests.test_page import pick_program
-
     page, _ = signed_in(site)
     page.wait_for_selector("#examples .gallery-item", timeout=WAIT_MS)  # the load events are done
     pick_program(page, "AI Foundations")

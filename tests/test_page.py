@@ -1,7 +1,7 @@
 """The learner's page and the teacher's in headless Chromium (issue 13): a question sent during an answer waits
-and is answered, Stop keeps the partial answer, a second learner is told their place in line, the scope is
-shown, sources read as text, a phone gets the sources under the answer, a Spanish browser gets Spanish, and
-the teacher page needs the teacher's credentials. Screenshots go to tests/artifacts/."""
+and is answered, Stop keeps the partial answer, a second learner is told their place in line, a phone gets the
+sources under the answer, a Spanish browser gets Spanish, and the teacher page needs the teacher's credentials.
+The scope and the filters are in tests/test_page_filters.py. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -9,25 +9,12 @@ import csv
 import io
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from tests.browser import running_site
-from tests.conftest import ROOT
+from tests.learner_page import ARTIFACTS, BOTS, LAST_BOT, TEACHER, WAIT_MS, open_page, page_site, send, wait_done
 
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = ROOT / "tests" / "artifacts"
-WAIT_MS = 240_000
-TEACHER = ("teacher", "teach-pass-1")
-LEARNER = ("learner", "learn-pass-1")
-BOTS = "#chat [data-testid='bot']"
-LAST_BOT = (
-    f"() => {{ const b = document.querySelectorAll(\"{BOTS}\"); return b.length ? b[b.length-1].innerText : ''; }}"
-)
-NO_OPEN_LIST = "() => ![...document.querySelectorAll('[role=listbox]')].some(e => e.getClientRects().length > 0)"
-DONE = "q => [...document.querySelectorAll('#sources .answer')].some(e => e.dataset.question === q)"
 
 
 def slow_stream(pieces: int = 30, delay: float = 0.25):
@@ -50,42 +37,8 @@ def slow_stream(pieces: int = 30, delay: float = 0.25):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, embedder, llm):
-    with running_site(
-        tmp_path_factory,
-        embedder,
-        llm,
-        "page",
-        credentials=[LEARNER, TEACHER],
-        max_tokens=24,
-        course_url="https://course.example/{program}/{language}/{slug}#{anchor}",
-        auth=":".join(LEARNER),
-        teacher_auth=":".join(TEACHER),
-    ) as site:
-        yield SimpleNamespace(url=site.url, browser=site.browser, tutor=site.tutor, settings=site.settings)
-
-
-def open_page(server, creds=LEARNER, path="", **context):
-    ctx = server.browser.new_context(viewport=context.pop("viewport", {"width": 1400, "height": 1000}), **context)
-    page = ctx.new_page()
-    page.goto(server.url, wait_until="domcontentloaded")
-    page.wait_for_selector("input[type=password]", timeout=60_000)
-    page.fill("input[type=text]", creds[0])
-    page.fill("input[type=password]", creds[1])
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#question textarea", timeout=60_000)
-    page.wait_for_selector("#examples .gallery-item", timeout=60_000)  # the load events are done
-    if path:
-        page.goto(server.url.rstrip("/") + path, wait_until="domcontentloaded")
-    return page
-
-
-def send(page, question: str) -> None:
-    page.fill("#question textarea", question)
-    page.press("#question textarea", "Enter")
-
-
-def wait_done(page, question: str) -> None:
-    page.wait_for_function(DONE, arg=question, timeout=WAIT_MS)
+    with page_site(tmp_path_factory, embedder, llm) as site:
+        yield site
 
 
 def test_question_sent_during_an_answer_waits_then_stop_keeps_the_partial_answer(server, monkeypatch):
@@ -167,86 +120,6 @@ def test_regenerate_replaces_the_last_answer(server, monkeypatch):
     page.locator("#chat button[aria-label='Retry']").last.click()
     wait_done(page, "What is quantisation?")
     assert page.locator("#chat [data-testid='user']").count() == 1  # replaced, not added
-    page.context.close()
-
-
-def test_scope_banner_refusal_offers_all_lessons_and_examples_follow_the_scope(server):
-    page = open_page(server)
-    assert "all lessons" in page.locator("#scope").inner_text().lower()
-    pick_program(page, "AI Foundations")
-    examples = page.locator("#examples button, #examples td, #examples .gallery-item").all_inner_texts()
-    assert examples and not any("attention" in e.lower() for e in examples), examples  # from this program only
-    page.keyboard.press("Tab")
-    question = "How does self-attention work?"
-    send(page, question)
-    wait_done(page, question)
-    bot = page.evaluate(LAST_BOT)
-    assert "AI Foundations" in bot  # the refusal names the filter in force
-    page.wait_for_selector("#search-all", state="visible", timeout=WAIT_MS)
-    page.click("#search-all")
-    page.wait_for_selector("#sources .answer:not(.refused)", timeout=WAIT_MS)
-    assert "all lessons" in page.locator("#scope").inner_text().lower()
-    titles = page.locator("#sources .src .title").all_inner_texts()
-    assert any("Attention" in x for x in titles), titles
-    link = page.locator("#sources .src a.course").first.get_attribute("href")
-    assert link.startswith("https://course.example/large-language-models/en/")
-    assert page.locator("#sources .src .sim").first.is_hidden()  # similarity only on demand
-    page.click("#show-sim input")
-    page.wait_for_selector("#sources .src .sim", state="visible")
-    cite = page.locator("#chat a.cite").first
-    target = f"#sources {cite.get_attribute('href')}"
-    cite.click()
-    assert page.evaluate(f"() => document.querySelector('{target}').classList.contains('flash')")  # scrolled to
-    box = page.locator(target).bounding_box()
-    assert 0 <= box["y"] < page.viewport_size["height"]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "learner.png"), full_page=True)
-    pick_program(page, "AI Foundations")
-    page.click("#new")  # "Keep the filters" is on by default
-    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"user\"]').length === 0")
-    assert page.input_value("#program input") == "AI Foundations"
-    page.uncheck("#keep-filters input")
-    page.click("#new")
-    page.wait_for_function("() => document.querySelector('#scope').innerText.toLowerCase().includes('all lessons')")
-    assert page.input_value("#program input") == "All programs"
-    page.context.close()
-
-
-def list_shown(page) -> None:
-    page.wait_for_selector("[role=listbox]", state="visible", timeout=10_000)
-
-
-def open_program_list(page, then=list_shown) -> None:
-    """Open the program list and do `then`; up to three times, as the list can be redrawn under the click
-    (an update landing just then) and not open."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    for attempt in range(3):
-        page.click("#program input")
-        try:
-            then(page)
-            return
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
-
-
-def pick_program(page, title: str) -> None:
-    """Choose a program from its list."""
-    open_program_list(page, lambda page: page.get_by_role("option", name=title).click(timeout=10_000))
-    page.wait_for_function(f"() => document.querySelector('#scope').innerText.includes('{title}')")
-
-
-def test_dropdown_list_closes_when_focus_leaves_it(server):
-    page = open_page(server)
-    open_program_list(page)
-    outside = "() => document.activeElement?.closest('#program, #lesson, #language') === null"
-    for _ in range(6):  # past the program, lesson and language dropdowns without choosing (3 Tabs on a calm page)
-        page.keyboard.press("Tab")
-        if page.evaluate(outside):
-            break
-    assert page.evaluate(outside)
-    page.wait_for_function(NO_OPEN_LIST, timeout=10_000)  # with focus gone, no list stays open
     page.context.close()
 
 
