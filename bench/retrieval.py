@@ -11,13 +11,13 @@
    same recall check runs again (RECALL_QUERIES queries, the grown collection).
 
 How the big indexes are made: DIR is indexed for real with the default "fast" embedder, then its chunks are
-replicated into a scratch ChunkStore collection until each scale is reached (one collection grown 1k -> 10k ->
-100k). Embedding 100k texts would take hours on 2 cores, so each copy reuses the already computed vectors
-plus small Gaussian noise (sigma 0.01 per dimension, then renormalised: cosine ~0.98 to the original), with
-two words of each chunk's text swapped for other words of the same chunk so BM25 sees distinct documents.
-Copies are new lessons (`<slug>-rN`, their own content hash) written with `ChunkStore.put`; a Manifest
-listing every copy is published with `ChunkStore.publish`, so the manifest filter admits them.
-Copy 0 is DIR's own chunks, unchanged.
+replicated into a scratch ChunkStore collection (bench/replicas.py) until each scale is reached (one
+collection grown 1k -> 10k -> 100k). Embedding 100k texts would take hours on 2 cores, so each copy reuses the
+already computed vectors plus small Gaussian noise (sigma 0.01 per dimension, then renormalised: cosine ~0.98
+to the original), with two words of each chunk's text swapped for other words of the same chunk so BM25 sees
+distinct documents. Copies are new lessons (`<slug>-rN`, their own content hash) written with
+`ChunkStore.put`; a Manifest listing every copy is published with `ChunkStore.publish`, so the manifest filter
+admits them. Copy 0 is DIR's own chunks, unchanged.
 
 The first query after an index change loads the live chunks (texts, vectors) and builds BM25 over them; it is
 reported on its own and left out of p50/p95. Queries: DIR's quiz questions, cycled to 60 (chunk breadcrumbs if
@@ -35,117 +35,34 @@ Run: .venv/bin/python bench/retrieval.py [DIR] [--cycles N]
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import os
 import random
 import shutil
 import sys
 import tempfile
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (  # noqa: E402
-    Targets,
-    header,
-    lessons_arg,
-    median,
-    percentile,
-    perturb_lesson,
-    perturb_words,
-    timed,
-)
-from tutor.ingest.chunking import CHUNKER_VERSION, Chunk  # noqa: E402
+from bench.common import Targets, header, lessons_arg, median, percentile, perturb_lesson, timed  # noqa: E402
+from bench.replicas import Replicas  # noqa: E402
 from tutor.ingest.lessons import load_lessons  # noqa: E402
 from tutor.ingest.sync import sync_index  # noqa: E402
 from tutor.models.embedder import Embedder  # noqa: E402
 from tutor.search.retriever import DENSE_K, Retriever  # noqa: E402
 from tutor.store.chroma import ChunkStore  # noqa: E402
-from tutor.store.manifest import Manifest  # noqa: E402
 
 SCALES = (1_000, 10_000, 100_000)
 TARGET_P50_MS = {10_000: 25.0, 100_000: 60.0}
 N_QUERIES = 60
 PASSES = 2
 K = 6
-NOISE = 0.01  # per-dimension sigma added to a unit vector before renormalising
-FLUSH = 5_000  # chunks per ChunkStore.put call
 EDIT_CYCLES = 50
 RECALL_QUERIES = 200
 TARGET_RECALL = 0.99
-
-
-class Replicas:
-    """Grows one scratch collection by whole copies of the base lessons."""
-
-    def __init__(self, store: ChunkStore, base: Manifest, chunks: list[Chunk], vectors: np.ndarray, name: str):
-        self.store, self.base = store, base
-        self.m = Manifest(
-            embedder=name,
-            chunker=CHUNKER_VERSION,
-            max_tokens=base.max_tokens,
-            collection="chunks_bench",
-            lessons_dir=base.lessons_dir,
-        )
-        self.rows: dict[str, list[int]] = {}
-        for i, c in enumerate(chunks):
-            self.rows.setdefault(c.lesson_id, []).append(i)
-        self.chunks, self.vectors = chunks, vectors
-        self.copies = 0
-        self.rng, self.np_rng = random.Random(0), np.random.default_rng(0)
-
-    @property
-    def n(self) -> int:
-        return self.copies * len(self.chunks)
-
-    def _copy(self, r: int) -> tuple[list[Chunk], np.ndarray]:
-        out: list[Chunk] = []
-        for lid, entry in self.base.lessons.items():
-            rows = self.rows.get(lid, [])
-            if r == 0:
-                out += [self.chunks[i] for i in rows]
-                self.m.lessons[lid] = entry
-                continue
-            new_lid, h = f"{lid}-r{r}", hashlib.sha256(f"{entry.hash}:{r}".encode()).hexdigest()[:16]
-            p = PurePosixPath(entry.path)
-            path, slug = str(p.with_name(f"{p.stem}-r{r}{p.suffix}")), f"{entry.slug}-r{r}"
-            for k, i in enumerate(rows):
-                c = self.chunks[i]
-                text = perturb_words(c.text, self.rng)
-                out.append(
-                    dataclasses.replace(
-                        c, id=f"{new_lid}#{h}:{k}", lesson_id=new_lid, lesson_hash=h, slug=slug, path=path, text=text
-                    )
-                )
-            self.m.lessons[new_lid] = dataclasses.replace(entry, hash=h, path=path, slug=slug, quizzes=[])
-        order = [i for lid in self.base.lessons for i in self.rows.get(lid, [])]
-        vecs = self.vectors[order]
-        if r:
-            vecs = vecs + self.np_rng.normal(0.0, NOISE, vecs.shape).astype(np.float32)
-            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        return out, vecs
-
-    def grow_to(self, target: int) -> float:
-        """Add copies until ~target chunks; returns the seconds spent in ChunkStore.put."""
-        want = max(1, round(target / len(self.chunks)))
-        put_s = 0.0
-        pend_c: list[Chunk] = []
-        pend_v: list[np.ndarray] = []
-        while self.copies < want or pend_c:
-            if self.copies < want:
-                cs, vs = self._copy(self.copies)
-                self.copies += 1
-                pend_c += cs
-                pend_v.append(vs)
-            if len(pend_c) >= FLUSH or self.copies >= want:
-                put_s += timed(self.store.put, self.m.collection, pend_c, np.concatenate(pend_v))[0]
-                pend_c, pend_v = [], []
-        self.store.publish(self.m)  # the new copies go live here
-        return put_s
 
 
 def recall_queries(store: ChunkStore, n: int) -> list[str]:
