@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,3 +61,12 @@ def test_every_module_opens_with_a_docstring():
     for d in ("tutor", "ui", "bench"):
         for p in (ROOT / d).rglob("*.py"):
             assert ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))), p
+
+
+def test_every_path_the_readme_names_exists():
+    """The README's "How it works" and "Layout" name files; a move must update them."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:tutor|ui|tests|bench|docs)/[\w./-]*)`", text))
+    assert len(named) > 10, named
+    missing = sorted(p for p in named if not (ROOT / p).exists())
+    assert not missing, f"README.md names files that do not exist: {missing}"
