@@ -73,6 +73,24 @@ def test_follow_up_with_a_pronoun_stays_on_the_lesson(tutor):
     assert r.passages[0].chunk.lesson_id.endswith("/the-scaling-debate")
 
 
+def test_a_short_question_naming_a_new_topic_is_not_read_as_a_follow_up(tutor, monkeypatch):
+    # found on the page: "What is positional encoding?" (four words, so it leaned on the conversation) was
+    # answered with the previous question's passages on pre-training
+    first = tutor.ask("How is a model pre-trained?")
+    history = [turn_of(first)]
+    assert first.sources[0].lesson_id.endswith("/training-llms")
+    r = tutor.retrieve("What is positional encoding?", history)
+    assert r.passages[0].chunk.lesson_id.endswith("/transformers-and-attention")
+    # asking for more of the same stays on the previous lesson
+    r = tutor.retrieve("Any examples?", history)
+    assert r.passages[0].chunk.lesson_id.endswith("/training-llms")
+    # a term no lesson uses is not answered from the previous question's passages
+    calls = []
+    monkeypatch.setattr(tutor.llm, "stream", lambda *a, **k: calls.append(1) or iter(()))
+    a = tutor.ask("What is distillation?", history)
+    assert a.refused and not calls
+
+
 def test_quiz_answer_keys_never_reach_the_index_or_a_reply(tutor, corpus_index):
     settings, store = corpus_index
     _, chunks = store.all_chunks()

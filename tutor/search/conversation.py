@@ -5,7 +5,8 @@
   question's language; when those do not cover the question (the evidence gate), all languages are searched.
 - Follow-ups: a question that leans on the conversation (a pronoun, an opener like "and", four words or
   fewer) and whose own words find no close passage is searched together with the previous question, the
-  previous lessons favoured and the previous passages kept first. The question's own search is that check,
+  previous lessons favoured and the previous passages kept first. A short question without a pronoun that
+  names its own topic (`names_topic`) is a new question. The question's own search is that check,
   so it runs once; with a `rewrite` function (a bigger LLM), the rewritten question is searched instead.
 - Each text is embedded once per turn; the query's vector travels in the result (`Retrieval.query_vector`).
 """
@@ -20,7 +21,6 @@ from typing import Protocol
 
 import numpy as np
 
-from tutor.search import gate
 from tutor.search.retriever import Filters, Retrieval, Retriever
 
 # a question that leans on the conversation: a pronoun, or an opener that continues the last one
@@ -30,6 +30,10 @@ FOLLOW_UP = re.compile(
     re.I,
 )
 SHORT_QUESTION_WORDS = 4  # a question this short leans on the conversation too
+# a short question asking for more of the same ("Any examples?", "Tell me more", "Simpler, please")
+MORE_OF_IT = re.compile(
+    r"\b(more|examples?|details?|elaborate|simpler|simply|again|please|else|further|instance|continue|go on)\b", re.I
+)
 STANDALONE_SIMILARITY = 0.55  # cosine; lesson questions score 0.36-0.9, bare follow-ups rarely above 0.5
 KEPT_LESSONS = 2  # the previous turn's lessons a follow-up favours
 
@@ -48,6 +52,16 @@ Rewrite = Callable[[Sequence[PastTurn], str], str]  # (history, question) -> a s
 
 def leans_on_conversation(question: str) -> bool:
     return bool(FOLLOW_UP.search(question)) or len(question.split()) <= SHORT_QUESTION_WORDS
+
+
+def names_topic(question: str, own: Retrieval, min_evidence: float) -> bool:
+    """A short question with no pronoun that names its own topic is a new question, not a follow-up:
+    its own words pass the evidence gate ("What is positional encoding?" after a question on pre-training),
+    or it names something no lesson mentions ("What is distillation?"), which the previous question's
+    passages must not be made to answer. Asking for more of the same ("Any examples?") names no topic."""
+    if FOLLOW_UP.search(question) or MORE_OF_IT.search(question):
+        return False
+    return own.covered(min_evidence) or bool(own.unknown)
 
 
 def in_question_language(retriever: Retriever, question: str, filters: Filters | None) -> Filters | None:
@@ -120,10 +134,12 @@ def search_turn(
         rewritten = rewrite(history, question).strip()
         return search(rewritten, [question]) if rewritten and rewritten != question else search(question, [])
     own = search(question, [])
-    # a short question with no pronoun whose own terms a passage holds ("What is quantisation?") is a new
-    # question, however far its embedding is from that passage
-    names_its_topic = not FOLLOW_UP.search(question) and own.coverage >= gate.MIN_COVERAGE
-    if last and leans_on_conversation(question) and own.best_similarity < STANDALONE_SIMILARITY and not names_its_topic:
+    if (
+        last
+        and leans_on_conversation(question)
+        and own.best_similarity < STANDALONE_SIMILARITY
+        and not names_topic(question, own, min_evidence)
+    ):
         # a follow-up leans on the last answer: search with the last question, favour its lessons, and keep
         # its passages first so llama.cpp reuses the evaluated prompt prefix
         return search(f"{last.question} {question}", [question], last.lessons[:KEPT_LESSONS], last.passages)

@@ -101,6 +101,7 @@ class Retrieval:
     query_vector: np.ndarray | None = None  # unit vector of `query`, so nobody embeds it again
 
     coverage: float = 0.0  # rarity-weighted share of the question's terms one top passage holds (search/gate.py)
+    unknown: frozenset[str] = frozenset()  # the question's terms that no passage of the index uses
     language: str | None = None  # the question's language, when the lessons tell (search/conversation.py)
 
     def covered(self, min_evidence: float) -> bool:
@@ -240,4 +241,5 @@ class Retriever:
             t2 - t1,
             query_vector=vecs[0],
             coverage=covers,
+            unknown=frozenset(t for t in asked if not df.get(t)) if df else frozenset(),
         )
