@@ -23,10 +23,11 @@ import numpy as np
 
 from tutor.search.retriever import Filters, Retrieval, Retriever
 
-# a question that leans on the conversation: a pronoun, or an opener that continues the last one
+# a question that leans on the conversation: a pronoun, or an opener that continues the last one ("why" is not
+# one: "Why do bigger models need more data?" is a question of its own, and a bare "Why?" is short)
 FOLLOW_UP = re.compile(
     r"\b(it|its|it's|this|that|these|those|they|them|their|theirs|he|she|his|her|one|ones|same|"
-    r"above|previous|former|latter)\b|^(and|but|so|also|what about|how about|why|then)\b",
+    r"above|previous|former|latter)\b|^(and|but|so|also|what about|how about|then)\b",
     re.I,
 )
 SHORT_QUESTION_WORDS = 4  # a question this short leans on the conversation too
