@@ -21,6 +21,8 @@ DEFINES = re.compile(  # "X is a ...", "X is when ...", "X means ...": not "X is
 )
 NAMES_NEXT = re.compile(r"\bcalled\b|:\s*(its|the)\s+\w+", re.I)  # "... is called X", "...: its X"
 ABBREVIATES = re.compile(r"\(\w+\)")  # "Direct Preference Optimisation (DPO)"
+# "deep learning (neural networks with many layers)": up to four words, then a gloss in brackets
+GLOSSED = re.compile(r"((?:[^\W_][\w'-]*\s+){0,3}[^\W_][\w'-]*)\s+\((?!see\b)[A-Za-z][^()\d]{6,80}\)")
 CALLOUT = re.compile(r"^[A-Z][\w']*(?: [\w']+){0,2}:\s+")  # "Note: ", "Fun fact: " (not "An embedding is X: ...")
 NOT_THE_SUBJECT = re.compile(
     r"\b(against|of|for|to|from|with|without|about|by|than|like|on|in|into|at|between|among|over|under|after|before)\b",
@@ -55,7 +57,8 @@ def asks_what(question: str) -> bool:
 
 def defines(sentence: str, terms: frozenset[str]) -> bool:
     """Whether `sentence` reads as a definition of what the question asks about (at least half its terms):
-    "X is a ...", "X means ...", "... is called X", "...: its X", "... (X)"."""
+    "X is a ...", "X means ...", "... is called X", "...: its X", "... (X)", "X (neural networks with many
+    layers)"."""
 
     def names(part: str) -> bool:
         return bool(terms) and 2 * len(terms & content_words(part)) >= len(terms)
@@ -69,7 +72,8 @@ def defines(sentence: str, terms: frozenset[str]) -> bool:
             return True
     named = (sentence[m.start() : m.end() + 40] for m in NAMES_NEXT.finditer(sentence))  # X follows
     abbreviated = (sentence[max(0, m.start() - 40) : m.end()] for m in ABBREVIATES.finditer(sentence))  # X before
-    return any(names(part) for part in (*named, *abbreviated))
+    glossed = (m.group(1) for m in GLOSSED.finditer(sentence))  # X just before a gloss in brackets
+    return any(names(part) for part in (*named, *abbreviated, *glossed))
 
 
 def not_an_answer(sentence: str) -> bool:
