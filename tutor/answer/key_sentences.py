@@ -46,6 +46,7 @@ DEMONSTRATIVE = re.compile(r"\b(this|these|those|such)\s+(?!is\b|are\b|was\b|mea
 LEAD_IN_ITEMS = 2  # a picked sentence that ends with ":" brings this many of the items it introduces
 RESTATES = 0.6  # a sentence holding this share of the question's words brings the unit after it (0: off)
 SHORT_LEADS = 1  # 1: a short sentence that does not point back brings the sentence after it
+CONCLUDES = re.compile(r"^(?:[\w'-]+,?\s+){0,3}(?:therefore|thus|hence|consequently)\b", re.I)  # "X therefore ..."
 LEANS_ANYWHERE = 1  # 1: "this/these/such + noun" anywhere in a sentence brings the sentence before it
 STEPS_OUT = 1  # 1: an instruction to the learner ("Visit ...", "Type a description ...") is never picked
 COMPARES = 1  # 1: "the difference between X and Y", "X vs Y": a pick for the side the others leave out
@@ -211,7 +212,8 @@ class KeySentencePicker:
         body = LABEL.sub("", clean(u.text(text)))
         short_and_pointing = len(body.split()) < SHORT and POINTS_BACK.search(body)  # "X is exactly that failure."
         demonstrative = LEANS_ANYWHERE and DEMONSTRATIVE.search(body)  # "... its version of this feedback loop."
-        leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative
+        concludes = CONCLUDES.search(body)  # "Transformers therefore add positional information.": why is before
+        leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative or concludes
         return [prev, u] if leans else [u]
 
 
