@@ -68,6 +68,7 @@ def test_a_definition_is_told_from_a_sentence_that_only_mentions_the_term():
     assert defines("This proved that deep learning (neural networks with many layers) worked.", deep)
     assert not defines("We then used deep learning (see the next lesson) for images.", deep)
     assert not defines("So 100 tokens is roughly 75 words (estimate, 2024).", token)
+    assert not defines("The usual way is byte-pair encoding (BPE).", content_words("positional encoding"))  # 1 of 2
     assert not defines("Note: The standard defence against overfitting is to hold back data.", overfit)
     assert not defines("A rule of thumb is that one token is about three-quarters of a word.", token)
     assert not defines("But tokens are already cheap.", token)

@@ -56,12 +56,12 @@ def asks_what(question: str) -> bool:
 
 
 def defines(sentence: str, terms: frozenset[str]) -> bool:
-    """Whether `sentence` reads as a definition of what the question asks about (at least half its terms):
+    """Whether `sentence` reads as a definition of what the question asks about (more than half its terms):
     "X is a ...", "X means ...", "... is called X", "...: its X", "... (X)", "X (neural networks with many
     layers)"."""
 
     def names(part: str) -> bool:
-        return bool(terms) and 2 * len(terms & content_words(part)) >= len(terms)
+        return bool(terms) and 2 * len(terms & content_words(part)) > len(terms)
 
     sentence = CALLOUT.sub("", sentence)
     m = DEFINES.search(sentence)
