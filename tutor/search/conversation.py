@@ -21,15 +21,19 @@ from typing import Protocol
 
 import numpy as np
 
+from tutor.search import gate
+from tutor.search.keywords import stem_set
 from tutor.search.retriever import Filters, Retrieval, Retriever
 
 # a question that leans on the conversation: a pronoun, or an opener that continues the last one ("why" is not
 # one: "Why do bigger models need more data?" is a question of its own, and a bare "Why?" is short)
 FOLLOW_UP = re.compile(
-    r"\b(it|its|it's|this|that|these|those|they|them|their|theirs|he|she|his|her|one|ones|same|"
-    r"above|previous|former|latter)\b|^(and|but|so|also|what about|how about|then)\b",
+    r"\b(it|its|it's|this|that|these|those|they|them|their|theirs|he|she|his|her|same|above|previous|former|"
+    r"latter)\b|\b(?:which|the|that|this|another|each) (?:one|ones)\b|^(and|but|so|also|what about|how about|then)\b",
     re.I,
 )
+POSSESSIVE = frozenset({"its", "their"})  # bound to a noun before it: "Why do LLMs make up their sources?"
+NOT_A_NOUN = stem_set("do did does can could would should will may might must you i we me up")
 SHORT_QUESTION_WORDS = 4  # a question this short leans on the conversation too
 # a short question asking for more of the same ("Any examples?", "Tell me more", "Simpler, please")
 MORE_OF_IT = re.compile(
@@ -51,8 +55,19 @@ class PastTurn(Protocol):
 Rewrite = Callable[[Sequence[PastTurn], str], str]  # (history, question) -> a standalone question, "" if none
 
 
+def refers_back(question: str) -> bool:
+    """A pronoun or opener that points at the conversation. A possessive after a noun of the question itself
+    points inside it ("Can a model check its own answers?"); "one" is a pronoun only as "which one" and the like
+    ("What is one-hot encoding?" is not)."""
+    for m in FOLLOW_UP.finditer(question):
+        word = m.group().lower()
+        if word not in POSSESSIVE or not (stem_set(question[: m.start()]) - gate.QUESTION_WORDS - NOT_A_NOUN):
+            return True
+    return False
+
+
 def leans_on_conversation(question: str) -> bool:
-    return bool(FOLLOW_UP.search(question)) or len(question.split()) <= SHORT_QUESTION_WORDS
+    return refers_back(question) or len(question.split()) <= SHORT_QUESTION_WORDS
 
 
 def names_topic(question: str, own: Retrieval, min_evidence: float) -> bool:
@@ -60,7 +75,7 @@ def names_topic(question: str, own: Retrieval, min_evidence: float) -> bool:
     its own words pass the evidence gate ("What is positional encoding?" after a question on pre-training),
     or it names something no lesson mentions ("What is distillation?"), which the previous question's
     passages must not be made to answer. Asking for more of the same ("Any examples?") names no topic."""
-    if FOLLOW_UP.search(question) or MORE_OF_IT.search(question):
+    if refers_back(question) or MORE_OF_IT.search(question):
         return False
     return own.covered(min_evidence) or bool(own.unknown)
 
