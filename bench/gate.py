@@ -7,7 +7,9 @@ the learner's own retrieval path (`Tutor.retrieve`, question language first):
   "corpus" for corpus/, "seeds" for any other directory) and of the English quiz questions;
 - refused share of the 62 off-topic questions that share a word with a lesson (same file) and of the 70 of
   tutor/evaluation/off_topic.txt;
-- a sweep of the cosine threshold (`min_evidence`) and of the term-coverage threshold.
+- a sweep of the cosine threshold (`min_evidence`) and of the term-coverage threshold;
+- the short lesson and off-topic questions with one typo (the longest word's middle letter dropped), as typed
+  and as the tutor reads them (misspelt words respelt as the lessons spell them, tutor/search/spelling.py).
 Targets: >= 95 % of short lesson questions answered, >= 97 % of off-topic ones refused, on both collections.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/gate.py corpus ../shared/corpora/ai-educademy-seeds
@@ -16,6 +18,7 @@ Targets: >= 95 % of short lesson questions answered, >= 97 % of off-topic ones r
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -89,7 +92,33 @@ def main() -> None:
                     mark = "*" if sim == s.min_evidence and cov == gate.MIN_COVERAGE else " "
                     cells.append(f"cov {cov:.2f}: {a:.2f}/{b:.2f}/{c:.2f}{mark}")
                 print(f"    cosine {sim:.2f}  " + "   ".join(cells))
+            misspelt(tutor, s.min_evidence, data["lesson"][key], off)
     targets.report()
+
+
+def typo(question: str) -> str | None:
+    """`question` with the middle letter of its longest word (6 letters or more) dropped; None without one."""
+    words = re.findall(r"[A-Za-z]{6,}", question)
+    if not words:
+        return None
+    w = max(words, key=len)
+    return question.replace(w, w[: len(w) // 2] + w[len(w) // 2 + 1 :], 1)
+
+
+def misspelt(tutor, min_evidence: float, lesson: list[str], off: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """The same questions with one typo, searched as typed (respelling off) and as the tutor reads them."""
+    print("  one typo in the longest word (as typed, without respelling / as the tutor reads it):")
+    respell = tutor.retriever.respell
+    sets = (("short lesson questions", lesson, "answered"), ("off-topic sharing a word", off, "refused"))
+    for name, qs, verb in sets:
+        typed = [t for t in map(typo, qs) if t]
+        shares = []
+        for on in (False, True):
+            tutor.retriever.respell = respell if on else (lambda q: q)
+            covered = sum(tutor.retrieve(q).covered(min_evidence) for q in typed) / max(1, len(typed))
+            shares.append(covered if verb == "answered" else 1 - covered)
+        tutor.retriever.respell = respell
+        print(f"    {name:42} n={len(typed):3}  {verb} {shares[0]:.3f} / {shares[1]:.3f}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from tutor.evaluation.quizzes import quiz_queries, retrieval_metrics
 from tutor.ingest.lessons import load_lessons
 from tutor.search import fusion
 from tutor.search.retriever import DENSE_K, Filters, Retriever
+from tutor.search.spelling import Spelling
 from tutor.settings import Settings
 from tutor.store.chroma import ChunkStore
 
@@ -139,6 +140,28 @@ def test_acronyms_are_read_from_where_the_lessons_spell_them_out():
     assert subject.subjects == {"ai"}  # in most passages: the course's subject, spelled out only when asked alone
     assert expand("How does AI sort my email?", subject) == "How does AI sort my email?"
     assert expand("What is AI?", subject) == "What is AI? (artificial intelligence)"
+
+
+def test_a_misspelt_word_is_read_as_the_lessons_spell_it():
+    lessons = Spelling(
+        ["Attention lets each token weigh the others.", "The transformer's attention.", "A transformer."]
+    )
+    known = {"attention", "transformer", "explain", "whats"}.__contains__
+    assert lessons.respell("explain atention", known) == "explain attention"
+    assert lessons.respell("whats a Transfomer", known) == "whats a transformer"
+    assert lessons.respell("explain tokenzation", known) == "explain tokenzation"  # nothing close enough
+    assert lessons.respell("the self", known) == "the self"  # short words are left alone
+    assert lessons.respell("whats a transformer", known) == "whats a transformer"  # known words stay
+
+
+def test_a_refused_question_with_a_misspelt_topic_is_answered_and_says_how_it_was_read(tutor):
+    assert tutor.retrieve("explain atention").respelt == "explain attention"
+    a = tutor.ask("explain atention")
+    assert not a.refused and 'read as "explain attention"' in a.notice
+    assert a.question == "explain atention" and any("attention" in k.text.lower() for k in a.key_sentences)
+    # a question answered as typed is not respelt, and an off-topic one stays refused
+    assert tutor.retrieve("What is RLHF?").respelt == ""
+    assert tutor.retrieve("How do I bake sourdough bread?").respelt == ""
 
 
 def test_a_question_about_an_acronym_finds_the_section_that_explains_it(corpus_index, embedder):

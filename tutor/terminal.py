@@ -64,6 +64,8 @@ def ask(tutor: Tutor, questions: Iterable[str], filters: Filters, as_json: bool)
         elif answer.refused or answer.quiz_hint:
             print(answer.text)
         else:
+            if answer.notice:  # a long question cut, a misspelt word read as the lessons spell it
+                print(answer.notice)
             print_keys(answer.key_sentences)
             print_explanation(answer)
             print("Sources:")
@@ -92,6 +94,8 @@ def chat(tutor: Tutor, filters: Filters) -> None:
                 elif isinstance(event, Done):
                     print()
                     if not event.answer.refused:
+                        if event.answer.notice:
+                            print(event.answer.notice)
                         print_explanation(event.answer)
                     print_sources(event.answer)
                     history.append(turn_of(event.answer))

@@ -34,6 +34,7 @@ REFUSAL = "The lessons don't cover this question, so I won't guess."
 SUGGEST = "The nearest lessons are:"
 NO_LESSONS = "The index holds no lessons yet: run `tutor index`."
 CUT_NOTICE = "Your question was long, so only its first {kept} tokens were used."
+RESPELT_NOTICE = 'No lesson uses some words of your question as typed; it was read as "{question}".'
 
 REWRITE = (
     "Rewrite the learner's last question so that it can be understood without the conversation. "

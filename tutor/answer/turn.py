@@ -174,6 +174,9 @@ class Tutor:
                 return
         r = self.retrieve(question, history, filters)
         timings.embed_s, timings.retrieve_s = r.embed_s, r.retrieve_s
+        read_as = r.respelt or question  # a misspelt word read as the lessons spell it: the model reads it so too
+        if r.respelt:
+            notice = " ".join(x for x in (notice, prompts.RESPELT_NOTICE.format(question=read_as)) if x)
         for i, p in enumerate(r.passages, start=1):
             p.number = i
         sources = [p.source() for p in r.passages]
@@ -197,7 +200,7 @@ class Tutor:
         # so llama.cpp evaluates a short new turn after the reused prefix
         budget = self.settings.excerpt_tokens // FOLLOW_UP_SHARE if past else self.settings.excerpt_tokens
         block = prompts.excerpts(keys, sources, budget, self.llm.count_tokens, " ".join(q for q, _ in past))
-        messages, user_message = prompts.explain_messages(past, block, question)
+        messages, user_message = prompts.explain_messages(past, block, read_as)
         prompt, stop = self.llm.render(messages)
         timings.prompt_build_s = time.perf_counter() - t1
         stats = GenerationStats()
@@ -221,8 +224,8 @@ class Tutor:
         explanation = reply.strip()
         if stats.completion_tokens >= self.settings.max_tokens:  # cut by the limit: end on a whole sentence
             explanation = trim_to_sentence(explanation)
-        said = self.attributor.sentences(explanation, keys, question)
-        checks = self.attributor.check(said, sources, question)
+        said = self.attributor.sentences(explanation, keys, read_as)
+        checks = self.attributor.check(said, sources, read_as)
         for k in keys:  # the key sentences are highlighted in their passages too
             s = next(s for s in sources if s.number == k.number)
             if (k.start, k.end) not in s.highlights:

@@ -8,6 +8,8 @@
   previous lessons favoured and the previous passages kept first. A short question without a pronoun that
   names its own topic (`names_topic`) is a new question. The question's own search is that check,
   so it runs once; with a `rewrite` function (a bigger LLM), the rewritten question is searched instead.
+- Misspellings: a question refused as typed, with words no passage uses, is searched again with those words
+  read as the lessons spell them (search/spelling.py); `Retrieval.respelt` says how it was read.
 - Each text is embedded once per turn; the query's vector travels in the result (`Retrieval.query_vector`).
 """
 
@@ -150,6 +152,15 @@ def search_turn(
         rewritten = rewrite(history, question).strip()
         return search(rewritten, [question]) if rewritten and rewritten != question else search(question, [])
     own = search(question, [])
+    respelt = ""
+    if own.unknown and not own.covered(min_evidence):  # a misspelt topic ("transfomer"): read it as the lessons do
+        respelt = retriever.respell(question)
+        again = search(respelt, []) if respelt != question else own
+        if again is not own and again.covered(min_evidence):
+            question, own = respelt, again
+        else:
+            respelt = ""
+    r = own
     if (
         last
         and leans_on_conversation(question)
@@ -158,5 +169,6 @@ def search_turn(
     ):
         # a follow-up leans on the last answer: search with the last question, favour its lessons, and keep
         # its passages first so llama.cpp reuses the evaluated prompt prefix
-        return search(f"{last.question} {question}", [question], last.lessons[:KEPT_LESSONS], last.passages)
-    return own
+        r = search(f"{last.question} {question}", [question], last.lessons[:KEPT_LESSONS], last.passages)
+    r.respelt = respelt
+    return r

@@ -24,7 +24,7 @@ from tutor.events import Source
 from tutor.ingest.chunking import Chunk
 from tutor.models.ports import Embedder
 from tutor.search import acronyms, fusion, gate
-from tutor.search.keywords import term_set
+from tutor.search.keywords import stem_set, term_set
 from tutor.search.snapshot import Snapshot
 from tutor.store.chroma import ChunkStore
 
@@ -102,6 +102,7 @@ class Retrieval:
 
     coverage: float = 0.0  # rarity-weighted share of the question's terms one top passage holds (search/gate.py)
     unknown: frozenset[str] = frozenset()  # the question's terms that no passage of the index uses
+    respelt: str = ""  # the question as searched, when its misspelt words were read as the lessons spell them
     language: str | None = None  # the question's language, when the lessons tell (search/conversation.py)
 
     def covered(self, min_evidence: float) -> bool:
@@ -161,6 +162,13 @@ class Retriever:
     def expand(self, query: str) -> str:
         """`query` with the lessons' long form after each acronym in it: what the ranking searches for."""
         return acronyms.expand(query, self.snapshot().glossary)
+
+    def respell(self, question: str) -> str:
+        """`question` with its words that no passage uses read as the lessons' closest spelling
+        (search/spelling.py); unchanged when there is none."""
+        s = self.snapshot()
+        df = s.keywords.document_frequency() if s.keywords else {}
+        return s.spelling.respell(question, lambda word: all(df.get(t, 0) for t in stem_set(word)))
 
     def embed_queries(self, queries: list[str]) -> np.ndarray:
         """Unit vectors of the queries as ranked (acronyms spelled out), one row each."""

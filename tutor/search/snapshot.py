@@ -1,9 +1,9 @@
 """The live chunks of one manifest generation, held in memory with everything derived from them.
 
 A `Snapshot` holds every live chunk, its unit vector (a float32 matrix, 154 MB at 100k chunks of 384
-dimensions), per-row codes of the filter fields, the BM25 index, each language's common words and the
-lessons' acronym glossary. The retriever (tutor/search/retriever.py) keeps one and reloads it when the
-manifest generation changes; nothing here reads the store.
+dimensions), per-row codes of the filter fields, the BM25 index, each language's common words, the
+lessons' acronym glossary and their spellings. The retriever (tutor/search/retriever.py) keeps one and
+reloads it when the manifest generation changes; nothing here reads the store.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 from tutor.ingest.chunking import Chunk
 from tutor.search import acronyms
 from tutor.search.keywords import KeywordIndex
+from tutor.search.spelling import Spelling
 
 if TYPE_CHECKING:  # the filters live with the retriever; the snapshot only reads their fields
     from tutor.search.retriever import Filters
@@ -40,6 +41,7 @@ class Snapshot:
     keywords: KeywordIndex | None = None
     language_words: dict[str, frozenset[str]] = field(default_factory=dict)
     glossary: acronyms.Glossary = field(default_factory=acronyms.Glossary)  # the lessons' acronyms (search/acronyms.py)
+    spelling: Spelling = field(default_factory=lambda: Spelling(()))  # the lessons' words, built on first use
 
     @classmethod
     def of(cls, generation: int, collection: str, chunks: list[Chunk], matrix: np.ndarray) -> Snapshot:
@@ -54,6 +56,7 @@ class Snapshot:
             KeywordIndex([c.embed_text for c in chunks]),
             _common_words(chunks),
             acronyms.glossary(c.text for c in chunks),
+            Spelling([c.embed_text for c in chunks]),
         )
 
     def allowed(self, filters: Filters) -> np.ndarray | None:
