@@ -209,6 +209,15 @@ def test_passages_come_in_the_question_language(tutor, question: str, language: 
     assert any(p.chunk.slug == "transformers-and-attention" for p in r.passages)
 
 
+def test_a_question_whose_words_do_not_tell_its_language_gets_passages_in_one(tutor):
+    # "transformer" is a word of the English and of the Spanish lesson: the passages were both, the same
+    # section twice, and the key sentences a sentence and its translation
+    for q in ("transformer", "whats a transformer"):
+        r = tutor.retrieve(q)
+        assert len({p.chunk.language for p in r.passages}) == 1, q
+        assert any(p.chunk.slug == "transformers-and-attention" for p in r.passages)
+
+
 def test_a_filter_naming_nothing_in_the_index_is_one_clear_line(corpus_index):
     settings, _ = corpus_index
     index = ["--index", str(settings.index_dir), "--lessons", str(settings.lessons_dir)]

@@ -2,7 +2,9 @@
 `search_turn`, so they narrow by language and apply filters the same way.
 
 - Language: when the lessons come in several languages and none was chosen, passages are taken in the
-  question's language; when those do not cover the question (the evidence gate), all languages are searched.
+  question's language; when those do not cover the question (the evidence gate), all languages are searched,
+  and the passages are taken in the best one's language when that covers it (a short question's words may
+  not tell its language).
 - Follow-ups: a question that leans on the conversation (a pronoun, an opener like "and", four words or
   fewer) and whose own words find no close passage is searched together with the previous question, the
   previous lessons favoured and the previous passages kept first. A short question without a pronoun that
@@ -145,7 +147,16 @@ def search_turn(
             r = within(narrowed)
             if r.covered(min_evidence):
                 return r
-        return within(filters)
+        r = within(filters)
+        languages = {p.chunk.language for p in r.passages}
+        f = filters or Filters()
+        if len(languages) > 1 and not (f.language or f.lesson):
+            # a question whose language the words do not tell ("whats a transformer"): passages in the best
+            # one's language, not the same section twice, in English and in its translation
+            same = within(replace(f, language=r.passages[0].chunk.language))
+            if same.covered(min_evidence):
+                return same
+        return r
 
     last = history[-1] if history else None
     if last and rewrite:
