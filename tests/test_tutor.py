@@ -95,6 +95,15 @@ def test_a_short_question_naming_a_new_topic_is_not_read_as_a_follow_up(tutor, m
     assert a.refused and not calls
 
 
+def test_a_follow_up_asking_for_more_shows_new_sentences_and_keeps_the_topic(tutor):
+    first = tutor.ask("What is RLHF?")
+    more = tutor.ask("Tell me more", [turn_of(first)])
+    assert more.key_sentences and not {k.text for k in more.key_sentences} & {k.text for k in first.key_sentences}
+    # a follow-up of a follow-up is still about RLHF: it is searched with what the last turn searched
+    r = tutor.retrieve("Why does that matter?", [turn_of(first), turn_of(more)])
+    assert r.follow_up and "RLHF" in r.query and r.covered(tutor.settings.min_evidence)
+
+
 def test_quiz_answer_keys_never_reach_the_index_or_a_reply(tutor, corpus_index):
     settings, store = corpus_index
     _, chunks = store.all_chunks()

@@ -97,10 +97,13 @@ class KeySentencePicker:
             self._vecs.popitem(last=False)
         return out
 
-    def pick(self, query: str, query_vector: np.ndarray, sources: Sequence[Source]) -> list[KeySentence]:
+    def pick(
+        self, query: str, query_vector: np.ndarray, sources: Sequence[Source], shown: Sequence[str] = ()
+    ) -> list[KeySentence]:
         """The key sentences for `query` among `sources` (those with a prompt number), best first.
         Only the first passage's sentences and those sharing a word with the question are embedded (at most
-        MAX_EMBEDDED), so the learner sees them a moment after pressing Ask."""
+        MAX_EMBEDDED), so the learner sees them a moment after pressing Ask. A follow-up passes the key
+        sentences already `shown`: "Any examples?" gets the lessons' next sentences, unless none is left."""
         sources = [s for s in sources if s.number > 0]
         if not sources:
             return []
@@ -149,6 +152,9 @@ class KeySentencePicker:
                 score = float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus + define
                 scored.append((score, i, u, v, overlap))
         scored.sort(key=lambda c: -c[0])
+        seen_before = "\n".join(shown)
+        fresh = [c for c in scored if c[2].text(sources[c[1]].text).strip() not in seen_before]
+        scored = fresh or scored
         best = scored[0][0]
         chosen: list[tuple[float, int, list[Unit]]] = []
         used = 0

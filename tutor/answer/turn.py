@@ -43,6 +43,8 @@ class Turn:
     passages: list[str] = field(default_factory=list)  # chunk ids in the answer's prompt, in prompt order
     prompt: str = ""  # the user message the model was given (excerpts and question), verbatim
     reply: str = ""  # the model's reply, verbatim: with `prompt`, the next turn's prompt prefix
+    query: str = ""  # what its passages were searched with (a follow-up's: the question it follows, and it)
+    keys: list[str] = field(default_factory=list)  # its key sentences, verbatim: a follow-up shows others
 
 
 class Tutor:
@@ -190,7 +192,8 @@ class Tutor:
         qvec = getattr(r, "query_vector", None)
         if qvec is None:
             qvec = self.embedder.embed_one(asked)
-        keys = self.picker.pick(asked, qvec, sources)
+        shown = [k for t in history for k in t.keys] if r.follow_up else []  # "Any examples?": new sentences
+        keys = self.picker.pick(asked, qvec, sources, shown)
         timings.key_s = time.perf_counter() - t0
         yield KeySentences(keys)
 
@@ -274,4 +277,14 @@ def turn_of(answer: Answer) -> Turn:
         return Turn(answer.question, answer.text)
     lessons = list(dict.fromkeys(s.lesson_id for s in answer.sources if s.cited or s.number == 1))
     passages = [s.chunk_id for s in sorted(answer.sources, key=lambda s: s.number) if s.number > 0]
-    return Turn(answer.question, answer.text, lessons, passages, answer.prompt_message, answer.model_text)
+    keys = [k.text for k in answer.key_sentences]
+    return Turn(
+        answer.question,
+        answer.text,
+        lessons,
+        passages,
+        answer.prompt_message,
+        answer.model_text,
+        answer.retrieval_query,
+        keys,
+    )

@@ -45,6 +45,7 @@ MORE_OF_IT = re.compile(
 )
 STANDALONE_SIMILARITY = 0.55  # cosine; lesson questions score 0.36-0.9, bare follow-ups rarely above 0.5
 KEPT_LESSONS = 2  # the previous turn's lessons a follow-up favours
+TOPIC_WORDS = 40  # a follow-up is searched with at most this many words of what the last turn searched
 
 
 class PastTurn(Protocol):
@@ -54,6 +55,7 @@ class PastTurn(Protocol):
     answer: str
     lessons: list[str]  # lesson ids the answer rested on, best first
     passages: list[str]  # chunk ids in the answer's prompt, in prompt order
+    query: str  # what its passages were searched with: a follow-up's holds the question it followed
 
 
 Rewrite = Callable[[Sequence[PastTurn], str], str]  # (history, question) -> a standalone question, "" if none
@@ -180,6 +182,10 @@ def search_turn(
     ):
         # a follow-up leans on the last answer: search with the last question, favour its lessons, and keep
         # its passages first so llama.cpp reuses the evaluated prompt prefix
-        r = search(f"{last.question} {question}", [question], last.lessons[:KEPT_LESSONS], last.passages)
+        # the topic is what the last turn searched: "Why does that matter?" after "Tell me more" after "What
+        # are weights?" is about weights (its last TOPIC_WORDS words, so a long conversation stays one query)
+        topic = " ".join((last.query or last.question).split()[-TOPIC_WORDS:])
+        r = search(f"{topic} {question}", [question], last.lessons[:KEPT_LESSONS], last.passages)
+        r.follow_up = True
     r.respelt = respelt
     return r

@@ -103,6 +103,7 @@ class Retrieval:
     coverage: float = 0.0  # rarity-weighted share of the question's terms one top passage holds (search/gate.py)
     unknown: frozenset[str] = frozenset()  # the question's terms that no passage of the index uses
     respelt: str = ""  # the question as searched, when its misspelt words were read as the lessons spell them
+    follow_up: bool = False  # searched together with the question it follows (search/conversation.py)
     language: str | None = None  # the question's language, when the lessons tell (search/conversation.py)
 
     def covered(self, min_evidence: float) -> bool:
