@@ -165,6 +165,19 @@ def test_answer_bubble_puts_the_lessons_words_first_and_sets_unsupported_sentenc
     assert 'id="src-3"' in card
 
 
+def test_what_was_done_to_the_question_is_said_in_the_page_language_and_keeps_the_refusal():
+    read = answer(read_as="explain attention", question_cut=512)
+    en, es = bubble.answer_bubble(read), bubble.answer_bubble(read, "es")
+    assert "explain attention" in en and "only its beginning" in en
+    assert "se leyó" in es and "comienzo" in es and "only its beginning" not in es
+    assert "explain attention" in render.answer_panel(read, "es")
+    # a cut question that is refused still says it is refused (the cut notice used to replace the refusal)
+    refused = bubble.answer_bubble(answer(refused=True, text="x", sentences=[], citations=[], question_cut=512))
+    assert "only its beginning" in refused and "don&#x27;t cover this question" in refused
+    scoped = bubble.refusal_text(answer(refused=True, text="x", sentences=[], citations=[], scope="AI Foundations"))
+    assert "AI Foundations" in scoped and "don't cover" in scoped
+
+
 def test_the_line_lets_as_many_answers_through_as_the_model_writes_at_once():
     from ui.turns import Line
 

@@ -103,7 +103,10 @@ class Answer:
     gpu_offload: bool | None = False  # None: unknown (the model runs on a server that does not say)
     timings: Timings = field(default_factory=lambda: Timings())
     retrieval_query: str = ""
-    notice: str = ""
+    notice: str = ""  # in English, for the terminal and JSON: the question cut, or how it was read
+    question_cut: int = 0  # a long question was cut to its first this many tokens (0: not cut)
+    read_as: str = ""  # the question as searched, when words no lesson uses were respelt (search/spelling.py)
+    scope: str = ""  # the lessons in scope when a filter was on (the page sets it, for a refusal's wording)
     model_text: str = ""  # the raw generated text, kept for the next turn's prompt (KV-cache reuse)
     prompt_message: str = ""  # the user message the model was given this turn (excerpts and question)
 

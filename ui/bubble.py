@@ -89,11 +89,20 @@ def explanation_html(answer: Answer, lang: str = "en") -> str:
     return f'<div class="explain">{label}<p>{body}</p></div>'
 
 
+def notes(answer: Answer, lang: str = "en") -> str:
+    """What the tutor did to the question before answering, in `lang`: cut a long one, respelt a word."""
+    said = [t(lang, "cut")] if answer.question_cut else []
+    if answer.read_as:
+        said.append(t(lang, "read_as", question=answer.read_as))
+    return " ".join(said)
+
+
 def refusal_text(answer: Answer, lang: str = "en") -> str:
-    """The tutor's refusal in `lang`, from the answer's typed parts (its notice names a filter in force)."""
+    """The tutor's refusal in `lang`, from the answer's typed parts (`scope` names a filter in force)."""
     if answer.text.startswith(prompts.NO_LESSONS):
         return t(lang, "no_lessons")
-    out = answer.notice or t(lang, "refusal")
+    refused = t(lang, "refusal.scoped", scope=answer.scope) if answer.scope else t(lang, "refusal")
+    out = " ".join(x for x in (notes(answer, lang), refused) if x)
     if answer.suggestions:
         out += f" {t(lang, 'suggest')} " + "; ".join(s.title for s in answer.suggestions) + "."
     return out
@@ -106,7 +115,8 @@ def answer_bubble(answer: Answer, lang: str = "en", extra: str = "") -> str:
     if answer.quiz_hint:  # a quiz's own question: where to read; the answer is for Practice
         links = cite([s.number for s in answer.sources])
         return f'<div class="answer quiz-hint"><p>{text(answer.text)}</p>{links}{extra}</div>'
-    notice = f'<p class="note" style="{STYLE_NOTE}">{text(answer.notice)}</p>' if answer.notice else ""
+    said = notes(answer, lang)
+    notice = f'<p class="note" style="{STYLE_NOTE}">{text(said)}</p>' if said else ""
     return (
         f'<div class="answer">{notice}{keys_html(answer.key_sentences, lang)}'
         f"{explanation_html(answer, lang)}{extra}</div>"

@@ -100,7 +100,7 @@ class Chat:
                 elif isinstance(ev, Done):
                     a = ev.answer
                     if a.refused and sc.on and not a.text.startswith(prompts.NO_LESSONS):
-                        a.notice = t(lang, "refusal.scoped", scope=scope.label(m, self.titles(), sc))
+                        a.scope = scope.label(m, self.titles(), sc)
                     try:
                         self.gaps.record(
                             a, scope.label(m, self.titles(), sc), request.username or "" if request else ""

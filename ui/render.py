@@ -162,7 +162,8 @@ def unsupported_html(answer: Answer, lang: str = "en") -> str:
 
 def answer_panel(answer: Answer, lang: str = "en", links: Links = no_link) -> str:
     """The sources panel for a finished answer."""
-    notice = f'<p class="warn">{esc(answer.notice)}</p>' if answer.notice and not answer.refused else ""
+    said = bubble.notes(answer, lang)
+    notice = f'<p class="warn">{esc(said)}</p>' if said and not answer.refused else ""
     kind = "answer refused" if answer.refused else "answer"
     head = f'<div class="panel {kind}" data-question="{esc(answer.question)}">'
     if answer.refused:

@@ -45,6 +45,7 @@ def refusal(
     timings: Timings,
     t0: float,
     notice: str,
+    cut: int = 0,
 ) -> Generator[Event, None, None]:
     """Token, then Done: the lessons do not cover `question` (or there are none yet); `sugg` to try instead."""
     text = prompts.REFUSAL if r.lessons else prompts.NO_LESSONS
@@ -64,6 +65,7 @@ def refusal(
             timings=timings,
             retrieval_query=r.query,
             notice=notice,
+            question_cut=cut,
         )
     )
 

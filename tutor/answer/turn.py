@@ -164,9 +164,10 @@ class Tutor:
             raise BadQuestion("the question is empty: type a question about the lessons")
         notice = ""
         limit = max(32, self.settings.n_ctx // 4)
+        cut = 0
         if self.llm.count_tokens(question) > limit:
             question = self.llm.truncate(question, limit)
-            notice = prompts.CUT_NOTICE.format(kept=limit)
+            notice, cut = prompts.CUT_NOTICE.format(kept=limit), limit
         timings = Timings()
         if guard and self.quiz_guard is not None:
             match = self.quiz_guard.match(question)
@@ -186,7 +187,9 @@ class Tutor:
         yield Retrieved(sources, refused)
         if refused:
             sugg = self.suggestions(r)
-            yield from declined.refusal(question, r, sugg, sources, llm=self.llm, timings=timings, t0=t0, notice=notice)
+            yield from declined.refusal(
+                question, r, sugg, sources, llm=self.llm, timings=timings, t0=t0, notice=notice, cut=cut
+            )
             return
         asked = self.retriever.expand(r.query)  # acronyms spelled out as the lessons do, as the ranking read it
         qvec = getattr(r, "query_vector", None)
@@ -257,6 +260,8 @@ class Tutor:
                 timings=timings,
                 retrieval_query=r.query,
                 notice=notice,
+                question_cut=cut,
+                read_as=r.respelt,
                 model_text=reply,
                 prompt_message=user_message,
             )
