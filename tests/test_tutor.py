@@ -104,6 +104,17 @@ def test_a_follow_up_asking_for_more_shows_new_sentences_and_keeps_the_topic(tut
     assert r.follow_up and "RLHF" in r.query and r.covered(tutor.settings.min_evidence)
 
 
+def test_spanish_follow_ups_lean_on_the_conversation(tutor):
+    # corpus/ ships Spanish lessons: "¿Y por qué es cara?" was searched alone (the openers and pronouns were
+    # English only) and "dame un ejemplo" read as a new topic ("dame" is no lesson's word), both refused
+    first = Turn("¿Qué es la autoatención?", "", ["large-language-models/es/transformers-and-attention"])
+    for q in ("¿Y por qué es cara?", "dame un ejemplo"):
+        r = tutor.retrieve(q, [first])
+        assert r.follow_up and r.covered(tutor.settings.min_evidence), q
+        assert r.passages[0].chunk.language == "es"
+    assert not tutor.retrieve("¿Cómo mide un modelo su error?", [first]).follow_up  # "su" bound to "modelo"
+
+
 def test_quiz_answer_keys_never_reach_the_index_or_a_reply(tutor, corpus_index):
     settings, store = corpus_index
     _, chunks = store.all_chunks()

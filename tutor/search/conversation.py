@@ -31,17 +31,26 @@ from tutor.search.retriever import Filters, Retrieval, Retriever
 
 # a question that leans on the conversation: a pronoun, or an opener that continues the last one ("why" is not
 # one: "Why do bigger models need more data?" is a question of its own, and a bare "Why?" is short)
+# (and in Spanish, the other language of the bundled course and of the page: "¿Y por qué es eso?")
 FOLLOW_UP = re.compile(
     r"\b(it|its|it's|this|that|these|those|they|them|their|theirs|he|she|his|her|same|above|previous|former|"
-    r"latter)\b|\b(?:which|the|that|this|another|each) (?:one|ones)\b|^(and|but|so|also|what about|how about|then)\b",
+    r"latter|eso|esto|ello|ese|esa|esos|esas|aquello|su|sus)\b|\b(?:which|the|that|this|another|each) (?:one|ones)\b"
+    r"|^[¿¡\s]*(and|but|so|also|what about|how about|then|y|pero|entonces|también|tambien|qué tal|que tal)\b",
     re.I,
 )
-POSSESSIVE = frozenset({"its", "their"})  # bound to a noun before it: "Why do LLMs make up their sources?"
-NOT_A_NOUN = stem_set("do did does can could would should will may might must you i we me up")
+# a possessive bound to a noun before it: "Why do LLMs make up their sources?", "¿Cómo mide un modelo su error?"
+POSSESSIVE = frozenset({"its", "their", "su", "sus"})
+NOT_A_NOUN = stem_set(
+    "do did does can could would should will may might must you i we me up "
+    "qué que cómo como cuál cual cuáles cuándo dónde quién por para es son está están hay puede pueden se un una "
+    "el la los las lo de del al y o en con me te nos"
+)
 SHORT_QUESTION_WORDS = 4  # a question this short leans on the conversation too
 # a short question asking for more of the same ("Any examples?", "Tell me more", "Simpler, please")
 MORE_OF_IT = re.compile(
-    r"\b(more|examples?|details?|elaborate|simpler|simply|again|please|else|further|instance|continue|go on)\b", re.I
+    r"\b(more|examples?|details?|elaborate|simpler|simply|again|please|else|further|instance|continue|go on|"
+    r"más|mas|ejemplos?|detalles?|otra vez|por favor|sigue|continúa)\b",
+    re.I,
 )
 STANDALONE_SIMILARITY = 0.55  # cosine; lesson questions score 0.36-0.9, bare follow-ups rarely above 0.5
 KEPT_LESSONS = 2  # the previous turn's lessons a follow-up favours
@@ -83,7 +92,9 @@ def names_topic(question: str, own: Retrieval, min_evidence: float) -> bool:
     passages must not be made to answer. Asking for more of the same ("Any examples?") names no topic."""
     if refers_back(question) or MORE_OF_IT.search(question):
         return False
-    return own.covered(min_evidence) or bool(own.unknown)
+    # a word no lesson uses names a new topic in English; in another language it may be a verb form ("dame")
+    unknown = bool(own.unknown) and own.language in (None, gate.EMBEDDER_LANGUAGE)
+    return own.covered(min_evidence) or unknown
 
 
 def in_question_language(retriever: Retriever, question: str, filters: Filters | None) -> Filters | None:
