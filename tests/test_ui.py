@@ -167,15 +167,12 @@ def test_answer_bubble_puts_the_lessons_words_first_and_sets_unsupported_sentenc
 
 def test_what_was_done_to_the_question_is_said_in_the_page_language_and_keeps_the_refusal():
     read = answer(read_as="explain attention", question_cut=512)
-    en, es = bubble.answer_bubble(read), bubble.answer_bubble(read, "es")
-    assert "explain attention" in en and "only its beginning" in en
-    assert "se leyó" in es and "comienzo" in es and "only its beginning" not in es
-    assert "explain attention" in render.answer_panel(read, "es")
-    # a cut question that is refused still says it is refused (the cut notice used to replace the refusal)
-    refused = bubble.answer_bubble(answer(refused=True, text="x", sentences=[], citations=[], question_cut=512))
-    assert "only its beginning" in refused and "don&#x27;t cover this question" in refused
-    scoped = bubble.refusal_text(answer(refused=True, text="x", sentences=[], citations=[], scope="AI Foundations"))
-    assert "AI Foundations" in scoped and "don't cover" in scoped
+    en, es = bubble.answer_bubble(read), bubble.answer_bubble(read, "es") + render.answer_panel(read, "es")
+    assert "explain attention" in en and "only its beginning" in en and "se leyó" in es and "comienzo" in es
+    no = {"refused": True, "text": "x", "sentences": [], "citations": []}  # the cut notice replaced the refusal:
+    cut, scoped = answer(**no, question_cut=512), answer(**no, scope="AI Foundations")
+    assert "only its beginning" in bubble.refusal_text(cut) and "don't cover" in bubble.refusal_text(cut)
+    assert "AI Foundations" in bubble.refusal_text(scoped) and "don't cover" in bubble.refusal_text(scoped)
 
 
 def test_the_line_lets_as_many_answers_through_as_the_model_writes_at_once():
