@@ -99,6 +99,8 @@ def test_a_follow_up_asking_for_more_shows_new_sentences_and_keeps_the_topic(tut
     first = tutor.ask("What is RLHF?")
     more = tutor.ask("Tell me more", [turn_of(first)])
     assert more.key_sentences and not {k.text for k in more.key_sentences} & {k.text for k in first.key_sentences}
+    again = tutor.ask("Can you explain that more simply?", [turn_of(first)])  # the same, put differently
+    assert any(a.text in b.text or b.text in a.text for a in again.key_sentences for b in first.key_sentences)
     # a follow-up of a follow-up is still about RLHF: it is searched with what the last turn searched
     r = tutor.retrieve("Why does that matter?", [turn_of(first), turn_of(more)])
     assert r.follow_up and "RLHF" in r.query and r.covered(tutor.settings.min_evidence)

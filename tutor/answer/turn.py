@@ -23,7 +23,7 @@ from tutor.learn.guard import QuizGuard
 from tutor.models import ports
 from tutor.models.llm_local import GenerationStats
 from tutor.models.ports import Embedder
-from tutor.search.conversation import PastTurn, search_turn
+from tutor.search.conversation import SAY_AGAIN, PastTurn, search_turn
 from tutor.search.retriever import Filters, Retrieval, Retriever
 from tutor.settings import Settings
 from tutor.store.chroma import ChunkStore
@@ -195,7 +195,8 @@ class Tutor:
         qvec = getattr(r, "query_vector", None)
         if qvec is None:
             qvec = self.embedder.embed_one(asked)
-        shown = [k for t in history for k in t.keys] if r.follow_up else []  # "Any examples?": new sentences
+        # "Any examples?" gets sentences not shown yet; "Can you explain that more simply?" may get the same
+        shown = [k for t in history for k in t.keys] if r.follow_up and not SAY_AGAIN.search(question) else []
         keys = self.picker.pick(asked, qvec, sources, shown)
         timings.key_s = time.perf_counter() - t0
         yield KeySentences(keys)

@@ -52,6 +52,11 @@ MORE_OF_IT = re.compile(
     r"más|mas|ejemplos?|detalles?|otra vez|por favor|sigue|continúa)\b",
     re.I,
 )
+# a follow-up asking to hear the same again, put differently: its key sentences may be the ones shown before
+SAY_AGAIN = re.compile(
+    r"\b(simpler|simply|again|rephrase|other words|plainer|explain (?:it|that|this)|más simple|otra vez|de nuevo)\b",
+    re.I,
+)
 STANDALONE_SIMILARITY = 0.55  # cosine; lesson questions score 0.36-0.9, bare follow-ups rarely above 0.5
 KEPT_LESSONS = 2  # the previous turn's lessons a follow-up favours
 TOPIC_WORDS = 40  # a follow-up is searched with at most this many words of what the last turn searched
