@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LEAVES, src
+from tests.conftest import LEAVES, lesson, src
 from tutor.answer import prompts
 from tutor.answer.attribution import Attributor, trim_to_sentence
 from tutor.answer.sentences import clean
 from tutor.answer.turn import turn_of
+from tutor.build import build_tutor
 from tutor.evaluation.correctness import support_check_quality
+from tutor.search.conversation import search_turn
+from tutor.settings import Settings
 
 DATA = Path(__file__).resolve().parent / "data"
 PRECISION_FLOOR, RECALL_FLOOR = 0.7, 0.2  # under what docs/benchmarks.md reports (0.80, 0.27), to catch regressions
@@ -146,3 +149,42 @@ def test_the_gate_holds_for_questions_in_another_language(tutor, question, answe
     question's terms in a passage (corpus/ has Spanish lessons)."""
     r = tutor.retrieve(question)
     assert r.language == "es" and r.covered(tutor.settings.min_evidence) is answered
+
+
+BASE_MODELS = {
+    "en": (
+        "Base models",
+        "## What a base model does\n\nA base model has read a huge amount of text and learned to predict the next "
+        "word. Start a sentence about a country's largest city and it will likely name the right one, not because "
+        "it has travelled, but because that pattern appeared thousands of times in its training text.\n\n"
+        "## From base model to assistant\n\nInstruction tuning teaches the model to follow requests by training "
+        "it on examples of questions paired with good answers written by people.",
+    ),
+    "es": (
+        "Modelos base",
+        "## Qué hace un modelo base\n\nUn modelo base ha leído una enorme cantidad de texto y ha aprendido a "
+        "predecir la palabra siguiente. Si le pides que continúe «La capital de Francia es», probablemente "
+        "escribirá «París», no porque haya viajado, sino porque ese patrón apareció miles de veces en su texto.\n\n"
+        "## Del modelo base al asistente\n\nEl ajuste por instrucciones enseña al modelo a seguir peticiones "
+        "entrenándolo con ejemplos de preguntas emparejadas con buenas respuestas escritas por personas.",
+    ),
+}
+
+
+def test_another_languages_passage_alone_does_not_answer_a_question(tmp_path, embedder):
+    """An English question the English lessons do not cover is not answered by a Spanish passage that only
+    shares word pieces with it (cosine 0.38: "capital"/"Francia"); the Spanish question still is."""
+    for lang, (title, body) in BASE_MODELS.items():
+        (tmp_path / "lessons" / lang).mkdir(parents=True)
+        (tmp_path / "lessons" / lang / "base.mdx").write_text(lesson(title, body, language=lang), encoding="utf-8")
+    tutor = build_tutor(Settings(lessons_dir=tmp_path / "lessons", index_dir=tmp_path / "index"), embedder=embedder)
+    tutor.reindex()
+    covered = {
+        q: search_turn(tutor.retriever, q).covered(0.35)
+        for q in ("What is the capital of France?", "What is instruction tuning?", "¿Cuál es la capital de Francia?")
+    }
+    assert covered == {
+        "What is the capital of France?": False,
+        "What is instruction tuning?": True,
+        "¿Cuál es la capital de Francia?": True,
+    }

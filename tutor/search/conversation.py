@@ -4,7 +4,8 @@
 - Language: when the lessons come in several languages and none was chosen, passages are taken in the
   question's language; when those do not cover the question (the evidence gate), all languages are searched,
   and the passages are taken in the best one's language when that covers it (a short question's words may
-  not tell its language).
+  not tell its language). Passages in another language than the question's pass the stricter gate for
+  questions outside the embedder's language, unless the question's own-language passages hold its terms.
 - Follow-ups: a question that leans on the conversation (a pronoun, an opener like "and", four words or
   fewer) and whose own words find no close passage is searched together with the previous question, the
   previous lessons favoured and the previous passages kept first. A short question without a pronoun that
@@ -145,7 +146,7 @@ def search_turn(
     ) -> Retrieval:
         vecs = embedded([query, *extra])
 
-        def within(f: Filters | None) -> Retrieval:
+        def within(f: Filters | None, fallback: bool = False) -> Retrieval:
             r = retriever.search(
                 query,
                 f,
@@ -159,19 +160,27 @@ def search_turn(
             )
             r.embed_s = embed_s
             r.language = language
+            # the lessons in the question's language did not cover it nor hold its terms: another language's
+            # passages must pass the stricter gate ("What is the capital of France?" is close to a French
+            # lesson's example, quoted in the English lesson). One whose terms they hold ("What is a causal
+            # mask?", cosine 0.197) may be lifted by the translation of that section.
+            own_language = narrowed.language if narrowed is not None else None
+            r.other_language = fallback and any(p.chunk.language != own_language for p in r.passages)
             return r
 
+        fallback = False
         if narrowed is not None:
             r = within(narrowed)
             if r.covered(min_evidence):
                 return r
-        r = within(filters)
+            fallback = r.coverage < gate.MIN_COVERAGE
+        r = within(filters, fallback)
         languages = {p.chunk.language for p in r.passages}
         f = filters or Filters()
         if len(languages) > 1 and not (f.language or f.lesson):
             # a question whose language the words do not tell ("whats a transformer"): passages in the best
             # one's language, not the same section twice, in English and in its translation
-            same = within(replace(f, language=r.passages[0].chunk.language))
+            same = within(replace(f, language=r.passages[0].chunk.language), fallback)
             if same.covered(min_evidence):
                 return same
         return r

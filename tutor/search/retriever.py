@@ -105,11 +105,14 @@ class Retrieval:
     respelt: str = ""  # the question as searched, when its misspelt words were read as the lessons spell them
     follow_up: bool = False  # searched together with the question it follows (search/conversation.py)
     language: str | None = None  # the question's language, when the lessons tell (search/conversation.py)
+    # passages in another language than the question's, searched because its own language's did not cover it
+    other_language: bool = False
 
     def covered(self, min_evidence: float) -> bool:
         """The evidence gate: a passage close enough in meaning, or one holding what the question asks about
         (short questions and acronyms like 'RLHF' embed poorly but match exactly) while not far in meaning."""
-        if self.language and self.language != gate.EMBEDDER_LANGUAGE:  # cosines run high outside English
+        # cosines run high outside English, and across languages shared word pieces ("capital"/"capitale") count
+        if (self.language and self.language != gate.EMBEDDER_LANGUAGE) or self.other_language:
             return (
                 bool(self.passages)
                 and self.best_similarity >= min_evidence + gate.FOREIGN_OFFSET
