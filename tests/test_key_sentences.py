@@ -7,6 +7,8 @@ Runs on small texts written here with the real embedder; the whole turn is in te
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tests.conftest import LEAVES, src
 from tutor.answer.key_sentences import KeySentencePicker
 from tutor.answer.sentence_kinds import defines, instructs
@@ -141,3 +143,25 @@ def test_an_instruction_to_the_learner_is_not_an_answer(picker):
     assert instructs("Tap the camera icon") and instructs("Think about it: Type a description of a garden")
     advice = ["Choose varied examples that resemble the real inputs.", "Open source also needs open data."]
     assert not any(instructs(a) for a in advice)  # advice and nouns are lesson content, not steps on a screen
+
+
+def test_a_lessons_opening_hook_gives_way_to_its_section(picker):
+    """A lesson's opening that names the topic without explaining it comes after the section of the same
+    lesson that explains it."""
+    opening = replace(
+        src(1, "AI has a carbon footprint, and it is growing every year.", "Climate"),
+        lesson_id="p/en/climate",
+        breadcrumb="Climate",
+    )
+    section = replace(
+        src(
+            2,
+            "Modern models are power-hungry. Training them means running thousands of chips for weeks, and "
+            "those chips draw electricity from coal or gas plants.",
+            "Climate",
+        ),
+        lesson_id="p/en/climate",
+        breadcrumb="Climate > The carbon cost",
+    )
+    keys = keys_for(picker, "Why does training a large model leave a carbon footprint?", opening, section)
+    assert keys[0].number == 2, [k.text for k in keys]

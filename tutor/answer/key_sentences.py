@@ -5,10 +5,12 @@ the model only explains them. Score of a sentence = cosine to the question (sent
 + OVERLAP_WEIGHT x the share of the question's content words it contains + a small bonus for a higher
 ranked passage + HEADING_BONUS when its section's headings name what the question asks about (a short
 sentence elsewhere that merely mentions the term embeds close to the question too) + DEFINE_BONUS for a
-sentence defining the asked term of a "What is X?" question. A sentence opening with "This"/a pronoun
-brings the sentence before it; a list item brings the sentence that introduces its list. Overview passages
-("Sections: ...") and headings are never picked, nor what tutor/answer/sentence_kinds.py finds is no answer
-(a signpost, an instruction to the learner); a question comparing two things gets a sentence for each side.
+sentence defining the asked term of a "What is X?" question - OPENING_PENALTY for a lesson's opening (a
+hook before its first section) when a section of the same lesson is retrieved too. A sentence opening with
+"This"/a pronoun brings the sentence before it; a list item brings the sentence that introduces its list.
+Overview passages ("Sections: ...") and headings are never picked, nor what tutor/answer/sentence_kinds.py
+finds is no answer (a signpost, an instruction to the learner); a question comparing two things gets a
+sentence for each side.
 
 Unit vectors are cached by chunk id, so a follow-up on the same passages embeds nothing new.
 """
@@ -35,6 +37,7 @@ NEAR_BEST = 0.2  # a further sentence joins when its score is within this of the
 OVERLAP_WEIGHT = 0.35  # weight of term overlap beside cosine similarity
 HEADING_BONUS = 0.2  # for the sentences of a section whose headings hold HEADING_SHARE of the question's words
 HEADING_SHARE = 0.5
+OPENING_PENALTY = 0.3  # for a lesson's opening passage (no section yet) when one of its sections is retrieved too
 RANK_BONUS = 0.03  # the first passage's bonus; it falls linearly to 0 for the last one
 SAME_AS = 0.92  # cosine above which two sentences say the same thing (only one is shown)
 MIN_WORDS = 4  # shorter sentences are not picked, unless they name what the question asks about
@@ -147,6 +150,10 @@ class KeySentencePicker:
             headings = content_words(" ".join(sources[i].breadcrumb.split(" > ")[1:]))  # below the lesson's title
             if q_words and len(q_words & headings) >= HEADING_SHARE * len(q_words):
                 bonus += HEADING_BONUS  # the section is titled with what the question asks about
+            if " > " not in sources[i].breadcrumb and any(
+                s.lesson_id == sources[i].lesson_id and " > " in s.breadcrumb for s in sources
+            ):
+                bonus -= OPENING_PENALTY  # a lesson's opening is a hook; its sections teach
             for (overlap, u), v in zip(per[i], vs):
                 define = DEFINE_BONUS if what and defines(clean(u.text(sources[i].text)), q_words) else 0.0
                 score = float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus + define
