@@ -106,6 +106,19 @@ def test_a_follow_up_asking_for_more_shows_new_sentences_and_keeps_the_topic(tut
     assert r.follow_up and "RLHF" in r.query and r.covered(tutor.settings.min_evidence)
 
 
+def test_a_follow_up_naming_what_no_lesson_holds_is_refused(tutor):
+    # found on the page: "And football?" after a question on transformers was answered from the transformer
+    # passages, which say nothing of football
+    first = Turn("What is a transformer?", "", ["large-language-models/en/transformers-and-attention"])
+    gate = tutor.settings.min_evidence
+    for q in ("And football?", "What about football?"):
+        r = tutor.retrieve(q, [first])
+        assert r.follow_up and not r.covered(gate), q
+    for q in ("And the decoder?", "And attention?", "And why?", "Any examples?"):  # still answered
+        r = tutor.retrieve(q, [first])
+        assert r.follow_up and r.covered(gate), q
+
+
 def test_spanish_follow_ups_lean_on_the_conversation(tutor):
     # corpus/ ships Spanish lessons: "¿Y por qué es cara?" was searched alone (the openers and pronouns were
     # English only) and "dame un ejemplo" read as a new topic ("dame" is no lesson's word), both refused

@@ -11,6 +11,8 @@
   previous lessons favoured and the previous passages kept first. A short question without a pronoun that
   names its own topic (`names_topic`) is a new question. The question's own search is that check,
   so it runs once; with a `rewrite` function (a bigger LLM), the rewritten question is searched instead.
+  A follow-up that opens with "and"/"what about" and names something ("And football?") is not covered
+  when neither its passages nor its own search's hold those words (`Retrieval.unheld`).
 - Misspellings: a question refused as typed, with words no passage uses, is searched again with those words
   read as the lessons spell them (search/spelling.py); `Retrieval.respelt` says how it was read.
 - Each text is embedded once per turn; the query's vector travels in the result (`Retrieval.query_vector`).
@@ -33,12 +35,14 @@ from tutor.search.retriever import Filters, Retrieval, Retriever
 # a question that leans on the conversation: a pronoun, or an opener that continues the last one ("why" is not
 # one: "Why do bigger models need more data?" is a question of its own, and a bare "Why?" is short)
 # (and in Spanish, the other language of the bundled course and of the page: "¿Y por qué es eso?")
+OPENERS = r"^[¿¡\s]*(and|but|so|also|what about|how about|then|y|pero|entonces|también|tambien|qué tal|que tal)\b"
 FOLLOW_UP = re.compile(
     r"\b(it|its|it's|this|that|these|those|they|them|their|theirs|he|she|his|her|same|above|previous|former|"
-    r"latter|eso|esto|ello|ese|esa|esos|esas|aquello|su|sus)\b|\b(?:which|the|that|this|another|each) (?:one|ones)\b"
-    r"|^[¿¡\s]*(and|but|so|also|what about|how about|then|y|pero|entonces|también|tambien|qué tal|que tal)\b",
+    r"latter|eso|esto|ello|ese|esa|esos|esas|aquello|su|sus)\b|\b(?:which|the|that|this|another|each) (?:one|ones)\b|"
+    + OPENERS,
     re.I,
 )
+OPENER = re.compile(OPENERS, re.I)  # a follow-up that points back, then names something: "And football?"
 # a possessive bound to a noun before it: "Why do LLMs make up their sources?", "¿Cómo mide un modelo su error?"
 POSSESSIVE = frozenset({"its", "their", "su", "sus"})
 NOT_A_NOUN = stem_set(
@@ -101,6 +105,16 @@ def names_topic(question: str, own: Retrieval, min_evidence: float) -> bool:
     # a word no lesson uses names a new topic in English; in another language it may be a verb form ("dame")
     unknown = bool(own.unknown) and own.language in (None, gate.EMBEDDER_LANGUAGE)
     return own.covered(min_evidence) or unknown
+
+
+def named_after_opener(question: str) -> frozenset[str]:
+    """What a follow-up opening with "and"/"what about" asks about: the terms after the opener ("And football?"
+    -> football); none when it points back with a pronoun or asks for more of the same ("And why is that?",
+    "And more examples?")."""
+    m = OPENER.match(question)
+    if not m or refers_back(question[m.end() :]) or MORE_OF_IT.search(question):
+        return frozenset()
+    return stem_set(question[m.end() :]) - gate.QUESTION_WORDS
 
 
 def in_question_language(retriever: Retriever, question: str, filters: Filters | None) -> Filters | None:
@@ -212,5 +226,9 @@ def search_turn(
         topic = " ".join((last.query or last.question).split()[-TOPIC_WORDS:])
         r = search(f"{topic} {question}", [question], last.lessons[:KEPT_LESSONS], last.passages)
         r.follow_up = True
+        # read in English only: Spanish drops the pronoun ("¿Y por qué es cara?" is about the last answer)
+        named = named_after_opener(question) if own.language in (None, gate.EMBEDDER_LANGUAGE) else frozenset()
+        if named and not any(named <= gate.passage_terms(p.chunk.embed_text) for p in [*r.passages, *own.passages]):
+            r.unheld = named  # "And football?" after a question on AI: no passage found is about football
     r.respelt = respelt
     return r

@@ -104,6 +104,7 @@ class Retrieval:
     unknown: frozenset[str] = frozenset()  # the question's terms that no passage of the index uses
     respelt: str = ""  # the question as searched, when its misspelt words were read as the lessons spell them
     follow_up: bool = False  # searched together with the question it follows (search/conversation.py)
+    unheld: frozenset[str] = frozenset()  # what a follow-up names that none of its passages holds: not covered
     language: str | None = None  # the question's language, when the lessons tell (search/conversation.py)
     # passages in another language than the question's, searched because its own language's did not cover it
     other_language: bool = False
@@ -111,6 +112,8 @@ class Retrieval:
     def covered(self, min_evidence: float) -> bool:
         """The evidence gate: a passage close enough in meaning, or one holding what the question asks about
         (short questions and acronyms like 'RLHF' embed poorly but match exactly) while not far in meaning."""
+        if self.unheld:
+            return False
         # cosines run high outside English, and across languages shared word pieces ("capital"/"capitale") count
         if (self.language and self.language != gate.EMBEDDER_LANGUAGE) or self.other_language:
             return (
