@@ -165,3 +165,11 @@ def test_a_lessons_opening_hook_gives_way_to_its_section(picker):
     )
     keys = keys_for(picker, "Why does training a large model leave a carbon footprint?", opening, section)
     assert keys[0].number == 2, [k.text for k in keys]
+
+
+def test_a_restated_question_does_not_bring_a_lead_in_whose_list_is_elsewhere(picker):
+    text = "Ferns grow best in deep shade. Here is how they spread:\n\nMosses like the same damp corners."
+    keys = keys_for(picker, "Where do ferns grow best?", src(1, text))
+    assert keys[0].text == "Ferns grow best in deep shade."
+    listed = text.replace("\n\nMosses", "\n\n- By spores.\n- By creeping roots.\n\nMosses")
+    assert "By spores" in keys_for(picker, "Where do ferns grow best?", src(1, listed))[0].text  # the list is here

@@ -174,8 +174,10 @@ class KeySentencePicker:
             every = self.units_of(sources[i])[0]
             run = self._with_context(u, every, sources[i].text)
             k = every.index(run[-1])
-            if RESTATES and overlap >= RESTATES and k + 1 < len(every) and every[k + 1].block == run[-1].block:
-                run = [*run, every[k + 1]]  # it restates the question: the answer is what follows
+            restates = RESTATES and overlap >= RESTATES and k + 1 < len(every) and every[k + 1].block == run[-1].block
+            if restates and not _dangles(k + 1, every, sources[i].text):
+                # it restates the question: the answer is what follows (a lead-in with its items)
+                run = [*run, every[k + 1], *_items_after(k + 1, every, sources[i].text)]
             if used and used + len(run) > MAX_UNITS:
                 continue
             chosen.append((score, i, run))
@@ -199,13 +201,13 @@ class KeySentencePicker:
         """The unit with what it leans on: a list's lead-in sentence, the sentence before a "This...", or
         for a lead-in ending with ":" the first items it introduces (alone it says nothing)."""
         k = every.index(u)
-        if u.kind == "sentence" and u.text(text).rstrip().endswith(":"):
-            items = list(takewhile(lambda w: w.kind == "item", every[k + 1 : k + 1 + LEAD_IN_ITEMS]))
-            if items:
-                return [u, *items]
+        items = _items_after(k, every, text)
+        if u.kind == "sentence" and items:
+            return [u, *items]
         after = every[k + 1] if k + 1 < len(every) else None
         if (
             SHORT_LEADS
+            and not _dangles(k + 1, every, text)
             and u.kind == "sentence"
             and len(clean(u.text(text)).split()) < SHORT
             and after is not None
@@ -213,7 +215,8 @@ class KeySentencePicker:
             and after.block == u.block
             and not LEANS_BACK.match(clean(u.text(text)))
         ):
-            return [u, after]  # "Portrait mode is particularly impressive." says what comes next, not what it is
+            # "Portrait mode is particularly impressive." says what comes next, not what it is
+            return [u, after, *_items_after(k + 1, every, text)]
         prev = every[k - 1] if k > 0 else None
         if prev is None or prev.kind in ("heading", "table"):
             return [u]
@@ -228,6 +231,18 @@ class KeySentencePicker:
         concludes = CONCLUDES.search(body)  # "Transformers therefore add positional information.": why is before
         leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative or concludes
         return [prev, u] if leans else [u]
+
+
+def _items_after(k: int, every: list[Unit], text: str) -> list[Unit]:
+    """The first LEAD_IN_ITEMS items a lead-in (unit k, ending in ":") introduces; none for other units."""
+    if not every[k].text(text).rstrip().endswith(":"):
+        return []
+    return list(takewhile(lambda w: w.kind == "item", every[k + 1 : k + 1 + LEAD_IN_ITEMS]))
+
+
+def _dangles(k: int, every: list[Unit], text: str) -> bool:
+    """Unit k is a lead-in ending in ":" whose list is not in this passage (it is in the next chunk)."""
+    return k < len(every) and every[k].text(text).rstrip().endswith(":") and not _items_after(k, every, text)
 
 
 def _prose(u: Unit, text: str) -> bool:
