@@ -173,3 +173,12 @@ def test_a_restated_question_does_not_bring_a_lead_in_whose_list_is_elsewhere(pi
     assert keys[0].text == "Ferns grow best in deep shade."
     listed = text.replace("\n\nMosses", "\n\n- By spores.\n- By creeping roots.\n\nMosses")
     assert "By spores" in keys_for(picker, "Where do ferns grow best?", src(1, listed))[0].text  # the list is here
+
+
+def test_a_sentence_counting_back_brings_what_it_counts(picker):
+    text = (
+        "A garden may hold hundreds of plants, each with a name. Botany is the science that sorts all of them "
+        "into families.\n\nFerns grow from spores."
+    )
+    keys = keys_for(picker, "What is botany?", src(1, text))
+    assert keys[0].text.startswith("A garden may hold hundreds of plants")

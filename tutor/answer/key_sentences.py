@@ -7,10 +7,10 @@ ranked passage + HEADING_BONUS when its section's headings name what the questio
 sentence elsewhere that merely mentions the term embeds close to the question too) + DEFINE_BONUS for a
 sentence defining the asked term of a "What is X?" question - OPENING_PENALTY for a lesson's opening (a
 hook before its first section) when a section of the same lesson is retrieved too. A sentence opening with
-"This"/a pronoun brings the sentence before it; a list item brings the sentence that introduces its list.
-Overview passages ("Sections: ...") and headings are never picked, nor what tutor/answer/sentence_kinds.py
-finds is no answer (a signpost, an instruction to the learner); a question comparing two things gets a
-sentence for each side.
+"This"/a pronoun, or counting back ("all of them"), brings the sentence before it; a list item brings
+the sentence that introduces its list. Overview passages ("Sections: ...") and headings are never picked,
+nor what tutor/answer/sentence_kinds.py finds is no answer (a signpost, an instruction to the learner); a
+question comparing two things gets a sentence for each side.
 
 Unit vectors are cached by chunk id, so a follow-up on the same passages embeds nothing new.
 """
@@ -45,6 +45,11 @@ NAMES_THE_TERM = 1  # 1: a short sentence holding half the question's words can 
 DEFINE_BONUS = 0.1  # for a "What is X?" question, a sentence that defines X
 SHORT = 8  # words: a sentence this short that points back ("that failure") brings the one before it
 POINTS_BACK = re.compile(r"\b(that|this|these|those|such|it|they)\b", re.I)
+# "all of them", "each of these": the things counted were named before this sentence
+PARTITIVE = re.compile(
+    r"\b(?:all|each|both|most|many|some|none|any|either|neither|one|two|three|several|few) of (?:them|these|those)\b",
+    re.I,
+)
 DEMONSTRATIVE = re.compile(r"\b(this|these|those|such)\s+(?!is\b|are\b|was\b|means\b)[a-z]", re.I)  # "this loop"
 LEAD_IN_ITEMS = 2  # a picked sentence that ends with ":" brings this many of the items it introduces
 RESTATES = 0.6  # a sentence holding this share of the question's words brings the unit after it (0: off)
@@ -229,7 +234,8 @@ class KeySentencePicker:
         short_and_pointing = len(body.split()) < SHORT and POINTS_BACK.search(body)  # "X is exactly that failure."
         demonstrative = LEANS_ANYWHERE and DEMONSTRATIVE.search(body)  # "... its version of this feedback loop."
         concludes = CONCLUDES.search(body)  # "Transformers therefore add positional information.": why is before
-        leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative or concludes
+        counts_back = PARTITIVE.search(body)  # "Backpropagation is the algorithm that computes all of them."
+        leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative or concludes or counts_back
         return [prev, u] if leans else [u]
 
 
