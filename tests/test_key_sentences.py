@@ -175,10 +175,16 @@ def test_a_restated_question_does_not_bring_a_lead_in_whose_list_is_elsewhere(pi
     assert "By spores" in keys_for(picker, "Where do ferns grow best?", src(1, listed))[0].text  # the list is here
 
 
-def test_a_sentence_counting_back_brings_what_it_counts(picker):
+def test_a_sentence_counting_back_or_testing_the_idea_brings_what_it_refers_to(picker):
     text = (
         "A garden may hold hundreds of plants, each with a name. Botany is the science that sorts all of them "
         "into families.\n\nFerns grow from spores."
     )
     keys = keys_for(picker, "What is botany?", src(1, text))
     assert keys[0].text.startswith("A garden may hold hundreds of plants")
+    text = (
+        "Gardeners once held that soil alone decides the harvest. To test the idea, a botanist grew wheat in "
+        "washed sand with added nutrients.\n\nFerns grow from spores."
+    )
+    keys = keys_for(picker, "Why did a botanist grow wheat in sand?", src(1, text))
+    assert keys[0].text.startswith("Gardeners once held")  # what "the idea" is

@@ -22,7 +22,8 @@ LABEL = re.compile(r"^(?:[A-Z][\w ']{1,30}):\s+")  # a call-out's label: "Think 
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 LEANS_BACK = re.compile(
     r"^(?:this|that|these|those|it|its|they|their|them|such|here|there|then|so|also|"
-    r"however|but|and|or|instead|otherwise|both|each|the latter|the former)\b",
+    r"however|but|and|or|instead|otherwise|both|each|the latter|the former|"
+    r"to \w+ (?:this|that|these|those|the point|the idea))\b",  # "To prove the point they trained Chinchilla"
     re.I,
 )
 STOP = frozenset(
