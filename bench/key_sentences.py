@@ -90,17 +90,17 @@ def run(lessons_dir: Path, index_dir: Path, variants: list[dict[str, float]], sh
         sources = [p.source() for p in r.passages]
         opts, key = q.quiz.options, q.quiz.answer
         chance += 1 / max(1, len(opts))
-        ceiling += closest_option(embedder, q.quiz.explanation, opts) == key
-        first += bool(sources) and closest_option(embedder, sources[0].text, opts) == key
+        ceiling += closest_option(embedder, q.quiz.explanation, opts, q.question) == key
+        first += bool(sources) and closest_option(embedder, sources[0].text, opts, q.question) == key
         sentences = [
             clean(u.text(s.text)) for s in sources if not ks.is_overview(s) for u in tutor.picker.units_of(s)[1]
         ]
-        oracle += any(closest_option(embedder, t, opts) == key for t in sentences)
+        oracle += any(closest_option(embedder, t, opts, q.question) == key for t in sentences)
         for name, settings in zip(names, variants):
             text = " ".join(
                 k.text for k in pick_with(tutor, settings, tutor.retriever.expand(r.query), r.query_vector, sources)
             )
-            ok = closest_option(embedder, text, opts) == key
+            ok = closest_option(embedder, text, opts, q.question) == key
             right[name] += ok
             if show and name == "default" and not ok:
                 print(f"  MISS {q.lesson_id}: {q.question}\n       key: {opts[key]}\n       got: {text[:240]}")

@@ -18,7 +18,7 @@ from tutor.answer.attribution import Attributor, trim_to_sentence
 from tutor.answer.sentences import clean
 from tutor.answer.turn import turn_of
 from tutor.build import build_tutor
-from tutor.evaluation.correctness import support_check_quality
+from tutor.evaluation.correctness import measure_agreement, own_words, support_check_quality
 from tutor.search.conversation import search_turn
 from tutor.settings import Settings
 
@@ -68,6 +68,17 @@ def test_labelled_support_set_precision_and_recall(picker):
     assert q is not None and q["labelled"] >= 100
     assert q["precision"] >= PRECISION_FLOOR, q
     assert q["recall"] >= RECALL_FLOOR, q
+
+
+def test_the_correctness_measure_agrees_with_answers_judged_by_hand(embedder):
+    """`tutor eval`'s correctness measure on 46 key-sentence answers to corpus/'s quizzes, each judged by hand
+    (tests/data/quiz_judgements.jsonl): cosine alone agreed with 0.72 of the judgements; with the options' own
+    words it agrees with 0.76. An option's own words leave out the question's and those every option shares."""
+    words = own_words(["About 40 GB of memory", "About 14 GB of memory"], "How much memory does it need?")
+    assert words == [frozenset({"40"}), frozenset({"14"})]
+    got = measure_agreement(embedder, DATA / "quiz_judgements.jsonl")
+    assert got is not None and got["judged"] == 46
+    assert got["agreement"] >= 0.75, got
 
 
 # --- the whole turn, real model -------------------------------------------------------------------------

@@ -125,7 +125,13 @@ class EvalReport:
                 f"is the key): whole answer {c['right_whole_answer']:.3f}, key sentences "
                 f"{c['right_key_sentences']:.3f}, model text {c['right_model_text']:.3f}; chance {c['chance']:.3f}, "
                 f"ceiling (authored explanation) {c['right_authored_explanation']:.3f}; whole / ceiling "
-                f"{c['whole_vs_ceiling']:.3f}",
+                f"{c['whole_vs_ceiling']:.3f}"
+                + (
+                    f"; the measure agrees with {a['measure_check']['judged']} answers judged by hand at "
+                    f"{a['measure_check']['agreement']:.3f}"
+                    if a.get("measure_check")
+                    else ""
+                ),
                 f"answers citing a passage {c['cited_share']:.3f}; explanation sentences shown as supported "
                 f"{c['supported_share']:.3f}"
                 + (
@@ -191,7 +197,7 @@ def run_eval(
                 continue
             ttft.append(a.timings.ttft_s * 1000)
             key_ms.append(a.timings.key_s * 1000)
-            right.add(tutor.embedder, a, q.quiz.options, q.quiz.answer, q.quiz.explanation)
+            right.add(tutor.embedder, a, q.quiz.options, q.quiz.answer, q.quiz.explanation, q.question)
             sentences += len(a.sentences)
             supported += sum(s.supported for s in a.sentences)
             by_cited += sum(s.supported and bool(s.citations) for s in a.sentences)
@@ -210,6 +216,7 @@ def run_eval(
             "model": tutor.llm.model_path.name,
             "correctness": right.report(),
             "support_check": correctness.support_check_quality(tutor.attributor),
+            "measure_check": correctness.measure_agreement(tutor.embedder),
         }
         latency |= {
             "ttft_p50": percentile(ttft, 50),
