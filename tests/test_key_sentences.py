@@ -188,3 +188,12 @@ def test_a_sentence_counting_back_or_testing_the_idea_brings_what_it_refers_to(p
     )
     keys = keys_for(picker, "Why did a botanist grow wheat in sand?", src(1, text))
     assert keys[0].text.startswith("Gardeners once held")  # what "the idea" is
+    text = (
+        "A rain gauge is a funnel over a marked jar. Snow gauges work on the same principle, with a heated "
+        "funnel.\n\nFerns grow from spores."
+    )
+    keys = keys_for(picker, "How do snow gauges work?", src(1, text))
+    assert keys[0].text.startswith("A rain gauge is a funnel")  # which principle
+    text = "Ferns grow from spores in damp shade. Snow gauges use the same principle as rain gauges, heated."
+    keys = keys_for(picker, "How do snow gauges work?", src(1, text))
+    assert keys[0].text.startswith("Snow gauges use")  # "the same principle as ..." names it itself

@@ -7,10 +7,10 @@ ranked passage + HEADING_BONUS when its section's headings name what the questio
 sentence elsewhere that merely mentions the term embeds close to the question too) + DEFINE_BONUS for a
 sentence defining the asked term of a "What is X?" question - OPENING_PENALTY for a lesson's opening (a
 hook before its first section) when a section of the same lesson is retrieved too. A sentence opening with
-"This"/a pronoun, or counting back ("all of them"), brings the sentence before it; a list item brings
-the sentence that introduces its list. Overview passages ("Sections: ...") and headings are never picked,
-nor what tutor/answer/sentence_kinds.py finds is no answer (a signpost, an instruction to the learner); a
-question comparing two things gets a sentence for each side.
+"This"/a pronoun, counting back ("all of them") or naming "the same principle", brings the sentence before
+it; a list item brings the sentence that introduces its list. Overview passages ("Sections: ...") and
+headings are never picked, nor what tutor/answer/sentence_kinds.py finds is no answer (a signpost, an
+instruction to the learner); a question comparing two things gets a sentence for each side.
 
 Unit vectors are cached by chunk id, so a follow-up on the same passages embeds nothing new.
 """
@@ -48,6 +48,12 @@ POINTS_BACK = re.compile(r"\b(that|this|these|those|such|it|they)\b", re.I)
 # "all of them", "each of these": the things counted were named before this sentence
 PARTITIVE = re.compile(
     r"\b(?:all|each|both|most|many|some|none|any|either|neither|one|two|three|several|few) of (?:them|these|those)\b",
+    re.I,
+)
+# "Large language models work on the same principle": which principle was said before ("the same X as Y" says it)
+SAME_AS_BEFORE = re.compile(
+    r"\bthe same (?:basic |general |underlying )?(?:principle|approach|idea|pattern|way|method|logic|technique|"
+    r"trick|process|concept|ground|milestone)s?\b(?![^.]*\bas\b)",
     re.I,
 )
 DEMONSTRATIVE = re.compile(r"\b(this|these|those|such)\s+(?!is\b|are\b|was\b|means\b)[a-z]", re.I)  # "this loop"
@@ -235,7 +241,8 @@ class KeySentencePicker:
         demonstrative = LEANS_ANYWHERE and DEMONSTRATIVE.search(body)  # "... its version of this feedback loop."
         concludes = CONCLUDES.search(body)  # "Transformers therefore add positional information.": why is before
         counts_back = PARTITIVE.search(body)  # "Backpropagation is the algorithm that computes all of them."
-        leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative or concludes or counts_back
+        same = SAME_AS_BEFORE.search(body)  # "AI follows the same pattern."
+        leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative or concludes or counts_back or same
         return [prev, u] if leans else [u]
 
 
