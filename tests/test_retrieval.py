@@ -14,7 +14,7 @@ from tests.conftest import CORPUS, MINI, lesson
 from tutor.build import build_tutor
 from tutor.evaluation.quizzes import quiz_queries, retrieval_metrics
 from tutor.ingest.lessons import load_lessons
-from tutor.search import fusion
+from tutor.search import fusion, gate
 from tutor.search.retriever import DENSE_K, Filters, Retriever
 from tutor.search.spelling import Spelling
 from tutor.settings import Settings
@@ -142,6 +142,14 @@ def test_acronyms_are_read_from_where_the_lessons_spell_them_out():
     assert expand("What is AI?", subject) == "What is AI? (artificial intelligence)"
 
 
+def test_the_words_of_a_short_question_that_no_lesson_uses_are_named_as_typed():
+    assert gate.unused_words("Is AI art Copyrighted?", frozenset({"copyright"})) == ["Copyrighted"]
+    assert gate.unused_words("copyright or copyrighted art?", frozenset({"copyright"})) == ["copyright", "copyrighted"]
+    assert gate.unused_words("Is AI art copyrighted?", frozenset()) == []
+    long = "What is the main advantage of copyrighted weights over a dense model of the same total size?"
+    assert gate.unused_words(long, frozenset({"copyright"})) == []  # one word among many: mostly incidental
+
+
 def test_a_misspelt_word_is_read_as_the_lessons_spell_it():
     lessons = Spelling(
         ["Attention lets each token weigh the others.", "The transformer's attention.", "A transformer."]
@@ -162,6 +170,14 @@ def test_a_refused_question_with_a_misspelt_topic_is_answered_and_says_how_it_wa
     # a question answered as typed is not respelt, and an off-topic one stays refused
     assert tutor.retrieve("What is RLHF?").respelt == ""
     assert tutor.retrieve("How do I bake sourdough bread?").respelt == ""
+    assert a.unused == []  # respelt, every word is the lessons'
+
+
+def test_an_answered_question_says_which_of_its_words_no_lesson_uses(tutor):
+    a = tutor.ask("Are embeddings copyrighted?")  # embeddings are taught; copyright is not
+    assert not a.refused and a.unused == ["copyrighted"] and 'No lesson uses "copyrighted"' in a.notice
+    assert a.key_sentences and "embedding" in a.key_sentences[0].text.lower()
+    assert tutor.ask("What is RLHF?").unused == []
 
 
 def test_a_question_about_an_acronym_finds_the_section_that_explains_it(corpus_index, embedder):

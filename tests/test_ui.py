@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from html import unescape
 
 import pytest
 
@@ -169,6 +170,10 @@ def test_what_was_done_to_the_question_is_said_in_the_page_language_and_keeps_th
     read = answer(read_as="explain attention", question_cut=512)
     en, es = bubble.answer_bubble(read), bubble.answer_bubble(read, "es") + render.answer_panel(read, "es")
     assert "explain attention" in en and "only its beginning" in en and "se leyó" in es and "comienzo" in es
+    unused = answer(unused=["copyrighted"])
+    en, es = unescape(bubble.answer_bubble(unused)), unescape(render.answer_panel(unused, "es"))
+    assert 'No lesson uses "copyrighted"' in en and 'Ninguna lección usa "copyrighted"' in es
+    assert "No lesson uses" not in bubble.answer_bubble(answer())
     no = {"refused": True, "text": "x", "sentences": [], "citations": []}  # the cut notice replaced the refusal:
     cut, scoped = answer(**no, question_cut=512), answer(**no, scope="AI Foundations")
     assert "only its beginning" in bubble.refusal_text(cut) and "don't cover" in bubble.refusal_text(cut)

@@ -106,6 +106,7 @@ class Answer:
     notice: str = ""  # in English, for the terminal and JSON: the question cut, or how it was read
     question_cut: int = 0  # a long question was cut to its first this many tokens (0: not cut)
     read_as: str = ""  # the question as searched, when words no lesson uses were respelt (search/spelling.py)
+    unused: list[str] = field(default_factory=list)  # words of a short question no lesson uses (search/gate.py)
     scope: str = ""  # the lessons in scope when a filter was on (the page sets it, for a refusal's wording)
     model_text: str = ""  # the raw generated text, kept for the next turn's prompt (KV-cache reuse)
     prompt_message: str = ""  # the user message the model was given this turn (excerpts and question)

@@ -90,10 +90,13 @@ def explanation_html(answer: Answer, lang: str = "en") -> str:
 
 
 def notes(answer: Answer, lang: str = "en") -> str:
-    """What the tutor did to the question before answering, in `lang`: cut a long one, respelt a word."""
+    """What the tutor did to the question before answering, in `lang`: cut a long one, respelt a word; and the
+    words of the question that no lesson uses."""
     said = [t(lang, "cut")] if answer.question_cut else []
     if answer.read_as:
         said.append(t(lang, "read_as", question=answer.read_as))
+    if answer.unused:
+        said.append(t(lang, "unused", words=prompts.quoted(answer.unused)))
     return " ".join(said)
 
 

@@ -34,7 +34,14 @@ REFUSAL = "The lessons don't cover this question, so I won't guess."
 SUGGEST = "The nearest lessons are:"
 NO_LESSONS = "The index holds no lessons yet: run `tutor index`."
 CUT_NOTICE = "Your question was long, so only its first {kept} tokens were used."
+UNUSED_NOTICE = "No lesson uses {words}; what follows is the nearest the lessons come."
 RESPELT_NOTICE = 'No lesson uses some words of your question as typed; it was read as "{question}".'
+
+
+def quoted(words: Sequence[str]) -> str:
+    """'"a", "b"': words named in a notice (the page's catalogue words them the same way)."""
+    return ", ".join(f'"{w}"' for w in words)
+
 
 REWRITE = (
     "Rewrite the learner's last question so that it can be understood without the conversation. "

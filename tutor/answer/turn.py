@@ -23,6 +23,7 @@ from tutor.learn.guard import QuizGuard
 from tutor.models import ports
 from tutor.models.llm_local import GenerationStats
 from tutor.models.ports import Embedder
+from tutor.search import gate
 from tutor.search.conversation import SAY_AGAIN, PastTurn, search_turn
 from tutor.search.retriever import Filters, Retrieval, Retriever
 from tutor.settings import Settings
@@ -191,6 +192,9 @@ class Tutor:
                 question, r, sugg, sources, llm=self.llm, timings=timings, t0=t0, notice=notice, cut=cut
             )
             return
+        unused = gate.unused_words(read_as, r.unknown)  # "copyrighted": answered from what the lessons say nearby
+        if unused:
+            notice = " ".join(x for x in (notice, prompts.UNUSED_NOTICE.format(words=prompts.quoted(unused))) if x)
         asked = self.retriever.expand(r.query)  # acronyms spelled out as the lessons do, as the ranking read it
         qvec = getattr(r, "query_vector", None)
         if qvec is None:
@@ -263,6 +267,7 @@ class Tutor:
                 notice=notice,
                 question_cut=cut,
                 read_as=r.respelt,
+                unused=unused,
                 model_text=reply,
                 prompt_message=user_message,
             )

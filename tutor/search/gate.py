@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
-from tutor.search.keywords import stem_set
+from tutor.search.keywords import TOKEN, stem_set
 
 QUOTED = re.compile(r"\"[^\"\n]{0,200}\"|“[^”\n]{0,200}”")
 QUESTION_WORDS = stem_set("what how why which who whom when where explain describe tell mean does work")
@@ -24,6 +24,21 @@ def question_terms(question: str) -> frozenset[str]:
     """The terms the question is about: its stems without question words ("what", "explain")."""
     terms = stem_set(question)
     return terms - QUESTION_WORDS or terms
+
+
+def unused_words(question: str, unknown: frozenset[str]) -> list[str]:
+    """The words of a short question that no indexed passage uses (their stems are in `unknown`), as typed:
+    "Is AI art copyrighted?" -> ["copyrighted"]. The question may still be answered, from what the lessons say
+    nearby, and the learner is told that the lessons never use those words. In a long question such a word is
+    mostly incidental ("What is the main advantage of ...?"), so only questions of at most SHORT_QUESTION
+    terms are read."""
+    if not unknown or len(question_terms(question)) > SHORT_QUESTION:
+        return []
+    out: list[str] = []
+    for word in TOKEN.findall(question):
+        if len(word) >= 3 and stem_set(word) & unknown and word.lower() not in (w.lower() for w in out):
+            out.append(word)
+    return out
 
 
 def passage_terms(text: str) -> frozenset[str]:
@@ -43,6 +58,8 @@ def coverage(terms: frozenset[str], passages: Sequence[frozenset[str]], df: Mapp
 # Calibrated on 75 short learner questions and 62 off-topic ones (bench/data/learner_questions.json) and the
 # quiz questions of corpus/ and the seeds course: bench/gate.py, docs/benchmarks.md "Refusal".
 MIN_COVERAGE = 0.8
+# learner-style questions (bench/data/learner_questions.json) have 1-5 terms; quiz questions mostly more
+SHORT_QUESTION = 6
 SIMILARITY_FLOOR = 0.2  # below it, shared words alone ("How do I tie a tie?") do not count as evidence
 
 # The packaged all-MiniLM-L6-v2 reads English: a Spanish question scores cosine 0.46-0.56 with Spanish passages
