@@ -73,12 +73,13 @@ def test_labelled_support_set_precision_and_recall(picker):
 def test_the_correctness_measure_agrees_with_answers_judged_by_hand(embedder):
     """`tutor eval`'s correctness measure on 46 key-sentence answers to corpus/'s quizzes, each judged by hand
     (tests/data/quiz_judgements.jsonl): cosine alone agreed with 0.72 of the judgements; with the options' own
-    words it agrees with 0.76. An option's own words leave out the question's and those every option shares."""
+    words it agrees with 0.76, and with 0.78 once words the answer negates ("the weights do not change at all")
+    do not count. An option's own words leave out the question's and those every option shares."""
     words = own_words(["About 40 GB of memory", "About 14 GB of memory"], "How much memory does it need?")
     assert words == [frozenset({"40"}), frozenset({"14"})]
     got = measure_agreement(embedder, DATA / "quiz_judgements.jsonl")
     assert got is not None and got["judged"] == 46
-    assert got["agreement"] >= 0.75, got
+    assert got["agreement"] >= 0.77, got
 
 
 # --- the whole turn, real model -------------------------------------------------------------------------
