@@ -146,6 +146,7 @@ def test_the_words_of_a_short_question_that_no_lesson_uses_are_named_as_typed():
     assert gate.unused_words("Is AI art Copyrighted?", frozenset({"copyright"})) == ["Copyrighted"]
     assert gate.unused_words("copyright or copyrighted art?", frozenset({"copyright"})) == ["copyright", "copyrighted"]
     assert gate.unused_words("Is AI art copyrighted?", frozenset()) == []
+    assert gate.unused_words("hey, pls explain copyright", frozenset({"hey", "pls", "copyright"})) == ["copyright"]
     long = "What is the main advantage of copyrighted weights over a dense model of the same total size?"
     assert gate.unused_words(long, frozenset({"copyright"})) == []  # one word among many: mostly incidental
 

@@ -18,6 +18,7 @@ from tutor.search.keywords import TOKEN, stem_set
 
 QUOTED = re.compile(r"\"[^\"\n]{0,200}\"|“[^”\n]{0,200}”")
 QUESTION_WORDS = stem_set("what how why which who whom when where explain describe tell mean does work")
+CHAT_WORDS = stem_set("hi hey hello please pls thanks thank thx okay ok um uh lol")  # never named as unused
 
 
 def question_terms(question: str) -> frozenset[str]:
@@ -34,11 +35,12 @@ def unused_words(question: str, unknown: frozenset[str]) -> list[str]:
     terms are read."""
     if not unknown or len(question_terms(question)) > SHORT_QUESTION:
         return []
-    out: list[str] = []
+    out: dict[str, str] = {}  # lower case -> as typed, first seen
     for word in TOKEN.findall(question):
-        if len(word) >= 3 and stem_set(word) & unknown and word.lower() not in (w.lower() for w in out):
-            out.append(word)
-    return out
+        stems = stem_set(word)
+        if len(word) >= 3 and stems & unknown and not stems & CHAT_WORDS:
+            out.setdefault(word.lower(), word)
+    return list(out.values())
 
 
 def passage_terms(text: str) -> frozenset[str]:
