@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from tests.conftest import LEAVES, src
 from tutor.answer.key_sentences import KeySentencePicker
-from tutor.answer.sentence_kinds import defines, instructs
+from tutor.answer.sentence_kinds import defines, instructs, polarity
 from tutor.answer.sentences import content_words, units
 from tutor.events import Source
 
@@ -58,6 +58,29 @@ def test_overview_passages_and_headings_are_never_key_sentences(picker, embedder
     q = "How do leaves make sugar?"
     keys = picker.pick(q, embedder.embed_one(q), [overview, body])
     assert [k.number for k in keys] == [2] and keys[0].text == "Plants make sugar from light in their leaves."
+
+
+def test_a_question_on_weaknesses_gets_the_section_on_weaknesses_not_the_one_on_strengths(picker):
+    assert (polarity("What are chatbots bad at?"), polarity("What is AI good at?"), polarity("What is AI?")) == (
+        -1,
+        1,
+        0,
+    )
+    strong = src(
+        1,
+        "Garden robots shine in several areas, such as weeding rows and watering beds.",
+        "Robots",
+        "Robots > What Garden Robots Are Great At",
+    )
+    weak = src(
+        2,
+        "Here is the catch: a garden robot sometimes pulls up seedlings.",
+        "Robots",
+        "Robots > What Garden Robots Get Wrong",
+    )
+    for question in ("What are garden robots bad at?", "Where do garden robots fail?"):
+        assert keys_for(picker, question, strong, weak)[0].number == 2, question
+    assert keys_for(picker, "What are garden robots good at?", strong, weak)[0].number == 1
 
 
 def test_a_definition_is_told_from_a_sentence_that_only_mentions_the_term():

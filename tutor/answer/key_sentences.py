@@ -5,12 +5,13 @@ the model only explains them. Score of a sentence = cosine to the question (sent
 + OVERLAP_WEIGHT x the share of the question's content words it contains + a small bonus for a higher
 ranked passage + HEADING_BONUS when its section's headings name what the question asks about (a short
 sentence elsewhere that merely mentions the term embeds close to the question too) + DEFINE_BONUS for a
-sentence defining the asked term of a "What is X?" question - OPENING_PENALTY for a lesson's opening (a
-hook before its first section) when a section of the same lesson is retrieved too. A sentence opening with
-"This"/a pronoun, counting back ("all of them") or naming "the same principle", brings the sentence before
-it; a list item brings the sentence that introduces its list. Overview passages ("Sections: ...") and
-headings are never picked, nor what tutor/answer/sentence_kinds.py finds is no answer (a signpost, an
-instruction to the learner); a question comparing two things gets a sentence for each side.
+sentence defining the asked term of a "What is X?" question, +/- POLARITY_BONUS/PENALTY when a question on
+weaknesses meets a section on weaknesses or on strengths (and the other way round) - OPENING_PENALTY for a
+lesson's opening (a hook before its first section) when a section of the same lesson is retrieved too. A
+sentence opening with "This"/a pronoun, counting back ("all of them") or naming "the same principle", brings
+the sentence before it; a list item brings the sentence that introduces its list. Overview passages
+("Sections: ...") and headings are never picked, nor what tutor/answer/sentence_kinds.py finds is no answer
+(a signpost, an instruction to the learner); a question comparing two things gets a sentence for each side.
 
 Unit vectors are cached by chunk id, so a follow-up on the same passages embeds nothing new.
 """
@@ -24,7 +25,7 @@ from itertools import takewhile
 
 import numpy as np
 
-from tutor.answer.sentence_kinds import asks_what, defines, instructs, not_an_answer, sides
+from tutor.answer.sentence_kinds import asks_what, defines, instructs, not_an_answer, polarity, refers_back, sides
 from tutor.answer.sentences import LABEL, LEANS_BACK, Unit, clean, content_words, units
 from tutor.events import KeySentence, Source
 from tutor.ingest import chunking
@@ -45,26 +46,17 @@ NAMES_THE_TERM = 1  # 1: a short sentence holding half the question's words can 
 DEFINE_BONUS = 0.1  # for a "What is X?" question, a sentence that defines X
 SHORT = 8  # words: a sentence this short that points back ("that failure") brings the one before it
 POINTS_BACK = re.compile(r"\b(that|this|these|those|such|it|they)\b", re.I)
-# "all of them", "each of these": the things counted were named before this sentence
-PARTITIVE = re.compile(
-    r"\b(?:all|each|both|most|many|some|none|any|either|neither|one|two|three|several|few) of (?:them|these|those)\b",
-    re.I,
-)
-# "Large language models work on the same principle": which principle was said before ("the same X as Y" says it)
-SAME_AS_BEFORE = re.compile(
-    r"\bthe same (?:basic |general |underlying )?(?:principle|approach|idea|pattern|way|method|logic|technique|"
-    r"trick|process|concept|ground|milestone)s?\b(?![^.]*\bas\b)",
-    re.I,
-)
 DEMONSTRATIVE = re.compile(r"\b(this|these|those|such)\s+(?!is\b|are\b|was\b|means\b)[a-z]", re.I)  # "this loop"
 LEAD_IN_ITEMS = 2  # a picked sentence that ends with ":" brings this many of the items it introduces
 RESTATES = 0.6  # a sentence holding this share of the question's words brings the unit after it (0: off)
 SHORT_LEADS = 1  # 1: a short sentence that does not point back brings the sentence after it
-CONCLUDES = re.compile(r"^(?:[\w'-]+,?\s+){0,3}(?:therefore|thus|hence|consequently)\b", re.I)  # "X therefore ..."
 LEANS_ANYWHERE = 1  # 1: "this/these/such + noun" anywhere in a sentence brings the sentence before it
 STEPS_OUT = 1  # 1: an instruction to the learner ("Visit ...", "Type a description ...") is never picked
 COMPARES = 1  # 1: "the difference between X and Y", "X vs Y": a pick for the side the others leave out
 DEFINITIONS_FIRST = 1  # 1: for "What is X?", the sentences defining X (any passage) are embedded before the rest
+# a question on weaknesses ("bad at") and a section or sentence on strengths ("shine") embed close together:
+POLARITY_BONUS = 0.2  # for a section whose heading is on what the question asks for ("What They Get Wrong")
+POLARITY_PENALTY = 0.2  # for a sentence (or, saying neither, its section's heading) on the other
 MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
 
 
@@ -123,6 +115,7 @@ class KeySentencePicker:
             return []
         q_words = content_words(query)
         what = asks_what(query)
+        asked = polarity(query)  # +1 strengths, -1 weaknesses, 0 neither
         n = len(sources)
         pool: list[tuple[float, int, Unit]] = []  # (overlap, source index, unit)
         for i, s in enumerate(sources):
@@ -165,9 +158,13 @@ class KeySentencePicker:
                 s.lesson_id == sources[i].lesson_id and " > " in s.breadcrumb for s in sources
             ):
                 bonus -= OPENING_PENALTY  # a lesson's opening is a hook; its sections teach
+            section = polarity(sources[i].breadcrumb.split(" > ")[-1]) if " > " in sources[i].breadcrumb else 0
+            bonus += POLARITY_BONUS if asked and section == asked else 0.0  # "What They Get Wrong" for "bad at"
             for (overlap, u), v in zip(per[i], vs):
-                define = DEFINE_BONUS if what and defines(clean(u.text(sources[i].text)), q_words) else 0.0
-                score = float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus + define
+                body = clean(u.text(sources[i].text))
+                define = DEFINE_BONUS if what and defines(body, q_words) else 0.0
+                against = bool(asked) and (polarity(body) or section) == -asked
+                score = float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus + define - POLARITY_PENALTY * against
                 scored.append((score, i, u, v, overlap))
         scored.sort(key=lambda c: -c[0])
         seen_before = "\n".join(shown)
@@ -239,10 +236,7 @@ class KeySentencePicker:
         body = LABEL.sub("", clean(u.text(text)))
         short_and_pointing = len(body.split()) < SHORT and POINTS_BACK.search(body)  # "X is exactly that failure."
         demonstrative = LEANS_ANYWHERE and DEMONSTRATIVE.search(body)  # "... its version of this feedback loop."
-        concludes = CONCLUDES.search(body)  # "Transformers therefore add positional information.": why is before
-        counts_back = PARTITIVE.search(body)  # "Backpropagation is the algorithm that computes all of them."
-        same = SAME_AS_BEFORE.search(body)  # "AI follows the same pattern."
-        leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative or concludes or counts_back or same
+        leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative or refers_back(body)
         return [prev, u] if leans else [u]
 
 

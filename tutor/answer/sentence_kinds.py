@@ -4,7 +4,9 @@ Rules that read one sentence or one question, with no scoring: whether a questio
 ("What is X?") or compares two things ("the difference between X and Y"); whether a lesson sentence defines
 the asked term ("X is a ...", "... is called X", "... (X)"), and whether it is no answer at all (an image's
 description, the course's navigation, a signpost like "This lesson covers ...", a reading-list link, or an
-instruction to the learner like "Visit ..."). tutor/answer/key_sentences.py decides what to do with them.
+instruction to the learner like "Visit ..."); whether it refers back to the sentence before it ("all of
+them", "the same principle"); and whether a text is on strengths or on weaknesses ("great at", "bad at").
+tutor/answer/key_sentences.py decides what to do with them.
 """
 
 from __future__ import annotations
@@ -99,3 +101,39 @@ def sides(question: str) -> list[str]:
         own = [w for word in side.split() for w in sorted(content_words(word)) if w not in theirs]
         out += own[:1]
     return out
+
+
+# "all of them", "each of these": the things counted were named before this sentence
+PARTITIVE = re.compile(
+    r"\b(?:all|each|both|most|many|some|none|any|either|neither|one|two|three|several|few) of (?:them|these|those)\b",
+    re.I,
+)
+# "Large language models work on the same principle": which principle was said before ("the same X as Y" says it)
+SAME_AS_BEFORE = re.compile(
+    r"\bthe same (?:basic |general |underlying )?(?:principle|approach|idea|pattern|way|method|logic|technique|"
+    r"trick|process|concept|ground|milestone)s?\b(?![^.]*\bas\b)",
+    re.I,
+)
+CONCLUDES = re.compile(r"^(?:[\w'-]+,?\s+){0,3}(?:therefore|thus|hence|consequently)\b", re.I)  # "X therefore ..."
+
+
+def refers_back(sentence: str) -> bool:
+    """The sentence needs the one before it: it counts back ("computes all of them"), names "the same
+    principle" it does not state, or concludes ("Transformers therefore add positional information.")."""
+    return bool(PARTITIVE.search(sentence) or SAME_AS_BEFORE.search(sentence) or CONCLUDES.search(sentence))
+
+
+# What a question asks for, strengths or weaknesses: embeddings put "bad at" close to "great at", so a question
+# on what chatbots are bad at got "AI chatbots genuinely shine in several areas:" and its list.
+STRONG = re.compile(r"\b(good|great|better|best|strong|strengths?|shines?|excels?|advantages?|benefits?)\b", re.I)
+WEAK = re.compile(
+    r"\b(bad|worse|worst|weak|weakness(?:es)?|struggles?|fails?|failures?|limitations?|limits|wrong|problems?|"
+    r"downsides?|risks?|poor|mistakes?|errors?)\b|\b(?:can't|cannot)\b",
+    re.I,
+)
+
+
+def polarity(text: str) -> int:
+    """+1 for text on strengths ("great at", "shine"), -1 for weaknesses ("bad at", "struggle"), 0 for both
+    or neither."""
+    return int(bool(STRONG.search(text))) - int(bool(WEAK.search(text)))
