@@ -13,7 +13,7 @@ Then the short learner questions of bench/data/learner_questions.json ("corpus" 
 other directory): how often the first passage, the best key sentence and any key sentence come from a
 section that answers the question (bench/data/answer_sections.json, judged by hand; a label naming no
 section of the index stops the run).
-Each `--set NAME=VALUE` variant (a constant of tutor/answer/key_sentences.py) is scored on the same
+Each `--set NAME=VALUE` variant (a constant of tutor/answer/key_sentences.py or context.py) is scored on the same
 retrievals, so a sweep compares like with like. No LLM tokens are generated (its tokenizer is loaded for
 the prompt budget).
 
@@ -37,6 +37,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 SECTIONS = Path(__file__).resolve().parent / "data" / "answer_sections.json"
 
+import tutor.answer.context as context  # noqa: E402
 import tutor.answer.key_sentences as ks  # noqa: E402
 from bench.common import DEFAULT_LESSONS  # noqa: E402
 from tutor.answer.sentences import clean  # noqa: E402
@@ -48,26 +49,32 @@ from tutor.search.retriever import Filters  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 
 
+def home(name: str) -> Any:
+    """The module of tutor/answer/ (key_sentences.py or context.py) that holds constant `name`, or None."""
+    return next((m for m in (ks, context) if hasattr(m, name) and name.isupper()), None)
+
+
 def variant(spec: str) -> dict[str, float]:
-    """ "A=1,B=2" -> {"A": 1.0, "B": 2.0}; names must be constants of tutor/answer/key_sentences.py."""
+    """ "A=1,B=2" -> {"A": 1.0, "B": 2.0}; names must be constants of tutor/answer/key_sentences.py or
+    tutor/answer/context.py."""
     out: dict[str, float] = {}
     for part in filter(None, spec.split(",")):
         name, _, value = part.partition("=")
-        if not hasattr(ks, name):
-            raise SystemExit(f"--set {part}: tutor/answer/key_sentences.py has no constant {name}")
-        out[name] = type(getattr(ks, name))(float(value))
+        if home(name) is None:
+            raise SystemExit(f"--set {part}: tutor/answer/key_sentences.py and context.py have no constant {name}")
+        out[name] = type(getattr(home(name), name))(float(value))
     return out
 
 
 def pick_with(tutor: Any, settings: dict[str, float], query: str, qvec: Any, sources: list[Any]) -> list[Any]:
-    saved = {k: getattr(ks, k) for k in settings}
+    saved = {k: getattr(home(k), k) for k in settings}
     try:
         for k, v in settings.items():
-            setattr(ks, k, v)
+            setattr(home(k), k, v)
         return tutor.picker.pick(query, qvec, sources)
     finally:
         for k, v in saved.items():
-            setattr(ks, k, v)
+            setattr(home(k), k, v)
 
 
 def run(lessons_dir: Path, index_dir: Path, variants: list[dict[str, float]], show: bool) -> None:

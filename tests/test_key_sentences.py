@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from tests.conftest import LEAVES, src
 from tutor.answer.key_sentences import KeySentencePicker
-from tutor.answer.sentence_kinds import defines, instructs, polarity
+from tutor.answer.sentence_kinds import addresses_learner, asks_why, defines, instructs, polarity
 from tutor.answer.sentences import content_words, units
 from tutor.events import Source
 
@@ -220,3 +220,27 @@ def test_a_sentence_counting_back_or_testing_the_idea_brings_what_it_refers_to(p
     text = "Ferns grow from spores in damp shade. Snow gauges use the same principle as rain gauges, heated."
     keys = keys_for(picker, "How do snow gauges work?", src(1, text))
     assert keys[0].text.startswith("Snow gauges use")  # "the same principle as ..." names it itself
+
+
+def test_a_why_answer_that_closes_its_paragraph_brings_the_reasons_before_it(picker):
+    text = (
+        "Frost can harm a garden in many ways. Clay soil holds water near the roots. The water freezes and "
+        "swells in the cold. Roots then tear as the ice grows. Watering more in winter can still kill a plant "
+        "in clay soil.\n\nFerns grow from spores."
+    )
+    q = "Why can watering more in winter kill a plant in clay soil?"
+    keys = keys_for(picker, q, src(1, text))
+    assert keys[0].text.startswith("Clay soil holds water near the roots.") and keys[0].text.endswith("clay soil.")
+    what = keys_for(picker, "Can watering more in winter kill a plant in clay soil?", src(1, text))
+    assert what[0].text.startswith("Watering more in winter")  # not a "Why" question: the sentence alone
+    advice = text.replace("Clay soil holds water near the roots. The water", "Check your soil first. Its water")
+    keys = keys_for(picker, q, src(1, advice))
+    assert keys[0].text.startswith("Its water freezes")  # the reasons stop at advice to the learner
+
+
+def test_asks_why_and_advice_to_the_learner():
+    assert asks_why("Why does ice swell?") and asks_why("What caused the AI winters?")
+    assert not asks_why("What is a causal mask?") and not asks_why("How does RLHF work?")
+    assert addresses_learner("Be especially careful when AI output feeds into decisions about people.")
+    assert addresses_learner("As a user, you can watch for this.")
+    assert not addresses_learner("You can remove race from the data but the model can still discriminate.")

@@ -8,8 +8,8 @@ sentence elsewhere that merely mentions the term embeds close to the question to
 sentence defining the asked term of a "What is X?" question, +/- POLARITY_BONUS/PENALTY when a question on
 weaknesses meets a section on weaknesses or on strengths (and the other way round) - OPENING_PENALTY for a
 lesson's opening (a hook before its first section) when a section of the same lesson is retrieved too. A
-sentence opening with "This"/a pronoun, counting back ("all of them") or naming "the same principle", brings
-the sentence before it; a list item brings the sentence that introduces its list. Overview passages
+pick brings what it leans on (tutor/answer/context.py): the sentence before a "This ...", a list's lead-in,
+the reasons before a why-question's answer that closes its paragraph. Overview passages
 ("Sections: ...") and headings are never picked, nor what tutor/answer/sentence_kinds.py finds is no answer
 (a signpost, an instruction to the learner); a question comparing two things gets a sentence for each side.
 
@@ -18,15 +18,22 @@ Unit vectors are cached by chunk id, so a follow-up on the same passages embeds 
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from itertools import takewhile
 
 import numpy as np
 
-from tutor.answer.sentence_kinds import asks_what, defines, instructs, not_an_answer, polarity, refers_back, sides
-from tutor.answer.sentences import LABEL, LEANS_BACK, Unit, clean, content_words, units
+from tutor.answer import context
+from tutor.answer.sentence_kinds import (
+    asks_what,
+    asks_why,
+    defines,
+    instructs,
+    not_an_answer,
+    polarity,
+    sides,
+)
+from tutor.answer.sentences import Unit, clean, content_words, units
 from tutor.events import KeySentence, Source
 from tutor.ingest import chunking
 from tutor.models.ports import Embedder
@@ -44,13 +51,7 @@ SAME_AS = 0.92  # cosine above which two sentences say the same thing (only one 
 MIN_WORDS = 4  # shorter sentences are not picked, unless they name what the question asks about
 NAMES_THE_TERM = 1  # 1: a short sentence holding half the question's words can be picked ("That's X."), with context
 DEFINE_BONUS = 0.1  # for a "What is X?" question, a sentence that defines X
-SHORT = 8  # words: a sentence this short that points back ("that failure") brings the one before it
-POINTS_BACK = re.compile(r"\b(that|this|these|those|such|it|they)\b", re.I)
-DEMONSTRATIVE = re.compile(r"\b(this|these|those|such)\s+(?!is\b|are\b|was\b|means\b)[a-z]", re.I)  # "this loop"
-LEAD_IN_ITEMS = 2  # a picked sentence that ends with ":" brings this many of the items it introduces
 RESTATES = 0.6  # a sentence holding this share of the question's words brings the unit after it (0: off)
-SHORT_LEADS = 1  # 1: a short sentence that does not point back brings the sentence after it
-LEANS_ANYWHERE = 1  # 1: "this/these/such + noun" anywhere in a sentence brings the sentence before it
 STEPS_OUT = 1  # 1: an instruction to the learner ("Visit ...", "Type a description ...") is never picked
 COMPARES = 1  # 1: "the difference between X and Y", "X vs Y": a pick for the side the others leave out
 DEFINITIONS_FIRST = 1  # 1: for "What is X?", the sentences defining X (any passage) are embedded before the rest
@@ -115,9 +116,11 @@ class KeySentencePicker:
             return []
         q_words = content_words(query)
         what = asks_what(query)
+        why = asks_why(query)
         asked = polarity(query)  # +1 strengths, -1 weaknesses, 0 neither
         n = len(sources)
         pool: list[tuple[float, int, Unit]] = []  # (overlap, source index, unit)
+
         for i, s in enumerate(sources):
             if is_overview(s):
                 continue
@@ -180,12 +183,14 @@ class KeySentencePicker:
             if any(float(v @ w) > SAME_AS for w in seen) or any(u in run for _, j, run in chosen if j == i):
                 continue
             every = self.units_of(sources[i])[0]
-            run = self._with_context(u, every, sources[i].text)
+            run = context.with_context(u, every, sources[i].text)
             k = every.index(run[-1])
             restates = RESTATES and overlap >= RESTATES and k + 1 < len(every) and every[k + 1].block == run[-1].block
-            if restates and not _dangles(k + 1, every, sources[i].text):
+            if restates and not context.dangles(k + 1, every, sources[i].text):
                 # it restates the question: the answer is what follows (a lead-in with its items)
-                run = [*run, every[k + 1], *_items_after(k + 1, every, sources[i].text)]
+                run = [*run, every[k + 1], *context.items_after(k + 1, every, sources[i].text)]
+            if why and not chosen:  # the best pick of a "Why ...?" question: the reasons before it
+                run = context.with_reasons(u, run, every, sources[i].text)
             if used and used + len(run) > MAX_UNITS:
                 continue
             chosen.append((score, i, run))
@@ -198,58 +203,11 @@ class KeySentencePicker:
             if other is None:
                 continue
             score, i, u, v, _ = other
-            run = self._with_context(u, self.units_of(sources[i])[0], sources[i].text)
+            run = context.with_context(u, self.units_of(sources[i])[0], sources[i].text)
             if used + len(run) <= MAX_UNITS + 1:  # one sentence past the usual length, for the side left out
                 chosen.append((score, i, run))
                 used += len(run)
         return _merge(chosen, sources)
-
-    @staticmethod
-    def _with_context(u: Unit, every: list[Unit], text: str) -> list[Unit]:
-        """The unit with what it leans on: a list's lead-in sentence, the sentence before a "This...", or
-        for a lead-in ending with ":" the first items it introduces (alone it says nothing)."""
-        k = every.index(u)
-        items = _items_after(k, every, text)
-        if u.kind == "sentence" and items:
-            return [u, *items]
-        after = every[k + 1] if k + 1 < len(every) else None
-        if (
-            SHORT_LEADS
-            and not _dangles(k + 1, every, text)
-            and u.kind == "sentence"
-            and len(clean(u.text(text)).split()) < SHORT
-            and after is not None
-            and after.kind == "sentence"
-            and after.block == u.block
-            and not LEANS_BACK.match(clean(u.text(text)))
-        ):
-            # "Portrait mode is particularly impressive." says what comes next, not what it is
-            return [u, after, *_items_after(k + 1, every, text)]
-        prev = every[k - 1] if k > 0 else None
-        if prev is None or prev.kind in ("heading", "table"):
-            return [u]
-        if u.kind == "item":
-            lead = next((w for w in reversed(every[:k]) if w.kind != "item"), None)
-            if lead and lead.kind == "sentence" and lead.text(text).rstrip().endswith(":"):
-                return [lead, u]
-            return [u]
-        body = LABEL.sub("", clean(u.text(text)))
-        short_and_pointing = len(body.split()) < SHORT and POINTS_BACK.search(body)  # "X is exactly that failure."
-        demonstrative = LEANS_ANYWHERE and DEMONSTRATIVE.search(body)  # "... its version of this feedback loop."
-        leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative or refers_back(body)
-        return [prev, u] if leans else [u]
-
-
-def _items_after(k: int, every: list[Unit], text: str) -> list[Unit]:
-    """The first LEAD_IN_ITEMS items a lead-in (unit k, ending in ":") introduces; none for other units."""
-    if not every[k].text(text).rstrip().endswith(":"):
-        return []
-    return list(takewhile(lambda w: w.kind == "item", every[k + 1 : k + 1 + LEAD_IN_ITEMS]))
-
-
-def _dangles(k: int, every: list[Unit], text: str) -> bool:
-    """Unit k is a lead-in ending in ":" whose list is not in this passage (it is in the next chunk)."""
-    return k < len(every) and every[k].text(text).rstrip().endswith(":") and not _items_after(k, every, text)
 
 
 def _prose(u: Unit, text: str) -> bool:

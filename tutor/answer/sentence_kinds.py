@@ -15,6 +15,7 @@ import re
 
 from tutor.answer.sentences import LABEL, content_words
 
+ASKS_WHY = re.compile(r"^\s*(why\b|how\s+come\b|what\s+(causes?|caused|leads?\s+to|led\s+to)\b)", re.I)
 ASKS_WHAT = re.compile(r"^\s*(what\s+(is|are|was|were|does\b.*\bmean)|define|meaning of|who\s+(is|was))\b", re.I)
 DEFINES = re.compile(  # "X is a ...", "X is when ...", "X means ...": not "X is already ..."
     r"^([^.;:]{0,60}?)\b(?:(?:is|are)\s+(?:an?|the|when|what|how|where|one|any|called|designed|exactly|simply|just|"
@@ -44,12 +45,24 @@ INSTRUCTS = re.compile(  # a step on a screen for the learner to take ("Tap the 
     r"open (the|your|a|an)\b)\b",
     re.I,
 )
+# advice to the learner ("Be careful ...", "Ask whether ...", "As a user, you ..."), not a reason; a generic
+# "you" ("You can remove race from the data but ...") states a fact
+ADDRESSES = re.compile(
+    r"^(?:as an? (?:user|learner|reader)\b|(?:be|ask|do|don't|never|always|try|keep|make sure|check|remember|think|"
+    r"imagine|consider|note|notice|look|watch|avoid|use)\b)",
+    re.I,
+)
 SIDES = re.compile(
     r"\b(?:difference|differences|distinction)\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+)"
     r"|\bcompare\s+(?P<c>.+?)\s+(?:and|with|to)\s+(?P<d>.+)"
     r"|(?P<e>\S.+?)\s+(?:vs\.?|versus)\s+(?P<f>.+)",
     re.I,
 )
+
+
+def asks_why(question: str) -> bool:
+    """The question asks for a reason or a cause: "Why ...?", "What caused ...?"."""
+    return bool(ASKS_WHY.match(question))
 
 
 def asks_what(question: str) -> bool:
@@ -86,6 +99,11 @@ def not_an_answer(sentence: str) -> bool:
 def instructs(sentence: str) -> bool:
     """An instruction to the learner ("Visit ...", "Type a description ...") once its call-out label is off."""
     return bool(INSTRUCTS.match(LABEL.sub("", sentence)))
+
+
+def addresses_learner(sentence: str) -> bool:
+    """The sentence advises the learner ("Be careful ...", "Ask whether ..."): not a claim that gives a reason."""
+    return bool(ADDRESSES.search(LABEL.sub("", sentence)))
 
 
 def sides(question: str) -> list[str]:

@@ -1,0 +1,94 @@
+"""What a picked key sentence brings along, so that it reads on its own in the answer bubble.
+
+A sentence that leans on the one before it ("This ...", a pronoun, "that failure", "all of them", "the same
+principle") brings that sentence; a list item brings the sentence that introduces its list; a lead-in ending
+with ":" brings its first items; a short opener ("Portrait mode is particularly impressive.") brings the
+sentence after it. For a "Why ...?" question, a best pick that closes its paragraph brings the sentences before
+it, where the reasons stand ("Postcode correlates with race ... You can remove race from the data but the
+algorithm can still learn to discriminate."), back to advice to the learner. tutor/answer/key_sentences.py
+decides which sentences to pick; this module only reads the units (tutor/answer/sentences.py) around them.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import takewhile
+
+from tutor.answer.sentence_kinds import addresses_learner, refers_back
+from tutor.answer.sentences import LABEL, LEANS_BACK, Unit, clean
+
+SHORT = 8  # words: a sentence this short that points back ("that failure") brings the one before it
+POINTS_BACK = re.compile(r"\b(that|this|these|those|such|it|they)\b", re.I)
+DEMONSTRATIVE = re.compile(r"\b(this|these|those|such)\s+(?!is\b|are\b|was\b|means\b)[a-z]", re.I)  # "this loop"
+LEAD_IN_ITEMS = 2  # a picked sentence that ends with ":" brings this many of the items it introduces
+SHORT_LEADS = 1  # 1: a short sentence that does not point back brings the sentence after it
+LEANS_ANYWHERE = 1  # 1: "this/these/such + noun" anywhere in a sentence brings the sentence before it
+REASONS_BEFORE = 3  # a why-question's best pick ending its paragraph brings this many sentences before it (0: off)
+
+
+def with_context(u: Unit, every: list[Unit], text: str) -> list[Unit]:
+    """The unit with what it leans on: a list's lead-in sentence, the sentence before a "This...", or
+    for a lead-in ending with ":" the first items it introduces (alone it says nothing)."""
+    k = every.index(u)
+    items = items_after(k, every, text)
+    if u.kind == "sentence" and items:
+        return [u, *items]
+    after = every[k + 1] if k + 1 < len(every) else None
+    if (
+        SHORT_LEADS
+        and not dangles(k + 1, every, text)
+        and u.kind == "sentence"
+        and len(clean(u.text(text)).split()) < SHORT
+        and after is not None
+        and after.kind == "sentence"
+        and after.block == u.block
+        and not LEANS_BACK.match(clean(u.text(text)))
+    ):
+        # "Portrait mode is particularly impressive." says what comes next, not what it is
+        return [u, after, *items_after(k + 1, every, text)]
+    prev = every[k - 1] if k > 0 else None
+    if prev is None or prev.kind in ("heading", "table"):
+        return [u]
+    if u.kind == "item":
+        lead = next((w for w in reversed(every[:k]) if w.kind != "item"), None)
+        if lead and lead.kind == "sentence" and lead.text(text).rstrip().endswith(":"):
+            return [lead, u]
+        return [u]
+    body = LABEL.sub("", clean(u.text(text)))
+    short_and_pointing = len(body.split()) < SHORT and POINTS_BACK.search(body)  # "X is exactly that failure."
+    demonstrative = LEANS_ANYWHERE and DEMONSTRATIVE.search(body)  # "... its version of this feedback loop."
+    leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative or refers_back(body)
+    return [prev, u] if leans else [u]
+
+
+def items_after(k: int, every: list[Unit], text: str) -> list[Unit]:
+    """The first LEAD_IN_ITEMS items a lead-in (unit k, ending in ":") introduces; none for other units."""
+    if not every[k].text(text).rstrip().endswith(":"):
+        return []
+    return list(takewhile(lambda w: w.kind == "item", every[k + 1 : k + 1 + LEAD_IN_ITEMS]))
+
+
+def dangles(k: int, every: list[Unit], text: str) -> bool:
+    """Unit k is a lead-in ending in ":" whose list is not in this passage (it is in the next chunk)."""
+    return k < len(every) and every[k].text(text).rstrip().endswith(":") and not items_after(k, every, text)
+
+
+def with_reasons(u: Unit, run: list[Unit], every: list[Unit], text: str) -> list[Unit]:
+    """`run` (picked unit `u` with its context) with up to REASONS_BEFORE sentences of its paragraph before it,
+    when it closes the paragraph and does not advise the learner; the sentences stop at advice too."""
+    if not REASONS_BEFORE or addresses_learner(clean(u.text(text))) or not _ends_paragraph(run[-1], every):
+        return run
+    first = every.index(run[0])
+
+    def reason(w: Unit) -> bool:
+        return w.block == run[0].block and w.kind == "sentence" and not addresses_learner(clean(w.text(text)))
+
+    before = list(takewhile(reason, reversed(every[max(0, first - REASONS_BEFORE) : first])))
+    return before[::-1] + run
+
+
+def _ends_paragraph(u: Unit, every: list[Unit]) -> bool:
+    """A prose sentence that closes a paragraph of at least two sentences."""
+    k = every.index(u)
+    closes = k + 1 == len(every) or every[k + 1].block != u.block
+    return u.kind == "sentence" and closes and k > 0 and every[k - 1].block == u.block
