@@ -141,6 +141,9 @@ def test_a_lesson_signposting_what_it_covers_is_not_an_answer(picker):
     )
     keys = keys_for(picker, "What is transpiration?", src(1, text))
     assert keys and all("This lesson" not in k.text for k in keys)
+    recap = "You've learned how leaves make sugar, how roots drink and how transpiration moves water.\n\n" + text
+    keys = keys_for(picker, "What is transpiration?", src(1, recap))
+    assert keys and all("You've learned" not in k.text for k in keys)  # a recap of the course so far
 
 
 def test_a_comparison_gets_a_sentence_for_each_side(picker):
@@ -217,6 +220,12 @@ def test_a_sentence_counting_back_or_testing_the_idea_brings_what_it_refers_to(p
     )
     keys = keys_for(picker, "How do snow gauges work?", src(1, text))
     assert keys[0].text.startswith("A rain gauge is a funnel")  # which principle
+    text = (
+        "Greenhouses in the Netherlands burn about 4 % of the country's gas. A growing fraction of that heats "
+        "tomato crops in winter.\n\nFerns grow from spores."
+    )
+    keys = keys_for(picker, "How much gas heats tomato crops?", src(1, text))
+    assert keys[0].text.startswith("Greenhouses in the Netherlands")  # what "that" is
     text = "Ferns grow from spores in damp shade. Snow gauges use the same principle as rain gauges, heated."
     keys = keys_for(picker, "How do snow gauges work?", src(1, text))
     assert keys[0].text.startswith("Snow gauges use")  # "the same principle as ..." names it itself

@@ -36,6 +36,7 @@ NOT_AN_ANSWER = re.compile(
     r"|\b(next|previous|last|upcoming|following)\s+(lesson|module|chapter|unit)\b"  # the course's own navigation
     r"|^(in\s+)?this\s+(lesson|module|chapter|unit|course)\b"  # "This lesson walks through ...": a signpost
     r"|\bwhat you('|’)ll (try|learn|need)\b"
+    r"|^(so far,?\s+)?you('|’)ve (now |already )?(learned|seen|explored|covered)\b"  # a recap of the course so far
     r"|^\[[^\]]*\]\(\s*https?://",  # an entry of a reading list: it opens with a link to elsewhere
     re.I,
 )
@@ -121,9 +122,10 @@ def sides(question: str) -> list[str]:
     return out
 
 
-# "all of them", "each of these": the things counted were named before this sentence
+# "all of them", "each of these", "a growing fraction of that": what is counted was named before this sentence
 PARTITIVE = re.compile(
-    r"\b(?:all|each|both|most|many|some|none|any|either|neither|one|two|three|several|few) of (?:them|these|those)\b",
+    r"\b(?:all|each|both|most|many|some|none|any|either|neither|one|two|three|several|few) of (?:them|these|those)\b"
+    r"|\b(?:fraction|share|part|portion|half|proportion) of (?:that|this|it|them)\b",
     re.I,
 )
 # "Large language models work on the same principle": which principle was said before ("the same X as Y" says it)
