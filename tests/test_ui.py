@@ -13,7 +13,7 @@ from tutor.events import Answer, KeySentence, SentenceCheck, Source, Suggestion,
 from tutor.ingest.sync import SyncSummary
 from tutor.settings import Settings
 from tutor.store.manifest import LessonEntry, Manifest
-from ui import bubble, render
+from ui import bubble, render, scope
 from ui.access import is_loopback, listen_credentials, parse_auth
 
 HOSTILE = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2">'
@@ -303,3 +303,11 @@ def test_empty_question_shows_the_core_message_and_keeps_the_chat(app_url):
     finally:
         client.close()
     assert chat == [] and 'class="error"' in sources and "empty" in sources
+
+
+def test_example_questions_read_the_section_headings_as_written():
+    assert scope.topic("The learning loop") == "the learning loop"
+    assert scope.topic("How RLHF works") == "how RLHF works"
+    assert scope.topic("RLHF in practice") == "RLHF in practice"
+    assert scope.topic("You Already Use AI Every Day") == "“You Already Use AI Every Day”"
+    assert scope.topic("What Exactly Are AI Chatbots?") == "“What Exactly Are AI Chatbots”"

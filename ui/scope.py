@@ -99,8 +99,23 @@ def examples(m: Manifest | None, headings: Iterable[tuple[str, str]], scope: Sco
             if depth < len(sections[lid]) and len(picked) < EXAMPLES:
                 h = sections[lid][depth]
                 template = EXAMPLE.get(language[lid], EXAMPLE.get(lang, EXAMPLE["en"]))  # the lesson's language
-                picked.append(template.format(topic=h[:1].lower() + h[1:]))
+                picked.append(template.format(topic=topic(h)))
     return picked
+
+
+def topic(heading: str) -> str:
+    """A section heading as it reads inside an example question: "The learning loop" -> "the learning loop"
+    ("How RLHF works" -> "how RLHF works"); a heading in title case or asking a question keeps its words, in
+    quotation marks ("You Already Use AI Every Day" -> "“You Already Use AI Every Day”"), and a heading that
+    opens with an acronym or a name like "ChatGPT" keeps its capitals."""
+    h = heading.strip().rstrip("?!:.").strip()
+    words = h.split()
+    capitalised = sum(w[:1].isupper() for w in words[1:])
+    if heading.rstrip().endswith("?") or (len(words) > 1 and capitalised > (len(words) - 1) / 2):
+        return f"“{h}”"
+    if words and any(c.isupper() for c in words[0][1:]):  # "RLHF in practice", "ChatGPT's memory"
+        return h
+    return h[:1].lower() + h[1:]
 
 
 def course_link(template: str | None, m: Manifest | None, s: Source) -> str:
