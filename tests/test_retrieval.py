@@ -49,7 +49,7 @@ def test_top_k_is_exact_and_respects_the_filter():
     assert len(fusion.top_k(scores, 7, np.zeros(500, bool))) == 0
 
 
-def test_diversity_caps_a_lesson_unless_its_passage_is_close_to_the_best():
+def test_diversity_caps_a_lesson_unless_its_passage_is_close_to_the_best_or_far_ahead():
     from tutor.ingest.chunking import Chunk
     from tutor.search.retriever import Passage
 
@@ -73,6 +73,11 @@ def test_diversity_caps_a_lesson_unless_its_passage_is_close_to_the_best():
     ranked.insert(1, passage(9, "a", 0.48, "Sections: One; Two."))
     got = [p.chunk.id for p in fusion.diversify(ranked, 3, near_best=1.0)]
     assert got == ["c0", "c9", "c1"]  # c1, the lesson's second passage of content, is not pushed out by c9
+    # a capped passage far ahead of another lesson's best goes before it (three times its score)
+    ranked = [passage(0, "a", 0.9), passage(1, "a", 0.85), passage(2, "a", 0.6), passage(3, "b", 0.15)]
+    assert [p.chunk.id for p in fusion.diversify(ranked, 3)] == ["c0", "c1", "c2"]
+    ranked[2] = passage(2, "a", 0.4)  # not that far: lesson b's passage keeps its place
+    assert [p.chunk.id for p in fusion.diversify(ranked, 3)] == ["c0", "c1", "c3"]
 
 
 def test_unknown_fusion_is_refused(corpus_index, embedder):

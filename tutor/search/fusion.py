@@ -82,6 +82,7 @@ def rank_lessons(ranked: Sequence[Passage]) -> list[str]:
     return sorted(per, key=lambda lid: -sum(sorted(per[lid], reverse=True)[:LESSON_TOP]))
 
 
+FAR_AHEAD = 3.0  # a capped passage scoring this many times another lesson's goes before it (0: off)
 OVERVIEW_FREE = 1  # 1: a lesson's overview passage does not use up one of its lesson's places
 
 
@@ -93,7 +94,10 @@ def diversify(ranked: Sequence[Passage], k: int, per_lesson: int = 2, near_best:
     three section but lowered key-sentence correctness (bench/key_sentences.py: corpus 0.724 -> 0.707, seeds
     0.535 -> 0.488), as other lessons' passages left the prompt. A lesson's overview passage (its section
     list) takes no place of its lesson: it answers nothing, and used to keep out the section that does
-    ("What is mixture of experts?" got a fun fact instead of the definition)."""
+    ("What is mixture of experts?" got a fun fact instead of the definition). But a capped passage FAR_AHEAD
+    times another lesson's still goes before it: "What's the difference between open-weight and closed
+    models?" got passages at cosine 0.04-0.10 on loss functions instead of the lesson's "Closed models"
+    section (bench/key_sentences.py unchanged at 3x; at 2x and 1.5x a short question loses its answer)."""
     chosen: list[Passage] = []
     counts: dict[str, int] = {}
     rest: list[Passage] = []
@@ -101,6 +105,10 @@ def diversify(ranked: Sequence[Passage], k: int, per_lesson: int = 2, near_best:
     for p in ranked:
         lid = p.chunk.lesson_id
         if counts.get(lid, 0) < per_lesson or p.score >= close:
+            while FAR_AHEAD and rest and len(chosen) < k and rest[0].score >= FAR_AHEAD * p.score:
+                chosen.append(rest.pop(0))  # a capped passage far ahead of this one
+            if len(chosen) >= k:
+                break
             chosen.append(p)
             counts[lid] = counts.get(lid, 0) + (0 if p.chunk.is_overview and OVERVIEW_FREE else 1)
         else:
