@@ -226,6 +226,20 @@ def test_a_sentence_counting_back_or_testing_the_idea_brings_what_it_refers_to(p
     )
     keys = keys_for(picker, "How much gas heats tomato crops?", src(1, text))
     assert keys[0].text.startswith("Greenhouses in the Netherlands")  # what "that" is
+    # "Other X ..." and "By that standard, ..." need what they are set against (found on the page: "Other models
+    # learn a vector for each position." was shown alone)
+    text = (
+        "Early clocks rang a bell at each hour. Other clocks chimed a tune on every quarter hour.\n\n"
+        "Ferns grow from spores."
+    )
+    keys = keys_for(picker, "Which clocks chimed a tune every quarter hour?", src(1, text))
+    assert keys[0].text.startswith("Early clocks rang a bell")
+    text = (
+        "A loaf counts as sourdough only when it rises on wild yeast alone. By that standard, many shop loaves "
+        "sold as sourdough are ordinary bread.\n\nFerns grow from spores."
+    )
+    keys = keys_for(picker, "Are shop loaves sold as sourdough ordinary bread?", src(1, text))
+    assert keys[0].text.startswith("A loaf counts as sourdough")
     text = "Ferns grow from spores in damp shade. Snow gauges use the same principle as rain gauges, heated."
     keys = keys_for(picker, "How do snow gauges work?", src(1, text))
     assert keys[0].text.startswith("Snow gauges use")  # "the same principle as ..." names it itself

@@ -22,8 +22,9 @@ LABEL = re.compile(r"^(?:[A-Z][\w ']{1,30}):\s+")  # a call-out's label: "Think 
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 LEANS_BACK = re.compile(
     r"^(?:this|that|these|those|it|its|they|their|them|such|here|there|then|so|also|"
-    r"however|but|and|or|instead|otherwise|both|each|the latter|the former|"
-    r"to \w+ (?:this|that|these|those|the point|the idea))\b",  # "To prove the point they trained Chinchilla"
+    r"however|but|and|or|instead|otherwise|both|each|the latter|the former|others?|another|the other|"
+    r"to \w+ (?:this|that|these|those|the point|the idea)|"  # "To prove the point they trained Chinchilla"
+    r"(?:by|in|at|for|from|on|with|after|before|unlike|despite|beyond|without) that)\b",  # "By that standard, ..."
     re.I,
 )
 STOP = frozenset(
