@@ -88,6 +88,10 @@ def test_a_short_question_naming_a_new_topic_is_not_read_as_a_follow_up(tutor, m
     # asking for more of the same stays on the previous lesson
     r = tutor.retrieve("Any examples?", history)
     assert r.passages[0].chunk.lesson_id.endswith("/training-llms")
+    # and so does a longer request for more with no topic of its own (found on the page: "Can you give an
+    # example?" after a question on search got the prompting lesson's few-shot examples)
+    r = tutor.retrieve("Can you give me an example?", history)
+    assert r.follow_up and r.passages[0].chunk.lesson_id.endswith("/training-llms")
     # a term no lesson uses is not answered from the previous question's passages
     calls = []
     monkeypatch.setattr(tutor.llm, "stream", lambda *a, **k: calls.append(1) or iter(()))

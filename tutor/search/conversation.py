@@ -57,6 +57,12 @@ MORE_OF_IT = re.compile(
     r"más|mas|ejemplos?|detalles?|otra vez|por favor|sigue|continúa)\b",
     re.I,
 )
+# the words of a request for more of the same, however long it is put: "Can you give me an example, please?"
+REQUEST_WORDS = stem_set(
+    "give show tell share provide offer some another any other one about please more example examples detail "
+    "details elaborate simpler simply again else further instance continue go on "
+    "dame darme dime muestra muéstrame otro otra otros algún alguno algunos ejemplo ejemplos más detalles"
+)
 # a follow-up asking to hear the same again, put differently: its key sentences may be the ones shown before
 SAY_AGAIN = re.compile(
     r"\b(simpler|simply|again|rephrase|other words|plainer|explain (?:it|that|this)|más simple|otra vez|de nuevo)\b",
@@ -92,7 +98,14 @@ def refers_back(question: str) -> bool:
 
 
 def leans_on_conversation(question: str) -> bool:
-    return refers_back(question) or len(question.split()) <= SHORT_QUESTION_WORDS
+    return refers_back(question) or len(question.split()) <= SHORT_QUESTION_WORDS or asks_for_more(question)
+
+
+def asks_for_more(question: str) -> bool:
+    """A request for more of the same with nothing of its own to ask about: "Can you give an example?" leans on
+    the conversation as "Any examples?" does; "Can you give an example of overfitting?" names its topic."""
+    own = stem_set(question) - gate.QUESTION_WORDS - NOT_A_NOUN - REQUEST_WORDS
+    return bool(MORE_OF_IT.search(question)) and not own
 
 
 def names_topic(question: str, own: Retrieval, min_evidence: float) -> bool:
