@@ -267,3 +267,16 @@ def test_asks_why_and_advice_to_the_learner():
     assert addresses_learner("Be especially careful when AI output feeds into decisions about people.")
     assert addresses_learner("As a user, you can watch for this.")
     assert not addresses_learner("You can remove race from the data but the model can still discriminate.")
+
+
+def test_a_fun_fact_does_not_answer_a_why_question_before_the_reason(picker):
+    # found on the page: "Why should a RAG answer cite its sources?" led with the fun fact on where the name
+    # "retrieval-augmented generation" comes from
+    text = (
+        "Yeast feeds on sugar and gives off carbon dioxide, which the dough traps in bubbles.\n\n"
+        "Fun fact: The oldest risen bread found so far was baked in Egypt about 5,000 years ago."
+    )
+    keys = keys_for(picker, "Why does bread rise?", src(1, text))
+    assert keys[0].text.startswith("Yeast feeds on sugar")
+    keys = keys_for(picker, "When was the oldest risen bread baked?", src(1, text))  # a fact it may give
+    assert keys[0].text.startswith("Fun fact: The oldest risen bread")

@@ -7,7 +7,8 @@ ranked passage + HEADING_BONUS when its section's headings name what the questio
 sentence elsewhere that merely mentions the term embeds close to the question too) + DEFINE_BONUS for a
 sentence defining the asked term of a "What is X?" question, +/- POLARITY_BONUS/PENALTY when a question on
 weaknesses meets a section on weaknesses or on strengths (and the other way round) - OPENING_PENALTY for a
-lesson's opening (a hook before its first section) when a section of the same lesson is retrieved too. A
+lesson's opening (a hook before its first section) when a section of the same lesson is retrieved too -
+ASIDE_PENALTY for a "Fun fact" call-out when the question asks why (trivia, not a reason). A
 pick brings what it leans on (tutor/answer/context.py): the sentence before a "This ...", a list's lead-in,
 the reasons before a why-question's answer that closes its paragraph. Overview passages
 ("Sections: ...") and headings are never picked, nor what tutor/answer/sentence_kinds.py finds is no answer
@@ -29,6 +30,7 @@ from tutor.answer.sentence_kinds import (
     asks_why,
     defines,
     instructs,
+    is_aside,
     not_an_answer,
     polarity,
     sides,
@@ -58,6 +60,7 @@ DEFINITIONS_FIRST = 1  # 1: for "What is X?", the sentences defining X (any pass
 # a question on weaknesses ("bad at") and a section or sentence on strengths ("shine") embed close together:
 POLARITY_BONUS = 0.2  # for a section whose heading is on what the question asks for ("What They Get Wrong")
 POLARITY_PENALTY = 0.2  # for a sentence (or, saying neither, its section's heading) on the other
+ASIDE_PENALTY = 0.2  # a "Fun fact" call-out for a "Why ...?" question (bench/key_sentences.py: unchanged)
 MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
 
 
@@ -163,11 +166,15 @@ class KeySentencePicker:
                 bonus -= OPENING_PENALTY  # a lesson's opening is a hook; its sections teach
             section = polarity(sources[i].breadcrumb.split(" > ")[-1]) if " > " in sources[i].breadcrumb else 0
             bonus += POLARITY_BONUS if asked and section == asked else 0.0  # "What They Get Wrong" for "bad at"
+            every = self.units_of(sources[i])[0]
             for (overlap, u), v in zip(per[i], vs):
                 body = clean(u.text(sources[i].text))
+                opening = next(w for w in every if w.block == u.block)  # a call-out labels its first sentence
+                aside = why and is_aside(clean(opening.text(sources[i].text)))
                 define = DEFINE_BONUS if what and defines(body, q_words) else 0.0
                 against = bool(asked) and (polarity(body) or section) == -asked
-                score = float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus + define - POLARITY_PENALTY * against
+                penalty = POLARITY_PENALTY * against + ASIDE_PENALTY * aside
+                score = float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus + define - penalty
                 scored.append((score, i, u, v, overlap))
         scored.sort(key=lambda c: -c[0])
         seen_before = "\n".join(shown)

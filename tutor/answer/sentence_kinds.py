@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from tutor.answer.sentences import LABEL, content_words
+from tutor.ingest.mdx import LABELS
 
 ASKS_WHY = re.compile(r"^\s*(why\b|how\s+come\b|what\s+(causes?|caused|leads?\s+to|led\s+to)\b)", re.I)
 ASKS_WHAT = re.compile(r"^\s*(what\s+(is|are|was|were|does\b.*\bmean)|define|meaning of|who\s+(is|was))\b", re.I)
@@ -157,3 +158,11 @@ def polarity(text: str) -> int:
     """+1 for text on strengths ("great at", "shine"), -1 for weaknesses ("bad at", "struggle"), 0 for both
     or neither."""
     return int(bool(STRONG.search(text))) - int(bool(WEAK.search(text)))
+
+
+ASIDE = LABELS["FunFact"] + ":"
+
+
+def is_aside(sentence: str) -> bool:
+    """The opening sentence of a "Fun fact" call-out (tutor/ingest/mdx.py labels it): the author's digression."""
+    return sentence.startswith(ASIDE)
