@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from html import unescape
 
 import pytest
@@ -164,6 +165,18 @@ def test_answer_bubble_puts_the_lessons_words_first_and_sets_unsupported_sentenc
     assert bubble.DRAFT_LABEL in draft and "Half a senten" in draft and bubble.MODEL_LABEL not in draft
     card = render.source_card(source(3, True))
     assert 'id="src-3"' in card
+
+
+def test_a_key_sentence_list_or_quotation_reads_as_lines_without_markdown_marks():
+    # found on the page: "> **Artificial Intelligence is software ...**" showed its ">", and a list after a blank
+    # line ended the quote's HTML block, so the chat rendered the rest as markdown
+    quote = "> **AI is software that learns.**"
+    listing = "Curated by AI:\n\n- **Netflix** - films\n* Spotify - *music*"
+    keys = [replace(answer().key_sentences[0], text=quote), replace(answer().key_sentences[0], text=listing)]
+    html = bubble.keys_html(keys)
+    assert f'{bubble.STYLE_KEY}"><strong>AI is software that learns.</strong>' in html  # no "&gt;" before it
+    assert "Curated by AI:<br>• <strong>Netflix</strong> - films<br>• Spotify - <em>music</em>" in html
+    assert "\n" not in html  # one HTML block: no line break for the chat's markdown to split it at
 
 
 def test_what_was_done_to_the_question_is_said_in_the_page_language_and_keeps_the_refusal():

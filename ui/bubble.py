@@ -37,10 +37,21 @@ def text(value: object) -> str:
     return html.escape(str(value), quote=True).replace("[", "&#91;").replace("]", "&#93;").replace("!", "&#33;")
 
 
+QUOTE_MARK = re.compile(r"^[ \t]*>[ \t]?", re.M)  # a quotation's ">" at a line start
+ITEM_MARK = re.compile(r"^[ \t]*[-*+][ \t]+", re.M)  # a list item's bullet
+
+
 def lesson_text(value: object) -> str:
-    """Lesson text: escaped as `text`, with its **bold** and *italic* shown as such (the chat does not
-    render markdown inside HTML blocks)."""
-    out = re.sub(r"\*\*(\S(?:.*?\S)?)\*\*", r"<strong>\1</strong>", text(value))
+    """Lesson text: escaped as `text`, with its **bold** and *italic* shown as such, one line per line of the
+    lesson (a list item opens with "•", a quotation drops its ">"). The chat does not render markdown inside
+    HTML blocks, and a blank line would end the block: the rest used to show as markdown, "- " and "> " raw
+    where the block began with them."""
+    lines = (line.strip() for line in ITEM_MARK.sub("• ", QUOTE_MARK.sub("", str(value))).splitlines())
+    return "<br>".join(_emphasis(text(line)) for line in lines if line)
+
+
+def _emphasis(escaped: str) -> str:
+    out = re.sub(r"\*\*(\S(?:.*?\S)?)\*\*", r"<strong>\1</strong>", escaped)
     return re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"<em>\1</em>", out)
 
 
