@@ -240,6 +240,19 @@ def test_a_sentence_counting_back_or_testing_the_idea_brings_what_it_refers_to(p
     )
     keys = keys_for(picker, "Are shop loaves sold as sourdough ordinary bread?", src(1, text))
     assert keys[0].text.startswith("A loaf counts as sourdough")
+    text = (
+        "In 1905 a patent clerk published a short paper on light. In it, he proposed that light travels in "
+        "small packets of energy.\n\nFerns grow from spores."
+    )
+    keys = keys_for(picker, "Who proposed that light travels in small packets?", src(1, text))
+    assert keys[0].text.startswith("In 1905 a patent clerk")  # what "it" is
+    # a chain, each sentence leaning on the one before ("Some call X. Others argue Y. But Z."), comes whole
+    text = (
+        "Some bakers call a sourdough starter a pet. Others say it is only flour and water. But every baker "
+        "agrees that the yeast in a starter is alive.\n\nFerns grow from spores."
+    )
+    keys = keys_for(picker, "Is the yeast in a sourdough starter alive?", src(1, text))
+    assert keys[0].text.startswith("Some bakers call")
     text = "Ferns grow from spores in damp shade. Snow gauges use the same principle as rain gauges, heated."
     keys = keys_for(picker, "How do snow gauges work?", src(1, text))
     assert keys[0].text.startswith("Snow gauges use")  # "the same principle as ..." names it itself

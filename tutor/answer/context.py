@@ -1,7 +1,8 @@
 """What a picked key sentence brings along, so that it reads on its own in the answer bubble.
 
 A sentence that leans on the one before it ("This ...", a pronoun, "that failure", "all of them", "the same
-principle") brings that sentence; a list item brings the sentence that introduces its list; a lead-in ending
+principle", "Others argue ...", "By that standard") brings that sentence, and a chain of them in one paragraph
+comes whole ("Some call X. Others argue Y. But Z."); a list item brings the sentence that introduces its list; a lead-in ending
 with ":" brings its first items; a short opener ("Portrait mode is particularly impressive.") brings the
 sentence after it. For a "Why ...?" question, a best pick that closes its paragraph brings the sentences before
 it, where the reasons stand ("Postcode correlates with race ... You can remove race from the data but the
@@ -23,6 +24,7 @@ DEMONSTRATIVE = re.compile(r"\b(this|these|those|such)\s+(?!is\b|are\b|was\b|mea
 LEAD_IN_ITEMS = 2  # a picked sentence that ends with ":" brings this many of the items it introduces
 SHORT_LEADS = 1  # 1: a short sentence that does not point back brings the sentence after it
 LEANS_ANYWHERE = 1  # 1: "this/these/such + noun" anywhere in a sentence brings the sentence before it
+LEANS_CHAIN = 2  # sentences brought, at most, for a chain of sentences each leaning on the one before (1: one)
 REASONS_BEFORE = 3  # a why-question's best pick ending its paragraph brings this many sentences before it (0: off)
 
 
@@ -54,11 +56,24 @@ def with_context(u: Unit, every: list[Unit], text: str) -> list[Unit]:
         if lead and lead.kind == "sentence" and lead.text(text).rstrip().endswith(":"):
             return [lead, u]
         return [u]
+    if not _leans(u, text):
+        return [u]
+    run = [prev, u]
+    while len(run) <= LEANS_CHAIN and _leans(run[0], text):  # "Some call X. Others argue Y. But Z."
+        k = every.index(run[0])
+        before = every[k - 1] if k > 0 else None
+        if before is None or before.kind != "sentence" or before.block != run[0].block:
+            break
+        run.insert(0, before)
+    return run
+
+
+def _leans(u: Unit, text: str) -> bool:
+    """The sentence needs the one before it to be understood."""
     body = LABEL.sub("", clean(u.text(text)))
     short_and_pointing = len(body.split()) < SHORT and POINTS_BACK.search(body)  # "X is exactly that failure."
     demonstrative = LEANS_ANYWHERE and DEMONSTRATIVE.search(body)  # "... its version of this feedback loop."
-    leans = LEANS_BACK.match(body) or short_and_pointing or demonstrative or refers_back(body)
-    return [prev, u] if leans else [u]
+    return bool(LEANS_BACK.match(body) or short_and_pointing or demonstrative or refers_back(body))
 
 
 def items_after(k: int, every: list[Unit], text: str) -> list[Unit]:

@@ -24,7 +24,7 @@ LEANS_BACK = re.compile(
     r"^(?:this|that|these|those|it|its|they|their|them|such|here|there|then|so|also|"
     r"however|but|and|or|instead|otherwise|both|each|the latter|the former|others?|another|the other|"
     r"to \w+ (?:this|that|these|those|the point|the idea)|"  # "To prove the point they trained Chinchilla"
-    r"(?:by|in|at|for|from|on|with|after|before|unlike|despite|beyond|without) that)\b",  # "By that standard, ..."
+    r"(?:by|in|at|for|from|on|with|after|before|unlike|despite|beyond|without) (?:that|it|them))\b",  # "In it, he"
     re.I,
 )
 STOP = frozenset(
