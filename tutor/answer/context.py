@@ -4,10 +4,11 @@ A sentence that leans on the one before it ("This ...", a pronoun, "that failure
 principle", "Others argue ...", "By that standard") brings that sentence, and a chain of them in one
 paragraph comes whole ("Some call X. Others argue Y. But Z."); a list item brings the sentence that
 introduces its list; a lead-in ending with ":" brings its first items; a short opener ("Portrait mode is
-particularly impressive.") brings the sentence after it. For a "Why ...?" question, a best pick that closes its paragraph brings the sentences before
-it, where the reasons stand ("Postcode correlates with race ... You can remove race from the data but the
-algorithm can still learn to discriminate."), back to advice to the learner. tutor/answer/key_sentences.py
-decides which sentences to pick; this module only reads the units (tutor/answer/sentences.py) around them.
+particularly impressive.") brings the sentence after it. For a "Why ...?" question, a best pick that closes
+its paragraph brings the sentences before it, where the reasons stand ("Postcode correlates with race ... You
+can remove race from the data but the algorithm can still learn to discriminate."), back to advice to the
+learner. tutor/answer/key_sentences.py decides which sentences to pick; this module only reads the units
+(tutor/answer/sentences.py) around them.
 """
 
 from __future__ import annotations
