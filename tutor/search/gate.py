@@ -5,7 +5,10 @@ the passage that answers them), while an off-topic question can share a word wit
 cosine, the gate reads `coverage`: the share of the question's terms, each weighted by its rarity in the
 index (inverse document frequency), that one top passage holds. "rlhf" weighs far more than "work"; a
 term no passage uses weighs the most. Text in quotation marks does not count: a lesson that quotes
-"What is the capital of France?" as an example of a model's input does not answer it.
+"What is the capital of France?" as an example of a model's input does not answer it (a quoted name of one or
+two words, "stochastic parrots", does). Under a cosine floor shared words do not count ("How do I tie a
+tie?"), except in a "What is X?" whose every term one passage holds, X a name few passages use ("What is
+FAISS?", "Who is Lee Sedol?", cosine 0.07-0.19): what the lessons say of it is the answer (`names_rare`).
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
+from tutor.answer.sentence_kinds import asks_what
 from tutor.search.keywords import TOKEN, stem_set
 
-QUOTED = re.compile(r"\"[^\"\n]{0,200}\"|“[^”\n]{0,200}”")
+# a quoted example of three words or more; a quoted name or term ("stochastic parrots") is the lesson's own word
+QUOTED = re.compile(r"\"(?=[^\"\n]*\s[^\"\n]*\s)[^\"\n]{0,200}\"|“(?=[^”\n]*\s[^”\n]*\s)[^”\n]{0,200}”")
 QUESTION_WORDS = stem_set("what how why which who whom when where explain describe tell mean does work")
 CHAT_WORDS = stem_set("hi hey hello please pls thanks thank thx okay ok um uh lol")  # never named as unused
 
@@ -48,6 +53,14 @@ def passage_terms(text: str) -> frozenset[str]:
     return stem_set(QUOTED.sub(" ", text))
 
 
+def names_rare(question: str, terms: frozenset[str], covers: float, df: Mapping[str, int]) -> bool:
+    """A "What is X?" / "Who is X?" question whose every term one passage holds, X being a name few passages
+    use ("What is FAISS?", "Who is Lee Sedol?"): what the lessons say of it answers the question, however far
+    the short question embeds from the passage (cosine 0.07-0.19, below SIMILARITY_FLOOR)."""
+    rarest = min((df.get(t, 0) for t in terms), default=0)
+    return RARE_NAME and covers >= 1.0 - 1e-9 and 0 < rarest <= RARE_DF and asks_what(question)
+
+
 def coverage(terms: frozenset[str], passages: Sequence[frozenset[str]], df: Mapping[str, int], n_docs: int) -> float:
     """Best rarity-weighted share of `terms` that one passage holds; 0.0 without terms."""
     if not terms or not passages:
@@ -63,6 +76,8 @@ MIN_COVERAGE = 0.8
 # learner-style questions (bench/data/learner_questions.json) have 1-5 terms; quiz questions mostly more
 SHORT_QUESTION = 6
 SIMILARITY_FLOOR = 0.2  # below it, shared words alone ("How do I tie a tie?") do not count as evidence
+RARE_NAME = 1  # 1: a "What is X?" naming what few passages hold is answered below the floor (`names_rare`)
+RARE_DF = 3  # passages, at most, that hold the question's rarest term for it to be such a name
 
 # The packaged all-MiniLM-L6-v2 reads English: a Spanish question scores cosine 0.46-0.56 with Spanish passages
 # it has nothing to do with ("¿Cuál es la mejor receta de lasaña?"), and Spanish lesson questions 0.56-0.81.

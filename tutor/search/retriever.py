@@ -108,6 +108,8 @@ class Retrieval:
     language: str | None = None  # the question's language, when the lessons tell (search/conversation.py)
     # passages in another language than the question's, searched because its own language's did not cover it
     other_language: bool = False
+    # a "What is X?" whose terms one passage holds, X named by few passages ("What is FAISS?"): the lessons name it
+    names_rare: bool = False
 
     def covered(self, min_evidence: float) -> bool:
         """The evidence gate: a passage close enough in meaning, or one holding what the question asks about
@@ -124,6 +126,7 @@ class Retrieval:
         return bool(self.passages) and (
             self.best_similarity >= min_evidence
             or (self.coverage >= gate.MIN_COVERAGE and self.best_similarity >= gate.SIMILARITY_FLOOR)
+            or self.names_rare
         )
 
 
@@ -245,6 +248,7 @@ class Retriever:
         df = s.keywords.document_frequency() if s.keywords else {}
         asked = gate.question_terms(queries[-1] if boost_lessons else query)
         covers = gate.coverage(asked, [gate.passage_terms(p.chunk.embed_text) for p in top], df, len(s.chunks))
+        names_rare = gate.names_rare(queries[-1] if boost_lessons else query, asked, covers, df)
         t2 = time.perf_counter()
         return Retrieval(
             query,
@@ -257,4 +261,5 @@ class Retriever:
             query_vector=vecs[0],
             coverage=covers,
             unknown=frozenset(t for t in asked if not df.get(t)) if df else frozenset(),
+            names_rare=names_rare,
         )
