@@ -293,3 +293,16 @@ def test_a_fun_fact_does_not_answer_a_why_question_before_the_reason(picker):
     assert keys[0].text.startswith("Yeast feeds on sugar")
     keys = keys_for(picker, "When was the oldest risen bread baked?", src(1, text))  # a fact it may give
     assert keys[0].text.startswith("Fun fact: The oldest risen bread")
+
+
+def test_a_name_found_only_in_a_table_row_gets_that_row_alone(picker):
+    # found asking "Who is Lee Sedol?": the seeds course names him only in a table of milestones, and table rows
+    # were never picked, so the answer was three unrelated sentences
+    text = (
+        "| Year | Event |\n|------|-------|\n| 1901 | The first rose show opens in Ghent |\n"
+        "| 1912 | Marie Tullen breeds a blue rose |\n| 1930 | Roses reach Iceland |\n\nRoses need sun."
+    )
+    keys = keys_for(picker, "Who is Marie Tullen?", src(1, text))
+    assert [k.text for k in keys] == ["| 1912 | Marie Tullen breeds a blue rose |"]
+    keys = keys_for(picker, "What is a year event?", src(1, text))  # the header names no fact
+    assert all("| Year | Event |" not in k.text for k in keys)

@@ -177,6 +177,8 @@ def test_a_key_sentence_list_or_quotation_reads_as_lines_without_markdown_marks(
     assert f'{bubble.STYLE_KEY}"><strong>AI is software that learns.</strong>' in html  # no "&gt;" before it
     assert "Curated by AI:<br>• <strong>Netflix</strong> - films<br>• Spotify - <em>music</em>" in html
     assert "\n" not in html  # one HTML block: no line break for the chat's markdown to split it at
+    row = replace(answer().key_sentences[0], text="| 2016 | AlphaGo beats world Go champion **Lee Sedol** |")
+    assert "2016 · AlphaGo beats world Go champion <strong>Lee Sedol</strong> <a" in bubble.keys_html([row])
 
 
 def test_what_was_done_to_the_question_is_said_in_the_page_language_and_keeps_the_refusal():

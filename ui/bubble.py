@@ -43,11 +43,18 @@ ITEM_MARK = re.compile(r"^[ \t]*[-*+][ \t]+", re.M)  # a list item's bullet
 
 def lesson_text(value: object) -> str:
     """Lesson text: escaped as `text`, with its **bold** and *italic* shown as such, one line per line of the
-    lesson (a list item opens with "•", a quotation drops its ">"). The chat does not render markdown inside
-    HTML blocks, and a blank line would end the block: the rest used to show as markdown, "- " and "> " raw
-    where the block began with them."""
-    lines = (line.strip() for line in ITEM_MARK.sub("• ", QUOTE_MARK.sub("", str(value))).splitlines())
+    lesson (a list item opens with "•", a quotation drops its ">", a table row's cells are set apart by "·").
+    The chat does not render markdown inside HTML blocks, and a blank line would end the block: the rest used
+    to show as markdown, "- " and "> " raw where the block began with them."""
+    lines = (_row(line.strip()) for line in ITEM_MARK.sub("• ", QUOTE_MARK.sub("", str(value))).splitlines())
     return "<br>".join(_emphasis(text(line)) for line in lines if line)
+
+
+def _row(line: str) -> str:
+    """A table row's cells as one line: "| 2016 | AlphaGo beats Lee Sedol |" -> "2016 · AlphaGo beats Lee Sedol"."""
+    if not line.startswith("|"):
+        return line
+    return " · ".join(cell.strip() for cell in line.strip("|").split("|") if cell.strip())
 
 
 def _emphasis(escaped: str) -> str:

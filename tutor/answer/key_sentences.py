@@ -10,15 +10,18 @@ weaknesses meets a section on weaknesses or on strengths (and the other way roun
 lesson's opening (a hook before its first section) when a section of the same lesson is retrieved too -
 ASIDE_PENALTY for a "Fun fact" call-out when the question asks why (trivia, not a reason). A
 pick brings what it leans on (tutor/answer/context.py): the sentence before a "This ...", a list's lead-in,
-the reasons before a why-question's answer that closes its paragraph. Overview passages
-("Sections: ...") and headings are never picked, nor what tutor/answer/sentence_kinds.py finds is no answer
-(a signpost, an instruction to the learner); a question comparing two things gets a sentence for each side.
+the reasons before a why-question's answer that closes its paragraph. Overview passages ("Sections: ...") and
+headings are never picked, nor a table row unless it holds half the question's words (a name found only in a
+table: "| 2016 | AlphaGo beats world Go champion Lee Sedol |"), nor what tutor/answer/sentence_kinds.py finds
+is no answer (a signpost, an instruction to the learner); a question comparing two things gets a sentence for
+each side.
 
 Unit vectors are cached by chunk id, so a follow-up on the same passages embeds nothing new.
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -61,6 +64,8 @@ DEFINITIONS_FIRST = 1  # 1: for "What is X?", the sentences defining X (any pass
 POLARITY_BONUS = 0.2  # for a section whose heading is on what the question asks for ("What They Get Wrong")
 POLARITY_PENALTY = 0.2  # for a sentence (or, saying neither, its section's heading) on the other
 ASIDE_PENALTY = 0.2  # a "Fun fact" call-out for a "Why ...?" question (bench/key_sentences.py: unchanged)
+TABLE_ROWS = 1  # 1: a table row holding half the question's words can be picked (a name found only in a table)
+TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")  # the |---|---| line under a table's header
 MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
 
 
@@ -129,7 +134,8 @@ class KeySentencePicker:
                 continue
             every, prose = self.units_of(s)
             following = {a.start: b.kind for a, b in zip(every, every[1:])}
-            for u in prose:
+            rows = [u for u in every if _table_row(u, every, s.text)] if TABLE_ROWS else []
+            for u in [*prose, *rows]:
                 body = clean(u.text(s.text))
                 if body.endswith(":") and following.get(u.start) != "item":
                     continue  # it introduces what this passage does not hold (the list is in the next chunk)
@@ -137,6 +143,10 @@ class KeySentencePicker:
                     continue
                 words = content_words(QUOTED.sub(" ", u.text(s.text)))  # a quoted example is not a claim
                 overlap = len(q_words & words) / len(q_words) if q_words else 0.0
+                if u.kind == "table":  # a row naming what the question asks about: "| 2016 | AlphaGo beats Lee Sedol |"
+                    if overlap >= 0.5:
+                        pool.append((overlap, i, u))
+                    continue
                 if len(body.split()) >= MIN_WORDS or (NAMES_THE_TERM and overlap >= 0.5):  # "That's X." names it
                     pool.append((overlap, i, u))
         first = [c for c in pool if c[1] == 0]
@@ -193,6 +203,7 @@ class KeySentencePicker:
             run = context.with_context(u, every, sources[i].text)
             k = every.index(run[-1])
             restates = RESTATES and overlap >= RESTATES and k + 1 < len(every) and every[k + 1].block == run[-1].block
+            restates = restates and u.kind != "table"  # a table's next row is another fact, not the answer
             if restates and not context.dangles(k + 1, every, sources[i].text):
                 # it restates the question: the answer is what follows (a lead-in with its items)
                 run = [*run, every[k + 1], *context.items_after(k + 1, every, sources[i].text)]
@@ -220,6 +231,14 @@ class KeySentencePicker:
 def _prose(u: Unit, text: str) -> bool:
     """Worth a vector: a sentence or list item of at least three words."""
     return u.kind in ("sentence", "item") and len(clean(u.text(text)).split()) >= 3
+
+
+def _table_row(u: Unit, every: list[Unit], text: str) -> bool:
+    """A table row of content: not the rule under the header, not the header above it."""
+    if u.kind != "table" or TABLE_RULE.match(u.text(text)):
+        return False
+    k = every.index(u)
+    return not (k + 1 < len(every) and every[k + 1].kind == "table" and TABLE_RULE.match(every[k + 1].text(text)))
 
 
 def _merge(chosen: list[tuple[float, int, list[Unit]]], sources: Sequence[Source]) -> list[KeySentence]:

@@ -58,7 +58,7 @@ def names_rare(question: str, terms: frozenset[str], covers: float, df: Mapping[
     use ("What is FAISS?", "Who is Lee Sedol?"): what the lessons say of it answers the question, however far
     the short question embeds from the passage (cosine 0.07-0.19, below SIMILARITY_FLOOR)."""
     rarest = min((df.get(t, 0) for t in terms), default=0)
-    return RARE_NAME and covers >= 1.0 - 1e-9 and 0 < rarest <= RARE_DF and asks_what(question)
+    return bool(RARE_NAME) and covers >= 1.0 - 1e-9 and 0 < rarest <= RARE_DF and asks_what(question)
 
 
 def coverage(terms: frozenset[str], passages: Sequence[frozenset[str]], df: Mapping[str, int], n_docs: int) -> float:
