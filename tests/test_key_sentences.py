@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from tests.conftest import LEAVES, src
 from tutor.answer.key_sentences import KeySentencePicker
 from tutor.answer.sentence_kinds import addresses_learner, asks_why, defines, instructs, polarity
@@ -201,58 +203,72 @@ def test_a_restated_question_does_not_bring_a_lead_in_whose_list_is_elsewhere(pi
     assert "By spores" in keys_for(picker, "Where do ferns grow best?", src(1, listed))[0].text  # the list is here
 
 
-def test_a_sentence_counting_back_or_testing_the_idea_brings_what_it_refers_to(picker):
-    text = (
-        "A garden may hold hundreds of plants, each with a name. Botany is the science that sorts all of them "
-        "into families.\n\nFerns grow from spores."
-    )
-    keys = keys_for(picker, "What is botany?", src(1, text))
-    assert keys[0].text.startswith("A garden may hold hundreds of plants")
-    text = (
-        "Gardeners once held that soil alone decides the harvest. To test the idea, a botanist grew wheat in "
-        "washed sand with added nutrients.\n\nFerns grow from spores."
-    )
-    keys = keys_for(picker, "Why did a botanist grow wheat in sand?", src(1, text))
-    assert keys[0].text.startswith("Gardeners once held")  # what "the idea" is
-    text = (
-        "A rain gauge is a funnel over a marked jar. Snow gauges work on the same principle, with a heated "
-        "funnel.\n\nFerns grow from spores."
-    )
-    keys = keys_for(picker, "How do snow gauges work?", src(1, text))
-    assert keys[0].text.startswith("A rain gauge is a funnel")  # which principle
-    text = (
-        "Greenhouses in the Netherlands burn about 4 % of the country's gas. A growing fraction of that heats "
-        "tomato crops in winter.\n\nFerns grow from spores."
-    )
-    keys = keys_for(picker, "How much gas heats tomato crops?", src(1, text))
-    assert keys[0].text.startswith("Greenhouses in the Netherlands")  # what "that" is
-    # "Other X ..." and "By that standard, ..." need what they are set against (found on the page: "Other models
+LEANS_ON = "\n\nFerns grow from spores."  # a paragraph after, so that the pair is not the passage's end
+# (passage, question, how the first key sentence starts): the sentence picked needs the one before it
+LEANING = [
+    # counting back: what "all of them" counts
+    (
+        "A garden may hold hundreds of plants, each with a name. Botany is the science that sorts all of them into "
+        "families.",
+        "What is botany?",
+        "A garden may hold hundreds of plants",
+    ),
+    # testing "the idea": what the idea is
+    (
+        "Gardeners once held that soil alone decides the harvest. To test the idea, a botanist grew wheat in washed "
+        "sand with added nutrients.",
+        "Why did a botanist grow wheat in sand?",
+        "Gardeners once held",
+    ),
+    # "the same principle": which principle
+    (
+        "A rain gauge is a funnel over a marked jar. Snow gauges work on the same principle, with a heated funnel.",
+        "How do snow gauges work?",
+        "A rain gauge is a funnel",
+    ),
+    # "a growing fraction of that": what "that" is
+    (
+        "Greenhouses in the Netherlands burn about 4 % of the country's gas. A growing fraction of that heats tomato "
+        "crops in winter.",
+        "How much gas heats tomato crops?",
+        "Greenhouses in the Netherlands",
+    ),
+    # "Other X ...", "By that standard", "In it": what they are set against (found on the page: "Other models
     # learn a vector for each position." was shown alone)
-    text = (
-        "Early clocks rang a bell at each hour. Other clocks chimed a tune on every quarter hour.\n\n"
-        "Ferns grow from spores."
-    )
-    keys = keys_for(picker, "Which clocks chimed a tune every quarter hour?", src(1, text))
-    assert keys[0].text.startswith("Early clocks rang a bell")
-    text = (
-        "A loaf counts as sourdough only when it rises on wild yeast alone. By that standard, many shop loaves "
-        "sold as sourdough are ordinary bread.\n\nFerns grow from spores."
-    )
-    keys = keys_for(picker, "Are shop loaves sold as sourdough ordinary bread?", src(1, text))
-    assert keys[0].text.startswith("A loaf counts as sourdough")
-    text = (
-        "In 1905 a patent clerk published a short paper on light. In it, he proposed that light travels in "
-        "small packets of energy.\n\nFerns grow from spores."
-    )
-    keys = keys_for(picker, "Who proposed that light travels in small packets?", src(1, text))
-    assert keys[0].text.startswith("In 1905 a patent clerk")  # what "it" is
+    (
+        "Early clocks rang a bell at each hour. Other clocks chimed a tune on every quarter hour.",
+        "Which clocks chimed a tune every quarter hour?",
+        "Early clocks rang a bell",
+    ),
+    (
+        "A loaf counts as sourdough only when it rises on wild yeast alone. By that standard, many shop loaves sold "
+        "as sourdough are ordinary bread.",
+        "Are shop loaves sold as sourdough ordinary bread?",
+        "A loaf counts",
+    ),
+    (
+        "In 1905 a patent clerk published a short paper on light. In it, he proposed that light travels in small "
+        "packets of energy.",
+        "Who proposed that light travels in small packets?",
+        "In 1905 a patent clerk",
+    ),
     # a chain, each sentence leaning on the one before ("Some call X. Others argue Y. But Z."), comes whole
-    text = (
-        "Some bakers call a sourdough starter a pet. Others say it is only flour and water. But every baker "
-        "agrees that the yeast in a starter is alive.\n\nFerns grow from spores."
-    )
-    keys = keys_for(picker, "Is the yeast in a sourdough starter alive?", src(1, text))
-    assert keys[0].text.startswith("Some bakers call")
+    (
+        "Some bakers call a sourdough starter a pet. Others say it is only flour and water. But every baker agrees "
+        "that the yeast in a starter is alive.",
+        "Is the yeast in a sourdough starter alive?",
+        "Some bakers call",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "question", "starts"), LEANING)
+def test_a_sentence_that_needs_the_one_before_brings_it(picker, text, question, starts):
+    keys = keys_for(picker, question, src(1, text + LEANS_ON))
+    assert keys[0].text.startswith(starts)
+
+
+def test_the_same_principle_named_in_the_sentence_needs_nothing_before(picker):
     text = "Ferns grow from spores in damp shade. Snow gauges use the same principle as rain gauges, heated."
     keys = keys_for(picker, "How do snow gauges work?", src(1, text))
     assert keys[0].text.startswith("Snow gauges use")  # "the same principle as ..." names it itself
