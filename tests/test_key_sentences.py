@@ -272,6 +272,10 @@ def test_the_same_principle_named_in_the_sentence_needs_nothing_before(picker):
     text = "Ferns grow from spores in damp shade. Snow gauges use the same principle as rain gauges, heated."
     keys = keys_for(picker, "How do snow gauges work?", src(1, text))
     assert keys[0].text.startswith("Snow gauges use")  # "the same principle as ..." names it itself
+    # an existential "There's ..." points at nothing before it (found on "What is a rebound effect?")
+    text = "Ferns like damp shade.\n\nThere's a real risk of root rot in wet soil: ferns drown when pots cannot drain."
+    keys = keys_for(picker, "What is the risk of root rot?", src(1, text))
+    assert keys[0].text.startswith("There's a real risk")
 
 
 def test_a_why_answer_that_closes_its_paragraph_brings_the_reasons_before_it(picker):

@@ -21,7 +21,8 @@ TABLE = re.compile(r"^\s*\|")
 LABEL = re.compile(r"^(?:[A-Z][\w ']{1,30}):\s+")  # a call-out's label: "Think about it: ..."
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 LEANS_BACK = re.compile(
-    r"^(?:this|that|these|those|it|its|they|their|them|such|here|there|then|so|also|"
+    r"^(?:this|that|these|those|it|its|they|their|them|such|here|then|so|also|"
+    r"there(?!['’]s\b|\s+(?:is|are|was|were|will|would|may|might|can|could|has|have|had|seems?)\b)|"  # not "There is"
     r"however|but|and|or|instead|otherwise|both|each|the latter|the former|others?|another|the other|"
     r"to \w+ (?:this|that|these|those|the point|the idea)|"  # "To prove the point they trained Chinchilla"
     r"(?:by|in|at|for|from|on|with|after|before|unlike|despite|beyond|without) (?:that|it|them))\b",  # "In it, he"
