@@ -268,7 +268,7 @@ def test_a_sentence_that_needs_the_one_before_brings_it(picker, text, question, 
     assert keys[0].text.startswith(starts)
 
 
-def test_the_same_principle_named_in_the_sentence_needs_nothing_before(picker):
+def test_a_sentence_that_points_at_nothing_before_comes_alone(picker):
     text = "Ferns grow from spores in damp shade. Snow gauges use the same principle as rain gauges, heated."
     keys = keys_for(picker, "How do snow gauges work?", src(1, text))
     assert keys[0].text.startswith("Snow gauges use")  # "the same principle as ..." names it itself
