@@ -259,6 +259,14 @@ LEANING = [
         "Is the yeast in a sourdough starter alive?",
         "Some bakers call",
     ),
+    # "The X ..." names what a sentence before it in the paragraph introduced (found on "What is algorithmic
+    # bias?": "The algorithm was quietly scrapped when the bias was discovered." was shown alone)
+    (
+        "A bakery in Lyon built a bread robot that burned every loaf. It had been tested only on cold dough. The "
+        "robot was quietly retired after a week.",
+        "When was the robot retired?",
+        "A bakery in Lyon built",
+    ),
 ]
 
 

@@ -2,7 +2,9 @@
 
 A sentence that leans on the one before it ("This ...", a pronoun, "that failure", "all of them", "the same
 principle", "Others argue ...", "By that standard") brings that sentence, and a chain of them in one
-paragraph comes whole ("Some call X. Others argue Y. But Z."); a list item brings the sentence that
+paragraph comes whole ("Some call X. Others argue Y. But Z."), and so does one whose subject "The X" a
+sentence before it in the paragraph introduced ("Amazon built a hiring algorithm ... The algorithm was
+quietly scrapped."); a list item brings the sentence that
 introduces its list; a lead-in ending with ":" brings its first items; a short opener ("Portrait mode is
 particularly impressive.") brings the sentence after it. For a "Why ...?" question, a best pick that closes
 its paragraph brings the sentences before it, where the reasons stand ("Postcode correlates with race ... You
@@ -26,6 +28,9 @@ LEAD_IN_ITEMS = 2  # a picked sentence that ends with ":" brings this many of th
 SHORT_LEADS = 1  # 1: a short sentence that does not point back brings the sentence after it
 LEANS_ANYWHERE = 1  # 1: "this/these/such + noun" anywhere in a sentence brings the sentence before it
 LEANS_CHAIN = 2  # sentences brought, at most, for a chain of sentences each leaning on the one before (1: one)
+DEFINITE_BACK = 1  # 1: "The algorithm ..." after a sentence naming an algorithm brings that sentence
+THE_NOUN = re.compile(r"^The (\w+)\b(?! of\b)")  # "The algorithm was ...", not "The idea of X is ..."
+WORDS = re.compile(r"\w+")
 REASONS_BEFORE = 3  # a why-question's best pick ending its paragraph brings this many sentences before it (0: off)
 
 
@@ -57,16 +62,36 @@ def with_context(u: Unit, every: list[Unit], text: str) -> list[Unit]:
         if lead and lead.kind == "sentence" and lead.text(text).rstrip().endswith(":"):
             return [lead, u]
         return [u]
+    back = _named_before(k, every, text)  # "The algorithm ..." two sentences after "a hiring algorithm"
+    if back:
+        return every[k - back : k + 1]
     if not _leans(u, text):
         return [u]
     run = [prev, u]
     while len(run) <= LEANS_CHAIN and _leans(run[0], text):  # "Some call X. Others argue Y. But Z."
-        k = every.index(run[0])
-        before = every[k - 1] if k > 0 else None
+        j = every.index(run[0])
+        before = every[j - 1] if j > 0 else None
         if before is None or before.kind != "sentence" or before.block != run[0].block:
             break
         run.insert(0, before)
     return run
+
+
+def _named_before(k: int, every: list[Unit], text: str) -> int:
+    """How many sentences back, in its paragraph and at most LEANS_CHAIN, the sentence naming what unit k's
+    subject "The X" refers to stands ("Amazon built a hiring algorithm ... The algorithm was scrapped."); 0 when
+    it opens otherwise or nothing before names X."""
+    u = every[k]
+    m = THE_NOUN.match(LABEL.sub("", clean(u.text(text)))) if DEFINITE_BACK and u.kind == "sentence" else None
+    if not m:
+        return 0
+    for back in range(1, LEANS_CHAIN + 1):
+        before = every[k - back] if k - back >= 0 else None
+        if before is None or before.kind != "sentence" or before.block != u.block:
+            return 0
+        if m.group(1).lower() in WORDS.findall(clean(before.text(text)).lower()):
+            return back
+    return 0
 
 
 def _leans(u: Unit, text: str) -> bool:
