@@ -139,6 +139,41 @@ def test_chunks_fit_the_embedder_window_and_sections(embedder):
             assert not any(line.startswith("#") for line in inner.splitlines()[1:] if not line.startswith("#!"))
 
 
+def test_a_lead_in_to_subsections_gets_their_headings_as_its_list(tmp_path: Path, embedder):
+    (tmp_path / "tips.mdx").write_text(
+        lesson(
+            "Prompts",
+            """
+            ## Tips
+
+            How you ask matters. Here are three tips:
+
+            ### 1. Be specific
+            Name the thing you want.
+
+            #### An example
+            Ask for five plants, not plants.
+
+            ### 2. Give context
+            Say who it is for.
+
+            ## Other things
+            Ending a sentence with a colon is not a list:
+
+            Here it is a paragraph.
+            """,
+        ),
+        encoding="utf-8",
+    )
+    (le,) = load_lessons(tmp_path).lessons
+    chunks = {c.breadcrumb: c for c in chunk_lesson(le, embedder.token_len, embedder.max_seq_length)}
+    tips = chunks["Prompts > Tips"]
+    # direct subsections only, in order, as the lesson reads on screen; the span stays the section's text
+    assert tips.text.endswith("Here are three tips:\n\n- 1. Be specific\n- 2. Give context")
+    assert le.source[tips.start : tips.end].strip() == "How you ask matters. Here are three tips:"
+    assert "\n- " not in chunks["Prompts > Other things"].text  # no subsections: nothing added
+
+
 _cli = run_cli
 
 

@@ -49,7 +49,7 @@ def test_list_item_brings_the_sentence_that_introduces_the_list(picker, embedder
     q = "Which layer of a leaf does most of the photosynthesis?"
     keys = picker.pick(q, embedder.embed_one(q), [src(1, LEAVES)])
     best = keys[0].text
-    assert "mesophyll" in best and best.startswith("A leaf has three main layers:")
+    assert "mesophyll" in best and "A leaf has three main layers:\n\n- The epidermis" in best
 
 
 def test_overview_passages_and_headings_are_never_key_sentences(picker, embedder):
@@ -334,3 +334,20 @@ def test_a_name_found_only_in_a_table_row_gets_that_row_alone(picker):
     assert [k.text for k in keys] == ["| 1912 | Marie Tullen breeds a blue rose |"]
     keys = keys_for(picker, "What is a year event?", src(1, text))  # the header names no fact
     assert all("| Year | Event |" not in k.text for k in keys)
+
+
+def test_a_short_list_comes_whole_with_the_paragraph_that_leads_into_it(picker):
+    tips = (
+        "The way you ask a gardener matters a great deal. This is called briefing. Here are four tips:\n\n"
+        "- 1. Name the plant\n- 2. Say where it grows\n- 3. Give the season\n- 4. Ask for one step"
+    )
+    keys = keys_for(picker, "How do I brief a gardener well?", src(1, tips))
+    assert keys[0].text.startswith("The way you ask a gardener")
+    assert keys[0].text.endswith("- 4. Ask for one step")  # every short item, not the first two
+    long_items = tips.replace(
+        "- 3. Give the season", "- 3. Give the season, the soil, the light, the slope and the rain"
+    )
+    kept = keys_for(picker, "How do I brief a gardener well?", src(1, long_items))[0].text
+    assert "Here are four tips" not in kept  # a long list is not brought by the paragraph before it
+    item = keys_for(picker, "Should I say where the plant grows?", src(1, tips))[0].text
+    assert item.startswith("Here are four tips:") and item.endswith("- 4. Ask for one step")  # its whole list

@@ -4,12 +4,13 @@ A sentence that leans on the one before it ("This ...", a pronoun, "that failure
 principle", "Others argue ...", "By that standard") brings that sentence, and a chain of them in one
 paragraph comes whole ("Some call X. Others argue Y. But Z."), and so does one whose subject "The X" a
 sentence before it in the paragraph introduced ("Amazon built a hiring algorithm ... The algorithm was
-quietly scrapped."); a list item brings the sentence that
-introduces its list; a lead-in ending with ":" brings its first items; a short opener ("Portrait mode is
-particularly impressive.") brings the sentence after it. For a "Why ...?" question, a best pick that closes
-its paragraph brings the sentences before it, where the reasons stand ("Postcode correlates with race ... You
-can remove race from the data but the algorithm can still learn to discriminate."), back to advice to the
-learner. tutor/answer/key_sentences.py decides which sentences to pick; this module only reads the units
+quietly scrapped."); a list item brings the sentence that introduces its list; a lead-in ending with ":"
+brings its first items, or all of a short list ("Here are five simple tips: 1. Be Specific, 2. Give
+Context, ..."), and so does a sentence whose paragraph goes on to such a lead-in; a short opener ("Portrait
+mode is particularly impressive.") brings the sentence after it. For a "Why ...?" question, a best pick that
+closes its paragraph brings the sentences before it, where the reasons stand ("Postcode correlates with race
+... You can remove race from the data but the algorithm can still learn to discriminate."), back to advice to
+the learner. tutor/answer/key_sentences.py decides which sentences to pick; this module only reads the units
 (tutor/answer/sentences.py) around them.
 """
 
@@ -25,6 +26,9 @@ SHORT = 8  # words: a sentence this short that points back ("that failure") brin
 POINTS_BACK = re.compile(r"\b(that|this|these|those|such|it|they)\b", re.I)
 DEMONSTRATIVE = re.compile(r"\b(this|these|those|such)\s+(?!is\b|are\b|was\b|means\b)[a-z]", re.I)  # "this loop"
 LEAD_IN_ITEMS = 2  # a picked sentence that ends with ":" brings this many of the items it introduces
+SHORT_ITEMS = 6  # ... or all of them, up to this many, when each is a few words (a section's tips, steps, types)
+SHORT_ITEM = 8  # words
+LIST_AFTER = 2  # a pick followed, this many sentences on in its paragraph, by a lead-in to a short list brings them
 SHORT_LEADS = 1  # 1: a short sentence that does not point back brings the sentence after it
 LEANS_ANYWHERE = 1  # 1: "this/these/such + noun" anywhere in a sentence brings the sentence before it
 LEANS_CHAIN = 2  # sentences brought, at most, for a chain of sentences each leaning on the one before (1: one)
@@ -60,7 +64,8 @@ def with_context(u: Unit, every: list[Unit], text: str) -> list[Unit]:
     if u.kind == "item":
         lead = next((w for w in reversed(every[:k]) if w.kind != "item"), None)
         if lead and lead.kind == "sentence" and lead.text(text).rstrip().endswith(":"):
-            return [lead, u]
+            listed = short_list(every.index(lead), every, text)
+            return [lead, *listed] if u in listed else [lead, u]  # a short list comes whole
         return [u]
     back = _named_before(k, every, text)  # "The algorithm ..." two sentences after "a hiring algorithm"
     if back:
@@ -103,10 +108,40 @@ def _leans(u: Unit, text: str) -> bool:
 
 
 def items_after(k: int, every: list[Unit], text: str) -> list[Unit]:
-    """The first LEAD_IN_ITEMS items a lead-in (unit k, ending in ":") introduces; none for other units."""
+    """The items a lead-in (unit k, ending in ":") introduces: all of a short list (`short_list`), else the
+    first LEAD_IN_ITEMS; none for other units."""
     if not every[k].text(text).rstrip().endswith(":"):
         return []
-    return list(takewhile(lambda w: w.kind == "item", every[k + 1 : k + 1 + LEAD_IN_ITEMS]))
+    return short_list(k, every, text) or _list(k, every)[:LEAD_IN_ITEMS]
+
+
+def short_list(k: int, every: list[Unit], text: str) -> list[Unit]:
+    """The items of lead-in k when they make a short list: at most SHORT_ITEMS items, each of at most SHORT_ITEM
+    words ("1. Be Specific", "2. Give Context", ...); else none."""
+    items = _list(k, every)
+    short = all(len(clean(w.text(text)).split()) <= SHORT_ITEM for w in items)
+    if not SHORT_ITEMS or not items or len(items) > SHORT_ITEMS or not short:
+        return []
+    return items if every[k].text(text).rstrip().endswith(":") else []
+
+
+def _list(k: int, every: list[Unit]) -> list[Unit]:
+    """The list items right after unit k."""
+    return list(takewhile(lambda w: w.kind == "item", every[k + 1 :]))
+
+
+def with_list(run: list[Unit], every: list[Unit], text: str) -> list[Unit]:
+    """`run` with the rest of its paragraph, up to LIST_AFTER sentences, when that ends on a lead-in to a short
+    list, and the list ("The way you talk to a chatbot matters. This is called prompting. Here are five simple
+    tips: 1. Be Specific ..."); else `run`."""
+    last = every.index(run[-1])
+    for k in range(last + 1, min(len(every), last + 1 + LIST_AFTER)):
+        if every[k].kind != "sentence" or every[k].block != run[-1].block:
+            return run
+        listed = short_list(k, every, text)
+        if listed:
+            return [*run, *every[last + 1 : k + 1], *listed]
+    return run
 
 
 def dangles(k: int, every: list[Unit], text: str) -> bool:

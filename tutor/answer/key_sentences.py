@@ -66,6 +66,7 @@ POLARITY_PENALTY = 0.2  # for a sentence (or, saying neither, its section's head
 ASIDE_PENALTY = 0.2  # a "Fun fact" call-out for a "Why ...?" question (bench/key_sentences.py: unchanged)
 TABLE_ROWS = 1  # 1: a table row holding half the question's words can be picked (a name found only in a table)
 TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")  # the |---|---| line under a table's header
+LIST_AS_ONE = 1  # 1: short list items count as one sentence together towards MAX_UNITS
 MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
 
 
@@ -200,7 +201,7 @@ class KeySentencePicker:
             if any(float(v @ w) > SAME_AS for w in seen) or any(u in run for _, j, run in chosen if j == i):
                 continue
             every = self.units_of(sources[i])[0]
-            run = context.with_context(u, every, sources[i].text)
+            run = context.with_list(context.with_context(u, every, sources[i].text), every, sources[i].text)
             k = every.index(run[-1])
             restates = RESTATES and overlap >= RESTATES and k + 1 < len(every) and every[k + 1].block == run[-1].block
             restates = restates and u.kind != "table"  # a table's next row is another fact, not the answer
@@ -209,11 +210,11 @@ class KeySentencePicker:
                 run = [*run, every[k + 1], *context.items_after(k + 1, every, sources[i].text)]
             if why and not chosen:  # the best pick of a "Why ...?" question: the reasons before it
                 run = context.with_reasons(u, run, every, sources[i].text)
-            if used and used + len(run) > MAX_UNITS:
+            if used and used + _length(run, sources[i].text) > MAX_UNITS:
                 continue
             chosen.append((score, i, run))
             seen.append(v)
-            used += len(run)
+            used += _length(run, sources[i].text)
         for side in sides(query) if COMPARES else ():
             if any(side in content_words(r.text(sources[i].text)) for _, i, run in chosen for r in run):
                 continue
@@ -222,10 +223,16 @@ class KeySentencePicker:
                 continue
             score, i, u, v, _ = other
             run = context.with_context(u, self.units_of(sources[i])[0], sources[i].text)
-            if used + len(run) <= MAX_UNITS + 1:  # one sentence past the usual length, for the side left out
+            if used + _length(run, sources[i].text) <= MAX_UNITS + 1:  # one past the usual, for the side left out
                 chosen.append((score, i, run))
-                used += len(run)
+                used += _length(run, sources[i].text)
         return _merge(chosen, sources)
+
+
+def _length(run: list[Unit], text: str) -> int:
+    """How many sentences `run` reads as: a list of short items ("1. Be Specific", "2. Give Context") as one."""
+    short = [u for u in run if u.kind == "item" and len(clean(u.text(text)).split()) <= context.SHORT_ITEM]
+    return len(run) - len(short) + (1 if short and LIST_AS_ONE else len(short))
 
 
 def _prose(u: Unit, text: str) -> bool:

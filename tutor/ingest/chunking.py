@@ -4,6 +4,11 @@ A chunk never spans two sections (any heading starts a new one) and fits the emb
 measured in the embedder's own word pieces (all-MiniLM-L6-v2 silently truncates past 256), title and
 breadcrumb included, because that is what gets embedded. Paragraphs are packed whole; a paragraph too long
 on its own is split by LangChain's recursive splitter with the same token measure.
+
+A section that ends on a lead-in ("Here are five simple tips:") whose list is its subsections' headings
+("### 1. Be Specific", "### 2. Give Context") gets those headings as a list after the lead-in, as the lesson
+reads on screen: alone, its last chunk said "tips:" and nothing more, and a question on the tips found only
+one tip per passage. The list is the headings' own words; the chunk's file span stays that of its text.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from tutor.ingest.lessons import Lesson
 from tutor.ingest.mdx import Block
 
-CHUNKER_VERSION = "3"  # bump when chunk boundaries change: the index re-embeds every lesson
+CHUNKER_VERSION = "4"  # bump when chunk boundaries change: the index re-embeds every lesson
 TokenLen = Callable[[str], int]  # word pieces of a text, special tokens excluded
 
 
@@ -95,8 +100,12 @@ def anchor_of(heading: str) -> str:
     return re.sub(r"\s", "-", re.sub(r"[^\w\s-]", "", heading.strip().lower()))
 
 
+OUTLINE = 1  # 1: a section ending on a lead-in ":" gets its subsections' headings as a list (0: off)
+
+
 def _sections(lesson: Lesson) -> list[tuple[list[str], str, list[Block]]]:
-    """(headings below the title, anchor, body blocks) per section, in file order."""
+    """(headings below the title, anchor, body blocks) per section with a body, in file order; a section
+    ending on a lead-in gets the outline of its subsections as a last block (`_outline`)."""
     stack: list[tuple[int, str]] = []
     out: list[tuple[list[str], str, list[Block]]] = [([], "", [])]
     for block in lesson.blocks:
@@ -109,7 +118,30 @@ def _sections(lesson: Lesson) -> list[tuple[list[str], str, list[Block]]]:
             continue
         stack = [(lvl, t) for lvl, t in stack if lvl < block.level] + [(block.level, block.text)]
         out.append(([t for _, t in stack], anchor_of(block.text), []))
+    if OUTLINE:
+        for i, (headings, _, blocks) in enumerate(out):
+            outline = _outline(headings, blocks, out[i + 1 :])
+            if outline:
+                blocks.append(outline)
     return [s for s in out if s[2]]
+
+
+def _outline(headings: list[str], blocks: list[Block], after: list[tuple[list[str], str, list[Block]]]) -> Block | None:
+    """The headings of a section's direct subsections as a list block, when its text ends on a lead-in (":")
+    and they follow it; None otherwise. The block has no span of its own: it sits at the lead-in's end."""
+    if not blocks or blocks[-1].kind != "text" or not blocks[-1].text.rstrip().endswith(":"):
+        return None
+    depth = len(headings)
+    children = []
+    for sub, _, _ in after:
+        if len(sub) <= depth or sub[:depth] != headings:
+            break  # past the section
+        if len(sub) == depth + 1:
+            children.append(sub[-1])
+    if not children:
+        return None
+    end = blocks[-1].end
+    return Block("text", "\n".join(f"- {h}" for h in children), end, end)
 
 
 def chunk_lesson(lesson: Lesson, token_len: TokenLen, max_tokens: int) -> list[Chunk]:
