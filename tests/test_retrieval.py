@@ -145,6 +145,8 @@ def test_acronyms_are_read_from_where_the_lessons_spell_them_out():
     assert subject.subjects == {"ai"}  # in most passages: the course's subject, spelled out only when asked alone
     assert expand("How does AI sort my email?", subject) == "How does AI sort my email?"
     assert expand("What is AI?", subject) == "What is AI? (artificial intelligence)"
+    hindi = "AI विंटर्स का कारण क्या था?"  # the words around "AI" are not Latin letters; it is not asked alone
+    assert expand(hindi, subject) == hindi
 
 
 def test_the_words_of_a_short_question_that_no_lesson_uses_are_named_as_typed():

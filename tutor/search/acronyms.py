@@ -28,6 +28,7 @@ DEFINED_OR = re.compile(  # "**Artificial Intelligence** - or **AI** -", "machin
     r"((?:[\w'’*-]+[ \t]+){1,9}?[\w'’*-]+)[ \t]*[-–—,][ \t]*or[ \t]+\**([A-Z][A-Za-z]{1,7}?)s?\**(?=[ \t]*[-–—,)])"
 )
 WORD = re.compile(r"[A-Za-z]+")
+ANY_WORD = re.compile(r"\w+")  # a word in any script
 SMALL = frozenset(
     ["a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with"]
 )
@@ -96,7 +97,7 @@ def expand(query: str, known: Glossary) -> str:
     if not known.terms:
         return query
     low = query.lower()
-    rest = [w for w in WORD.findall(low) if w not in ASKING]
+    rest = [w for w in ANY_WORD.findall(low) if w not in ASKING]  # in any script: "AI के लिए ..." asks more
     alone = rest[0] if len(rest) == 1 else None
     added: list[str] = []
     for token in TOKEN.findall(query):
