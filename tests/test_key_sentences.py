@@ -351,3 +351,14 @@ def test_a_short_list_comes_whole_with_the_paragraph_that_leads_into_it(picker):
     assert "Here are four tips" not in kept  # a long list is not brought by the paragraph before it
     item = keys_for(picker, "Should I say where the plant grows?", src(1, tips))[0].text
     assert item.startswith("Here are four tips:") and item.endswith("- 4. Ask for one step")  # its whole list
+
+
+def test_a_lead_in_is_compared_with_the_question_together_with_its_short_list(picker):
+    s = src(1, "Growers sort ferns in two groups:\n\n- Tree ferns\n- Ground ferns\n\nFerns like shade.")
+    lead, *_ = picker.units_of(s)[0]
+    assert picker._meaning(s, lead) == "Growers sort ferns in two groups: Tree ferns; Ground ferns"
+    long = src(2, "Growers sort ferns in two groups:\n\n- " + "tall " * 12 + "ferns\n- Ground ferns")
+    assert picker._meaning(long, picker.units_of(long)[0][0]) == "Growers sort ferns in two groups:"
+    q = "What groups of ferns are there?"
+    with_list = keys_for(picker, q, s)[0]
+    assert with_list.text.startswith("Growers sort ferns in two groups:\n\n- Tree ferns\n- Ground ferns")

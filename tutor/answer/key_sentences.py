@@ -16,7 +16,9 @@ table: "| 2016 | AlphaGo beats world Go champion Lee Sedol |"), nor what tutor/a
 is no answer (a signpost, an instruction to the learner); a question comparing two things gets a sentence for
 each side.
 
-Unit vectors are cached by chunk id, so a follow-up on the same passages embeds nothing new.
+A lead-in to a short list ("Scientists generally talk about two types:") is embedded with the list's items, as
+it is shown, and a short list counts as one sentence of the answer's length. Unit vectors are cached by chunk
+id, so a follow-up on the same passages embeds nothing new.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ POLARITY_PENALTY = 0.2  # for a sentence (or, saying neither, its section's head
 ASIDE_PENALTY = 0.2  # a "Fun fact" call-out for a "Why ...?" question (bench/key_sentences.py: unchanged)
 TABLE_ROWS = 1  # 1: a table row holding half the question's words can be picked (a name found only in a table)
 TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")  # the |---|---| line under a table's header
+LEAD_IN_WITH_LIST = 1  # 1: a lead-in to a short list is embedded with its items, as it is shown
 LIST_AS_ONE = 1  # 1: short list items count as one sentence together towards MAX_UNITS
 MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
 
@@ -98,7 +101,7 @@ class KeySentencePicker:
 
     def vectors_of(self, requests: Sequence[tuple[Source, list[Unit]]]) -> list[np.ndarray]:
         """Unit vectors for several passages at once: one embedding call for everything new."""
-        todo = [(s.chunk_id, u.start, clean(u.text(s.text))) for s, us in requests for u in us]
+        todo = [(s.chunk_id, u.start, self._meaning(s, u)) for s, us in requests for u in us]
         new = [(cid, start, body) for cid, start, body in todo if (cid, start) not in self._vecs]
         if new:
             for (cid, start, _), v in zip(new, self.embedder.embed([body for _, _, body in new])):
@@ -112,6 +115,16 @@ class KeySentencePicker:
         while len(self._vecs) > self._size:
             self._vecs.popitem(last=False)
         return out
+
+    def _meaning(self, source: Source, u: Unit) -> str:
+        """The text a unit is embedded as: its own, and for a lead-in to a short list (shown with it) the list's
+        items too ("Researchers also group AI by how it processes information: Reactive Machines; ...")."""
+        body = clean(u.text(source.text))
+        if not LEAD_IN_WITH_LIST or not body.endswith(":"):
+            return body
+        every = self.units_of(source)[0]
+        items = context.short_list(every.index(u), every, source.text)
+        return " ".join([body, "; ".join(clean(w.text(source.text)) for w in items)]) if items else body
 
     def pick(
         self, query: str, query_vector: np.ndarray, sources: Sequence[Source], shown: Sequence[str] = ()
