@@ -172,6 +172,15 @@ def test_a_lead_in_to_subsections_gets_their_headings_as_its_list(tmp_path: Path
     assert tips.text.endswith("Here are three tips:\n\n- 1. Be specific\n- 2. Give context")
     assert le.source[tips.start : tips.end].strip() == "How you ask matters. Here are three tips:"
     assert "\n- " not in chunks["Prompts > Other things"].text  # no subsections: nothing added
+    # a lead-in too long to share a chunk with the outline keeps its span and is never followed by an outline alone
+    long_lead = "How you ask matters, " + "and it matters a great deal, " * 60 + "so here are three tips:"
+    (tmp_path / "tips.mdx").write_text(
+        (tmp_path / "tips.mdx").read_text().replace("How you ask matters. Here are three tips:", long_lead),
+        encoding="utf-8",
+    )
+    (le,) = load_lessons(tmp_path).lessons
+    for c in chunk_lesson(le, embedder.token_len, embedder.max_seq_length):
+        assert 0 <= c.start < c.end <= len(le.source) and c.text.strip() != "- 1. Be specific\n- 2. Give context"
 
 
 _cli = run_cli

@@ -157,6 +157,8 @@ def chunk_lesson(lesson: Lesson, token_len: TokenLen, max_tokens: int) -> list[C
         used = 0
         for block in blocks:
             n = token_len(block.text)
+            if block.start == block.end and (not group or used + n > budget):
+                continue  # an outline (`_outline`) only goes with its lead-in, never alone
             if group and used + n > budget:
                 pieces.append(_join(breadcrumb, anchor, group))
                 group, used = [], 0
