@@ -88,7 +88,7 @@ def main() -> None:
 
                     def ok(r, sim=sim, cov=cov):  # type: ignore[no-untyped-def]
                         return bool(r.passages) and (
-                            r.best_similarity >= sim
+                            gate.close_in_meaning(r.best_similarity, sim, r.held, r.terms)
                             or (r.coverage >= cov and r.best_similarity >= gate.SIMILARITY_FLOOR)
                         )
 

@@ -19,6 +19,7 @@ from tutor.answer.sentences import clean
 from tutor.answer.turn import turn_of
 from tutor.build import build_tutor
 from tutor.evaluation.correctness import measure_agreement, own_words, support_check_quality
+from tutor.search import gate
 from tutor.search.conversation import search_turn
 from tutor.settings import Settings
 
@@ -161,6 +162,23 @@ def test_the_gate_holds_for_questions_in_another_language(tutor, question, answe
     question's terms in a passage (corpus/ has Spanish lessons)."""
     r = tutor.retrieve(question)
     assert r.language == "es" and r.covered(tutor.settings.min_evidence) is answered
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("How do I pay attention in class?", False),  # cosine 0.40 to self-attention, which holds "attention" only
+        ("How do I improve my attention span?", False),
+        ("What does an activation function do?", True),  # cosine 0.44, most of its terms in one passage
+        ("How does a network figure out which weights caused an error?", True),  # six terms: some incidental
+    ],
+)
+def test_a_short_question_only_just_close_in_meaning_needs_its_terms_in_the_passage(tutor, question, answered):
+    """Over the cosine threshold but under WEAK_COSINE, a question of a few terms is answered only when one
+    passage holds most of those terms; every one of these passes the cosine threshold alone."""
+    r = tutor.retrieve(question)
+    assert tutor.settings.min_evidence <= r.best_similarity < gate.WEAK_COSINE
+    assert r.covered(tutor.settings.min_evidence) is answered
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,18 @@ def unused_words(question: str, unknown: frozenset[str]) -> list[str]:
     return list(out.values())
 
 
+def close_in_meaning(similarity: float, min_evidence: float, held: float, n_terms: int) -> bool:
+    """The gate's cosine path. A short question only just close in meaning to a passage that holds under
+    SHORT_COVERAGE of its terms (those the lessons use: `held`; a word no lesson uses is said so, `unused_words`)
+    is not about that passage: "What are the rules of chess?" is at cosine 0.40 to the passage on Deep Blue,
+    "the chess computer" (coverage 0.54). In a question of more than FEW_TERMS
+    terms some are incidental ("How does a network figure out which weights caused an error?": 0.45, coverage
+    0.49), so for it, and at WEAK_COSINE or above, the cosine counts alone."""
+    if similarity < min_evidence:
+        return False
+    return similarity >= WEAK_COSINE or n_terms > FEW_TERMS or held >= SHORT_COVERAGE
+
+
 def passage_terms(text: str) -> frozenset[str]:
     """A passage's terms outside quotation marks."""
     return stem_set(QUOTED.sub(" ", text))
@@ -75,6 +87,9 @@ def coverage(terms: frozenset[str], passages: Sequence[frozenset[str]], df: Mapp
 MIN_COVERAGE = 0.8
 # learner-style questions (bench/data/learner_questions.json) have 1-5 terms; quiz questions mostly more
 SHORT_QUESTION = 6
+WEAK_COSINE = 0.45  # under it, a short question's cosine counts only with SHORT_COVERAGE (`close_in_meaning`)
+SHORT_COVERAGE = 0.6
+FEW_TERMS = 5  # "How do I pay attention in class?": 4 terms; a quiz question whose cosine is weak has 6 or more
 SIMILARITY_FLOOR = 0.2  # below it, shared words alone ("How do I tie a tie?") do not count as evidence
 RARE_NAME = 1  # 1: a "What is X?" naming what few passages hold is answered below the floor (`names_rare`)
 RARE_DF = 3  # passages, at most, that hold the question's rarest term for it to be such a name

@@ -110,6 +110,8 @@ class Retrieval:
     other_language: bool = False
     # a "What is X?" whose terms one passage holds, X named by few passages ("What is FAISS?"): the lessons name it
     names_rare: bool = False
+    terms: int = 0  # how many terms the question has (search/gate.py `question_terms`)
+    held: float = 1.0  # `coverage` of those of its terms some passage uses (1.0 when it uses none of them)
 
     def covered(self, min_evidence: float) -> bool:
         """The evidence gate: a passage close enough in meaning, or one holding what the question asks about
@@ -124,7 +126,7 @@ class Retrieval:
                 and self.coverage >= gate.FOREIGN_COVERAGE
             )
         return bool(self.passages) and (
-            self.best_similarity >= min_evidence
+            gate.close_in_meaning(self.best_similarity, min_evidence, self.held, self.terms)
             or (self.coverage >= gate.MIN_COVERAGE and self.best_similarity >= gate.SIMILARITY_FLOOR)
             or self.names_rare
         )
@@ -247,8 +249,11 @@ class Retriever:
         best = max((p.similarity for p in top), default=-1.0)
         df = s.keywords.document_frequency() if s.keywords else {}
         asked = gate.question_terms(queries[-1] if boost_lessons else query)
-        covers = gate.coverage(asked, [gate.passage_terms(p.chunk.embed_text) for p in top], df, len(s.chunks))
+        holding = [gate.passage_terms(p.chunk.embed_text) for p in top]
+        covers = gate.coverage(asked, holding, df, len(s.chunks))
         names_rare = gate.names_rare(queries[-1] if boost_lessons else query, asked, covers, df)
+        used = frozenset(t for t in asked if df.get(t))
+        held = gate.coverage(used, holding, df, len(s.chunks)) if used else 1.0
         t2 = time.perf_counter()
         return Retrieval(
             query,
@@ -262,4 +267,6 @@ class Retriever:
             coverage=covers,
             unknown=frozenset(t for t in asked if not df.get(t)) if df else frozenset(),
             names_rare=names_rare,
+            terms=len(asked),
+            held=held,
         )
