@@ -68,6 +68,8 @@ def variant(spec: str) -> dict[str, float]:
 
 def pick_with(tutor: Any, settings: dict[str, float], query: str, qvec: Any, sources: list[Any]) -> list[Any]:
     saved = {k: getattr(home(k), k) for k in settings}
+    if settings:  # a variant may embed sentences otherwise: none of another's vectors is reused
+        tutor.picker.forget_vectors()
     try:
         for k, v in settings.items():
             setattr(home(k), k, v)
@@ -75,6 +77,8 @@ def pick_with(tutor: Any, settings: dict[str, float], query: str, qvec: Any, sou
     finally:
         for k, v in saved.items():
             setattr(home(k), k, v)
+        if settings:
+            tutor.picker.forget_vectors()
 
 
 def run(lessons_dir: Path, index_dir: Path, variants: list[dict[str, float]], show: bool) -> None:

@@ -116,6 +116,10 @@ class KeySentencePicker:
             self._vecs.popitem(last=False)
         return out
 
+    def forget_vectors(self) -> None:
+        """Drop the cached sentence vectors (bench/key_sentences.py: a variant may embed sentences otherwise)."""
+        self._vecs.clear()
+
     def _meaning(self, source: Source, u: Unit) -> str:
         """The text a unit is embedded as: its own, and for a lead-in to a short list (shown with it) the list's
         items too ("Researchers also group AI by how it processes information: Reactive Machines; ...")."""
