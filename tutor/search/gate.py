@@ -9,6 +9,8 @@ term no passage uses weighs the most. Text in quotation marks does not count: a 
 two words, "stochastic parrots", does). Under a cosine floor shared words do not count ("How do I tie a
 tie?"), except in a "What is X?" whose every term one passage holds, X a name few passages use ("What is
 FAISS?", "Who is Lee Sedol?", cosine 0.07-0.19): what the lessons say of it is the answer (`names_rare`).
+Just over the cosine threshold, a short question also needs most of its terms in one passage: "How do I pay
+attention in class?" is close in meaning to self-attention, which holds "attention" only (`close_in_meaning`).
 """
 
 from __future__ import annotations
@@ -52,9 +54,9 @@ def close_in_meaning(similarity: float, min_evidence: float, held: float, n_term
     """The gate's cosine path. A short question only just close in meaning to a passage that holds under
     SHORT_COVERAGE of its terms (those the lessons use: `held`; a word no lesson uses is said so, `unused_words`)
     is not about that passage: "What are the rules of chess?" is at cosine 0.40 to the passage on Deep Blue,
-    "the chess computer" (coverage 0.54). In a question of more than FEW_TERMS
-    terms some are incidental ("How does a network figure out which weights caused an error?": 0.45, coverage
-    0.49), so for it, and at WEAK_COSINE or above, the cosine counts alone."""
+    "the chess computer" (coverage 0.54). In a question of more than FEW_TERMS terms some are incidental ("How
+    does a network figure out which weights caused an error?": 0.45, coverage 0.49), so for it, and at
+    WEAK_COSINE or above, the cosine counts alone."""
     if similarity < min_evidence:
         return False
     return similarity >= WEAK_COSINE or n_terms > FEW_TERMS or held >= SHORT_COVERAGE
