@@ -1,33 +1,35 @@
-"""Find and read lesson files into `Lesson` objects with a stable identity (program, language, slug).
+"""Read lesson files into `Lesson` objects with a stable identity (program, language, slug).
 
-Walks a lessons directory (course layout `programs/<program>/lessons/<lang>/<slug>.mdx` or a flat folder),
-guards against bad files (too big, too many headings, empty, binary, not UTF-8, link loops, devices and pipes)
-and parses each with tutor.ingest.mdx. Reading stays inside the lessons folder: a file or folder whose real path
-leaves it (a link to /etc/passwd) is skipped with a warning, unless its folder is one of the `outside_roots`.
-Every unreadable file becomes a `LessonError` warning naming it; the other lessons are still returned.
+tutor.ingest.walk finds the files (staying inside the lessons folder) and tutor.ingest.folders says which are
+lessons, and where they sit: the course layout `programs/<program>/lessons/<lang>/<slug>.mdx`, a flat folder,
+or lesson folders with a README.md each. Each file is guarded (too big, too many headings, empty, binary, not
+UTF-8) and parsed with tutor.ingest.mdx; quiz items kept in files of their own are attached
+(tutor.ingest.quizfiles). Every unreadable file becomes a `LessonError` warning naming it; the other lessons
+are still returned. A run that finds candidate files but takes in none, or leaves out more than half of them,
+says so in a warning.
 """
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import logging
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tutor.errors import LessonError, LessonsNotFound
+from tutor.ingest import quizfiles
+from tutor.ingest.folders import LeftOut, Place
 from tutor.ingest.mdx import Block, Quiz, parse_lesson
+from tutor.ingest.walk import Survey, survey_lessons
 
 log = logging.getLogger(__name__)
 
-LESSON_SUFFIXES = (".md", ".mdx")
-NOT_LESSONS = {"readme", "source", "license", "licence", "changelog", "contributing", "code_of_conduct"}
 MAX_LESSON_BYTES = 5 * 1024 * 1024
 MAX_HEADINGS = 1000  # per lesson, checked before any tokenising
 MAX_BLOCKS = 20000  # paragraphs, lists, call-outs and headings per lesson
@@ -45,6 +47,8 @@ class Lesson:
     blocks: list[Block]
     quizzes: list[Quiz]
     meta: dict[str, Any] = field(default_factory=dict)
+    quiz_source: str = ""  # quiz items from files of their own, as read: an edit there re-indexes the lesson
+    quiz_files: list[str] = field(default_factory=list)  # those files, relative to the lessons directory
 
     @property
     def id(self) -> str:
@@ -52,7 +56,8 @@ class Lesson:
 
     @property
     def content_hash(self) -> str:
-        return hashlib.sha256(self.source.encode()).hexdigest()[:16]
+        text = self.source + ("\0" + self.quiz_source if self.quiz_source else "")
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -60,6 +65,8 @@ class LoadReport:
     lessons: list[Lesson]
     warnings: list[LessonError]
     failed_paths: list[str]  # files that exist but could not be read: their indexed version is kept
+    left_out: list[LeftOut] = field(default_factory=list)  # not lessons, each with its reason
+    candidates: int = 0  # lesson-like files found (.md/.mdx outside skipped folders)
 
 
 def _identity(rel: Path, meta: dict[str, Any], root_name: str) -> tuple[str, str, str]:
@@ -89,7 +96,7 @@ def _identity(rel: Path, meta: dict[str, Any], root_name: str) -> tuple[str, str
     return str(meta.get("program") or program), language, slug
 
 
-def read_lesson(path: Path, root: Path) -> Lesson:
+def read_lesson(path: Path, root: Path, place: Place | None = None) -> Lesson:
     rel = path.relative_to(root).as_posix()
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
@@ -119,80 +126,20 @@ def read_lesson(path: Path, root: Path) -> Lesson:
         )
     if not any(b.kind != "heading" for b in blocks):
         raise LessonError(rel, "no lesson text after the frontmatter; write the lesson or delete the file")
-    program, language, slug = _identity(path.relative_to(root), meta, root.name)
-    first_h1 = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
-    title = str(meta.get("title") or first_h1 or slug.replace("-", " ").capitalize())
+    if place is None:
+        program, language, slug = _identity(path.relative_to(root), meta, root.name)
+        first = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
+    else:  # a lesson folder: identity from the folder path, title from the first heading
+        program = str(meta.get("program") or place.program)
+        language = str(meta.get("lang") or meta.get("language") or place.language or "en")
+        slug = str(meta.get("slug") or place.slug)
+        if place.order is not None and "order" not in meta:
+            meta["order"] = place.order
+        first = next((b.text for b in blocks if b.kind == "heading"), None)
+        if first and place.kind == "companion" and path.parent.name.lower() not in first.lower():
+            first = f"{path.parent.name.capitalize()}: {first}"  # "Lab: Multi-Class Classification ..."
+    title = str(meta.get("title") or first or slug.rsplit("/", 1)[-1].replace("-", " ").capitalize())
     return Lesson(program, language, slug, rel, title, text, blocks, quizzes, meta)
-
-
-def _walk(root: Path, allowed: list[Path], warnings: list[LessonError], failed: list[str]) -> Iterator[Path]:
-    """Regular lesson files below root whose real path stays inside `allowed` (root first). Folder links are
-    followed once (a loop is reported); a link that leaves the allowed folders, a broken link and anything
-    that is not a regular file are reported, and a lesson file among them counts as failed (its indexed
-    version is kept)."""
-    real_root = allowed[0]
-    seen: set[Path] = {real_root}
-    stack: list[tuple[Path, Path]] = [(root, real_root)]  # (path as walked, its real path)
-
-    def refuse(entry: Path, lesson: bool, reason: str) -> None:
-        rel = entry.relative_to(root).as_posix()
-        warnings.append(LessonError(rel, reason))
-        if lesson:
-            failed.append(rel)
-
-    while stack:
-        folder, real_folder = stack.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
-            warnings.append(LessonError(folder.relative_to(root).as_posix() or ".", f"cannot list: {exc.strerror}"))
-            continue
-        for e in entries:
-            if e.name.startswith("."):
-                continue
-            entry = folder / e.name
-            lesson = Path(e.name).suffix.lower() in LESSON_SUFFIXES and Path(e.name).stem.lower() not in NOT_LESSONS
-            try:
-                link = e.is_symlink()
-                st = e.stat()  # follows a link
-                real = entry.resolve(strict=True) if link else real_folder / e.name
-            except OSError as exc:
-                if exc.errno == errno.ELOOP:
-                    refuse(entry, lesson, "link loop (the link points back to itself); fix or remove the link")
-                elif link and exc.errno == errno.ENOENT:
-                    target = os.readlink(entry) if os.path.islink(entry) else "?"
-                    refuse(entry, lesson, f"broken link (to {target}, which does not exist); fix or remove it")
-                else:
-                    refuse(entry, lesson, f"unreadable: {exc.strerror or exc}")
-                continue
-            if link and not any(real.is_relative_to(a) for a in allowed):
-                refuse(
-                    entry,
-                    lesson,
-                    f"links outside the lessons folder (to {real}); not read. Add that folder to "
-                    "outside_roots (TUTOR_OUTSIDE_ROOTS) to allow it",
-                )
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                if real in seen:
-                    refuse(entry, False, f"folder link loop (back to {real}); not followed")
-                    continue
-                seen.add(real)
-                stack.append((entry, real))
-            elif lesson and stat.S_ISREG(st.st_mode):
-                yield entry
-            elif lesson:
-                refuse(entry, True, "not a regular file (a device, pipe or socket); not read")
-
-
-def _check_root(root: Path) -> None:
-    if root.is_dir():
-        return
-    hint = "pass --lessons DIR or set TUTOR_LESSONS_DIR"
-    if root.exists():
-        raise LessonsNotFound(f"lessons path {root} is a file, not a folder; {hint} to the folder holding the lessons")
-    raise LessonsNotFound(f"lessons directory {root} does not exist; {hint}")
 
 
 def load_lessons(
@@ -204,17 +151,14 @@ def load_lessons(
     the index already has for it keeps it (else the first by path), and the newcomer is named and skipped.
     """
     root = Path(root)
-    _check_root(root)
-    warnings: list[LessonError] = []
-    failed: list[str] = []
+    survey = survey_lessons(root, outside_roots=outside_roots)  # raises if root is missing: index untouched
+    warnings, failed = survey.warnings, survey.failed
     indexed = indexed or {}
-    allowed = [root.resolve(), *(Path(r).resolve() for r in outside_roots)]
-    paths = sorted(_walk(root, allowed, warnings, failed))
-    in_course = [p for p in paths if "lessons" in p.relative_to(root).parts[:-1]]
     claims: dict[str, list[Lesson]] = {}
-    for path in in_course or paths:  # a course repository: only files under lessons/ are lessons
+    places: dict[str, Place | None] = {}
+    for path, place in survey.places.items():
         try:
-            lesson = read_lesson(path, root)
+            lesson = read_lesson(path, root, place)
         except LessonError as exc:
             warnings.append(exc)
             failed.append(exc.path)
@@ -224,6 +168,7 @@ def load_lessons(
             warnings.append(LessonError(rel, f"unreadable: {exc.strerror or exc}"))
             failed.append(rel)
             continue
+        places[lesson.path] = place
         claims.setdefault(lesson.id, []).append(lesson)
     lessons: list[Lesson] = []
     for lid, group in claims.items():
@@ -243,9 +188,85 @@ def load_lessons(
                         "give it another slug (frontmatter 'slug:' or file name)",
                     )
                 )
+    warnings += _attach_quizzes(root, lessons, places, outside_roots)
+    warnings += _never_silent(survey, len(lessons))
     for w in warnings:
         log.warning("%s", w)
-    return LoadReport(sorted(lessons, key=_order), warnings, failed)
+    return LoadReport(sorted(lessons, key=_order), warnings, failed, survey.left_out, survey.candidates)
+
+
+def _attach_quizzes(
+    root: Path, lessons: list[Lesson], places: Mapping[str, Place | None], outside_roots: Sequence[Path]
+) -> list[LessonError]:
+    """Quiz items from files of their own: `<lesson>.quiz.yaml` / a folder's `quiz.yaml`, and quiz-app JSON."""
+    warnings: list[LessonError] = []
+    extra: dict[str, list[tuple[str, str]]] = {}  # lesson id -> [(file, its text or quiz ids)]
+    for le in lessons:
+        place = places.get(le.path)
+        beside = quizfiles.quiz_yaml_for(root / le.path, place is not None and place.kind != "page")
+        if beside is not None:
+            rel = beside.relative_to(root).as_posix()
+            items, text, problems = quizfiles.read_quiz_yaml(beside, rel)
+            le.quizzes = [*le.quizzes, *items]
+            warnings += problems
+            extra.setdefault(le.id, []).append((rel, text))
+    allowed = [root.resolve(), *(Path(r).resolve() for r in outside_roots)]
+    files = []
+    for path in quizfiles.find_quiz_json(root, allowed):
+        qf, problems = quizfiles.read_quiz_app(path, path.relative_to(root).as_posix())
+        warnings += problems
+        if qf is not None:
+            files.append(qf)
+    if files:
+        targets = [
+            quizfiles.Target(
+                le.id,
+                le.language,
+                le.title,
+                le.source,
+                place.number if place else None,
+                place.kind if place else "lesson",
+            )
+            for le in lessons
+            for place in [places.get(le.path)]
+        ]
+        by_path = {f.path: f for f in files}
+        for lid, given in quizfiles.link_quizzes(targets, files).items():
+            le = next(x for x in lessons if x.id == lid)
+            for rel, qid in given:
+                le.quizzes = [*le.quizzes, *by_path[rel].quizzes[qid][1]]
+                rows = [[q.question, q.options, q.answer] for q in by_path[rel].quizzes[qid][1]]
+                extra.setdefault(lid, []).append((rel, json.dumps([qid, rows])))
+    for le in lessons:
+        if le.id in extra:
+            le.quiz_files = list(dict.fromkeys(rel for rel, _ in extra[le.id]))
+            le.quiz_source = "\n".join(f"{rel}\n{text}" for rel, text in extra[le.id])
+    return warnings
+
+
+def _never_silent(survey: Survey, taken: int) -> list[LessonError]:
+    """A warning when files were found but none taken in, or more than half left out, with the main reasons."""
+    found = survey.candidates
+    out = found - taken
+    if not found or (taken and 2 * out <= found):
+        return []
+    reasons: dict[str, int] = {}
+    for x in survey.left_out:
+        if not x.path.endswith("/"):
+            reasons[x.reason] = reasons.get(x.reason, 0) + 1
+    failed = len(set(survey.failed))
+    if failed:
+        reasons["unreadable (see the warnings above)"] = failed
+    why = "; ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
+    what = "none of them was taken in" if not taken else f"{out} of them were left out"
+    return [
+        LessonError(
+            ".",
+            f"found {found} lesson-like files (.md/.mdx) but {what}: {why or 'see the warnings above'}. "
+            "Lessons are .md/.mdx files, or folders with a README.md or index.md; `tutor index --dry-run` "
+            "lists each file and why it was left out",
+        )
+    ]
 
 
 def _order(lesson: Lesson) -> tuple[str, str, float, str]:
@@ -257,8 +278,21 @@ def _order(lesson: Lesson) -> tuple[str, str, float, str]:
 
 
 def program_titles(root: Path) -> dict[str, str]:
-    """program slug -> title, from each program.json below root (missing or broken files are skipped)."""
+    """program slug -> title: from each program.json below root (missing or broken files are skipped), and
+    for a course of lesson folders, each section README's first heading."""
     titles: dict[str, str] = {}
+    try:
+        survey = survey_lessons(Path(root))
+    except LessonsNotFound:
+        survey = None
+    for path, place in survey.places.items() if survey else ():
+        if place and place.kind == "section" and place.slug == place.program:
+            try:
+                heading = re.search(r"(?m)^#{1,6}\s+(.+?)\s*#*\s*$", path.read_text(encoding="utf-8-sig"))
+            except (OSError, UnicodeDecodeError):
+                continue
+            if heading:
+                titles[place.program] = heading.group(1)
     for pj in Path(root).rglob("program.json"):
         try:
             data = json.loads(pj.read_text(encoding="utf-8"))

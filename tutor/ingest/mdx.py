@@ -55,9 +55,9 @@ def _line_of(text: str, offset: int) -> int:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when built with it: 2-3x faster
 
 
-def _load_yaml(text: str, loader: Any = _LOADER) -> Any:
+def load_yaml(text: str, loader: Any = _LOADER) -> Any:
     """YAML's safe loader, refusing aliases (`*name`) before anything is built: a few nested aliases expand
-    to gigabytes (an alias bomb), and frontmatter never needs them."""
+    to gigabytes (an alias bomb), and neither frontmatter nor quiz files need them."""
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.AliasEvent):
             raise yaml.composer.ComposerError(
@@ -67,6 +67,16 @@ def _load_yaml(text: str, loader: Any = _LOADER) -> Any:
                 event.start_mark,  # type: ignore[arg-type]
             )
     return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
+
+
+def parse_yaml(text: str) -> Any:
+    """`load_yaml` for a whole file (a quiz file): its errors raised as ValueError("line N: problem")."""
+    try:
+        return load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise ValueError(f"{where}{getattr(exc, 'problem', None) or 'invalid YAML'}") from None
 
 
 def _parse_frontmatter(text: str, path: str) -> tuple[dict[str, Any], int]:
@@ -79,11 +89,11 @@ def _parse_frontmatter(text: str, path: str) -> tuple[dict[str, Any], int]:
     if len(m.group(1)) > MAX_FRONTMATTER:
         raise LessonError(path, f"frontmatter is over {MAX_FRONTMATTER // 1024} KB; keep it to a few fields", 1)
     try:
-        data = _load_yaml(m.group(1)) or {}
+        data = load_yaml(m.group(1)) or {}
     except yaml.YAMLError as fast_exc:
         exc = fast_exc
         try:  # the pure-Python parser places the error more precisely; errors are rare, so ask it
-            _load_yaml(m.group(1), yaml.SafeLoader)
+            load_yaml(m.group(1), yaml.SafeLoader)
         except yaml.YAMLError as slow_exc:
             exc = slow_exc
         mark = getattr(exc, "problem_mark", None)
