@@ -26,8 +26,11 @@ log = logging.getLogger(__name__)
 def cmd_index(args: argparse.Namespace) -> int:
     from tutor import terminal
     from tutor.build import build_store, build_tutor
+    from tutor.ingest.walk import survey_lessons
 
     s = settings_of(args)
+    if args.dry_run:
+        return _index_dry_run(s.lessons_dir, s.outside_roots, args.strict)
     if args.check:
         problems = build_store(s).check()
         for problem in problems:
@@ -51,8 +54,39 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"note: {summary.rebuilt}")
     if summary.swept:
         print(f"note: repaired an interrupted index run ({summary.swept} stray chunks removed)")
+    _print_left_out(survey_lessons(s.lessons_dir, outside_roots=s.outside_roots).left_out)
     print(summary.line())
     return 1 if args.strict and summary.warnings else 0
+
+
+def _index_dry_run(lessons_dir: Path, outside_roots: list[Path], strict: bool) -> int:
+    """What `tutor index` would take in, as which lesson id, and what it would leave out and why."""
+    from tutor.ingest.lessons import load_lessons
+
+    report = load_lessons(lessons_dir, outside_roots=outside_roots)
+    for le in report.lessons:
+        files = f", also from {', '.join(le.quiz_files)}" if le.quiz_files else ""
+        print(f"take   {le.id}  <- {le.path}  [{le.title}; {len(le.quizzes)} quiz items{files}]")
+    for x in report.left_out:
+        print(f"leave  {x.path}: {x.reason}")
+    for w in report.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(
+        f"dry run: {len(report.lessons)} lessons would be taken in ({sum(len(le.quizzes) for le in report.lessons)} "
+        f"quiz items) of {report.candidates} .md/.mdx files, {len(report.left_out)} left out, "
+        f"{len(report.failed_paths)} unreadable; no index was touched"
+    )
+    return 1 if strict and report.warnings else 0
+
+
+def _print_left_out(left_out: list[Any]) -> None:
+    """One note per reason, naming up to three of its files."""
+    by_reason: dict[str, list[str]] = {}
+    for x in left_out:
+        by_reason.setdefault(x.reason, []).append(x.path)
+    for reason, paths in by_reason.items():
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        print(f"note: left out {', '.join(paths[:3])}{more}: {reason}")
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
@@ -206,7 +240,16 @@ def parser() -> argparse.ArgumentParser:
 
     sp = cmd("index", cmd_index, "index the lessons directory (incremental)", lessons=True)
     sp.add_argument("--rebuild", action="store_true", help="start the index over")
-    sp.add_argument("--strict", action="store_true", help="exit non-zero if any lesson had a warning")
+    sp.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit non-zero if any lesson had a warning (or none was taken in, or most files were left out)",
+    )
+    sp.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would be taken in, as which lesson id, and what is left out and why; touches no index",
+    )
     sp.add_argument("--allow-shrink", action="store_true", help="let this run remove more than half of the lessons")
     sp.add_argument(
         "--check", action="store_true", help="report the index's health (exit 1 on a problem); changes nothing"
