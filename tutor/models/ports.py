@@ -33,6 +33,8 @@ class Embedder(Protocol):
 
     def token_len(self, text: str) -> int: ...
 
+    def describe(self) -> str: ...  # the backend that runs and the CPU features that chose it, one line
+
 
 @runtime_checkable
 class Generator(Protocol):
