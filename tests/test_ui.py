@@ -218,6 +218,15 @@ def test_filter_choices_come_from_the_manifest():
     assert "no index yet" in render.status_html("m.gguf", False, None)
 
 
+def test_the_teacher_sees_the_embedding_backend_and_an_index_of_other_vectors():
+    m = Manifest(collection="c", embedder="model:int8", lessons={"a/en/one": entry("One", "a", "en")})
+    line = "fast -> torch (float32); CPU no bfloat16 instructions; CPU features: avx2, fma"
+    same = render.status_html("m.gguf", False, m, embedding=line, embedder="model:int8")
+    assert "Embedding: fast -&gt; torch (float32)" in same and "avx2" in same and "Re-index" not in same
+    other = render.status_html("m.gguf", False, m, embedding=line, embedder="model:f32")
+    assert "holds model:int8 vectors" in other and "model:f32" in other and "Re-index lessons" in other
+
+
 # --- who may connect ----------------------------------------------------------------------------------
 def test_open_address_needs_credentials():
     with pytest.raises(ConfigError, match="listening on 0.0.0.0 needs credentials"):

@@ -117,11 +117,14 @@ def cmd_lessons(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
+    from tutor.models.embedder import describe_backend
     from tutor.settings import describe
 
-    for name, value, description in describe(settings_of(args)):
+    settings = settings_of(args)
+    for name, value, description in describe(settings):
         shown = "***" if name == "auth" and value else value
         print(f"{name:22} = {shown!s:30}  # {description}")
+    print(f"# embedding backend on this machine: {describe_backend(settings.embedding_backend)}")
     return 0
 
 

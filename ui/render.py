@@ -257,7 +257,17 @@ def lesson_choices(m: Manifest | None, program: str | None = ALL) -> list[tuple[
     return [("All lessons", ALL), *((f"{e.title} ({e.language})", lid) for lid, e in entries)]
 
 
-def status_html(model: str, gpu_offload: bool | None, m: Manifest | None, now: float | None = None) -> str:
+def status_html(
+    model: str,
+    gpu_offload: bool | None,
+    m: Manifest | None,
+    now: float | None = None,
+    *,
+    embedding: str = "",
+    embedder: str = "",
+) -> str:
+    """The teacher's status line: model, GPU, embedding backend (`embedding`), index; a warning when the index
+    holds other vectors than this process's embedder (`embedder`) makes."""
     gpu = "unknown" if gpu_offload is None else "yes" if gpu_offload else "no (CPU)"
     if m is None or not m.collection:
         index = '<span class="error">no index yet: press "Re-index lessons"</span>'
@@ -266,8 +276,15 @@ def status_html(model: str, gpu_offload: bool | None, m: Manifest | None, now: f
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.indexed_at)) if m.indexed_at else "never"
         ago = _ago(m.indexed_at, now)
         index = f"{len(m.lessons)} lessons, {chunks} chunks &middot; last indexed {when}{ago}"
+    backend = f"<br>Embedding: {esc(embedding)}" if embedding else ""
+    if m is not None and m.collection and embedder and m.embedder != embedder:
+        backend += (
+            f'<br><span class="warn">The index holds {esc(m.embedder)} vectors; this process embeds questions as '
+            f'{esc(embedder)}. Answers may differ: press "Re-index lessons" to rebuild.</span>'
+        )
     return (
-        f'<div class="panel status">Model <code>{esc(model)}</code> &middot; GPU offload: {gpu} &middot; {index}</div>'
+        f'<div class="panel status">Model <code>{esc(model)}</code> &middot; GPU offload: {gpu} &middot; '
+        f"{index}{backend}</div>"
     )
 
 

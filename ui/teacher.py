@@ -49,12 +49,13 @@ def allowed(tutor: Tutor, request: gr.Request | None) -> bool:
 
 
 def status(tutor: Tutor) -> str:
-    """Model, GPU offload and index; loads the LLM on first call."""
+    """Model, GPU offload, embedding backend and index; loads the LLM on first call."""
     try:
         model, gpu = tutor.llm.model_path.name, tutor.llm.gpu_offload
     except TutorError as exc:
         model, gpu = f"not loaded ({exc})", None
-    return render.status_html(model, gpu, tutor.manifest())
+    return render.status_html(model, gpu, tutor.manifest(), embedding=tutor.embedder.describe(),
+                              embedder=tutor.embedder.name)  # fmt: skip
 
 
 def gap_rows(gaps: GapLog) -> list[list[str]]:

@@ -107,11 +107,13 @@ class EvalReport:
     latency_ms: dict[str, float]
     misses: list[dict[str, Any]]
     files: list[str] = field(default_factory=list)
+    embedding: str = ""  # the embedding backend that ran and the CPU features that chose it
 
     def summary(self) -> str:
         r, f = self.retrieval, self.refusal
         lines = [
             f"{self.questions} quiz questions from {self.lessons_dir}",
+            f"embedding: {self.embedding}",
             f"lesson recall@1 {r['recall@1']:.3f}  @3 {r['recall@3']:.3f}  @5 {r['recall@5']:.3f}  MRR {r['mrr']:.3f}",
             f"off-topic refused {f['off_topic_refused']:.3f} of {f['off_topic']}; "
             f"quiz questions answered {f['quiz_answered']:.3f}",
@@ -236,6 +238,7 @@ def run_eval(
         answer_stats,
         latency,
         metrics.misses,
+        embedding=tutor.embedder.describe(),
     )
     shares: dict[str, float] = dict(answer_stats["correctness"]) if answer_stats else {}  # type: ignore[call-overload]
     files = [
