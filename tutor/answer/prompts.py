@@ -63,20 +63,21 @@ def excerpts(
     already: str = "",
 ) -> str:
     """The excerpts block of an answer prompt: each key sentence's passage as `[n] Section: sentences`,
-    the key sentences first, then the sentences around them, nearest first, while `budget` LLM tokens last.
+    the key sentences first, all of them (the learner reads them above the explanation, and the picker caps their
+    number), then the sentences around them, nearest first, while `budget` LLM tokens last.
     Sentences already in `already` (the conversation's earlier prompts) are not repeated, so a follow-up on
     the same passages adds little to evaluate. The only place lesson text is formatted into an answer prompt."""
     by_number = {s.number: s for s in sources}
     picked: dict[int, set[tuple[int, int]]] = {}  # source number -> unit spans
     used = 0
 
-    def take(number: int, span: tuple[int, int]) -> None:
+    def take(number: int, span: tuple[int, int], key: bool = False) -> None:
         nonlocal used
         text = clean(by_number[number].text[span[0] : span[1]])
         if span in picked.get(number, ()) or (already and text in already):
             return
         cost = count_tokens(text) + (8 if number not in picked else 0)  # 8: the "[n] Section:" label
-        if not used or used + cost <= budget:
+        if key or used + cost <= budget:
             picked.setdefault(number, set()).add(span)
             used += cost
 
@@ -88,7 +89,7 @@ def excerpts(
         spans = [(u.start, u.end) for u in units(s.text) if u.kind in ("sentence", "item")]
         inside = [sp for sp in spans if sp[0] >= k.start and sp[1] <= k.end] or [(k.start, k.end)]
         for sp in inside:
-            take(k.number, sp)
+            take(k.number, sp, key=True)
         first = spans.index(inside[0]) if inside[0] in spans else 0
         last = spans.index(inside[-1]) if inside[-1] in spans else first
         rings.append((k.number, spans, first, last))
