@@ -106,9 +106,11 @@ def picker(embedder):
 
 @pytest.fixture(scope="session")
 def embedder():
+    """The embedder with the backend TUTOR_EMBEDDING_BACKEND names (as `tutor` reads it), else the default:
+    CI runs the answer and retrieval tests a second time under another backend."""
     from tutor.models.embedder import Embedder
 
-    return Embedder()
+    return Embedder(backend=os.environ.get("TUTOR_EMBEDDING_BACKEND", "fast"))
 
 
 @pytest.fixture(scope="session")
@@ -160,8 +162,11 @@ def start_model_server(port: int, *extra: str, log: Path | None = None, wait_s: 
 
     from tutor.models.llm_local import packaged_gguf
 
+    # threads and batch sizes as the embedded LocalLLM uses them: the same arithmetic, so the same tokens
+    threads = str(os.cpu_count() or 2)
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_gguf()), "--host", "127.0.0.1",
-           "--port", str(port), "--n_ctx", "4096", "--interrupt_requests", "False", *extra]  # fmt: skip
+           "--port", str(port), "--n_ctx", "4096", "--interrupt_requests", "False", "--n_threads", threads,
+           "--n_threads_batch", threads, "--n_batch", "512", "--n_ubatch", "512", *extra]  # fmt: skip
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (the child owns it)
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + wait_s
@@ -190,15 +195,18 @@ def stop_process(proc: subprocess.Popen) -> None:
             proc.wait(15)
 
 
-def _server_fixture(*extra: str):
+def free_port() -> int:
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = start_model_server(port, *extra)
+        return s.getsockname()[1]
+
+
+def _server_fixture(*extra: str):
+    proc = start_model_server(free_port(), *extra)
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        yield f"http://127.0.0.1:{proc.args[proc.args.index('--port') + 1]}/v1"
     finally:
         stop_process(proc)
 

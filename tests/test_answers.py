@@ -24,7 +24,13 @@ from tutor.search.conversation import search_turn
 from tutor.settings import Settings
 
 DATA = Path(__file__).resolve().parent / "data"
-PRECISION_FLOOR, RECALL_FLOOR = 0.7, 0.2  # under what docs/benchmarks.md reports (0.80, 0.27), to catch regressions
+# Floors under each figure's spread across embedding backends (docs/benchmarks.md, "Embedding backends"):
+# precision 0.667 (int8) to 0.800 (float32, bf16), recall 0.267 on all; 15 of the 138 sentences are labelled
+# backed, so marking sentences at random would reach a precision of 0.11.
+PRECISION_FLOOR, RECALL_FLOOR = 0.5, 0.2
+# The correctness measure agrees with 0.739 (int8) to 0.783 (float32, bf16) of the 46 judgements; calling every
+# answer right would agree with 32 of 46 (0.696).
+AGREEMENT_FLOOR = 0.7
 
 
 def test_trim_to_sentence_drops_a_cut_tail():
@@ -80,7 +86,7 @@ def test_the_correctness_measure_agrees_with_answers_judged_by_hand(embedder):
     assert words == [frozenset({"40"}), frozenset({"14"})]
     got = measure_agreement(embedder, DATA / "quiz_judgements.jsonl")
     assert got is not None and got["judged"] == 46
-    assert got["agreement"] >= 0.77, got
+    assert got["agreement"] >= AGREEMENT_FLOOR, got
 
 
 # --- the whole turn, real model -------------------------------------------------------------------------
@@ -174,11 +180,22 @@ def test_the_gate_holds_for_questions_in_another_language(tutor, question, answe
     ],
 )
 def test_a_short_question_only_just_close_in_meaning_needs_its_terms_in_the_passage(tutor, question, answered):
-    """Over the cosine threshold but under WEAK_COSINE, a question of a few terms is answered only when one
-    passage holds most of those terms; every one of these passes the cosine threshold alone."""
+    """Each of these passes the cosine threshold alone (cosine 0.40-0.48 with the float32 vectors); the two on
+    attention are refused because no passage holds their other terms. Checked on whatever backend runs: the
+    decision, not the cosine, is the behaviour."""
     r = tutor.retrieve(question)
-    assert tutor.settings.min_evidence <= r.best_similarity < gate.WEAK_COSINE
+    assert r.best_similarity >= tutor.settings.min_evidence
     assert r.covered(tutor.settings.min_evidence) is answered
+
+
+def test_the_cosine_path_of_the_gate_wants_a_short_questions_terms_under_the_weak_cosine():
+    """`gate.close_in_meaning` itself, on numbers either side of each threshold."""
+    floor, weak, few, share = 0.35, gate.WEAK_COSINE, gate.FEW_TERMS, gate.SHORT_COVERAGE
+    assert not gate.close_in_meaning(floor - 0.01, floor, held=1.0, n_terms=2)  # under the threshold: never
+    assert not gate.close_in_meaning(weak - 0.01, floor, held=share - 0.1, n_terms=few)  # short, terms elsewhere
+    assert gate.close_in_meaning(weak - 0.01, floor, held=share, n_terms=few)  # short, its terms in one passage
+    assert gate.close_in_meaning(weak - 0.01, floor, held=0.0, n_terms=few + 1)  # long: some terms incidental
+    assert gate.close_in_meaning(weak, floor, held=0.0, n_terms=2)  # close enough in meaning alone
 
 
 @pytest.mark.parametrize(
