@@ -5,10 +5,11 @@ What it measures, on any lessons directory (default: the bundled corpus/), in on
    torch model) on the same chunk texts (`Chunk.embed_text` from `chunk_lesson` with the embedder's token_len
    and max_seq_length).
    a. `Embedder("fast").embed` alone against plain encode on up to 256 of the texts (every k-th), the two
-      alternating, 7 repetitions, median of the per-repetition ratios. Target >= 2x.
+      alternating, 7 repetitions, median of the per-repetition ratios. Target >= 1.5x (bench/backends.py
+      also measures each backend's agreement with float32).
    b. A full index of DIR into a scratch index with the default "fast" embedder, in chunks/s, against plain
-      encode of all texts. Side by side: a full index with the "torch" backend, and the precision "fast" did
-      not pick on this CPU (int8 or bf16). Target: fast index chunks/s >= 0.9 x plain encode chunks/s.
+      encode of all texts. Side by side: a full index with the "torch" backend, and the "int8" backend's
+      embedding alone. Target: fast index chunks/s >= 0.9 x plain encode chunks/s.
 2. No-op re-index of >= 200 lessons (DIR's lessons copied under new slugs, a word or two changed so content
    hashes differ): `sync_index` again with nothing changed, embedder already constructed, median of 3.
    Target <= 2 s. For information, a cold `tutor index` no-op in a subprocess (interpreter start included).
@@ -106,7 +107,7 @@ def throughput(lessons: Path, work: Path, reps: int, fast: Embedder, torch_e: Em
 
     print(f"\n-- 1b. full index: {len(per_lesson)} lessons, {n} chunks, {reps} repetition(s) --")
     print(f"load + chunk all lessons (token counting included): {chunk_s:.2f} s")
-    other = Embedder(backend="int8" if fast.precision == "bf16" else "bf16")  # the precision "fast" did not pick
+    other = Embedder(backend="int8")  # the approximate backend "fast" never picks, beside it
     rows: dict[str, list[float]] = {k: [] for k in ("plain", "fast_index", "torch_index", "other")}
     stores: dict[str, ChunkStore] = {}
     for r in range(reps):
@@ -132,7 +133,7 @@ def throughput(lessons: Path, work: Path, reps: int, fast: Embedder, torch_e: Em
     print(f"{'full index, torch backend (rep 1 only)':44} {cps('torch_index'):9.1f} {ratio_torch:15.2f}")
     print(f"{f'Embedder(backend={other.precision}).embed (rep 1 only)':44} {cps('other'):9.1f} {ratio_other:15.2f}")
     t.check("full index (fast) chunks/s / plain encode chunks/s", ratio_index, ">=", 0.9, "{:.2f}", "x")
-    t.check("fast embedding speed-up over plain encode (median)", speedup_embed, ">=", 2.0, "{:.2f}", "x")
+    t.check("fast embedding speed-up over plain encode (median)", speedup_embed, ">=", 1.5, "{:.2f}", "x")
     return {"stores": stores, "fast_index_s": median(rows["fast_index"])}
 
 
