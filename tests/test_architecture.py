@@ -28,6 +28,7 @@ HOMES = {
     "markdown_it": {"ui/markdown.py"},
     "starlette": {"ui/server.py"},
     "filelock": {"tutor/store/lock.py"},
+    "watchfiles": {"tutor/watch.py"},
     "matplotlib": {"tutor/evaluation/plots.py"},
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -205,8 +206,38 @@ def cmd_quiz(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
-    serve(settings_of(args), announce=print)
+    s = settings_of(args)
+    if not s.watch:
+        serve(s, announce=print)
+        return 0
+    watcher, syncs = _watcher(s)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` stops the page as Ctrl-C does, cleanly
+    watcher.start()
+    print(f"watching {s.lessons_dir} for saves: changed lessons are re-indexed", flush=True)
+    try:
+        serve(s, announce=print)
+    finally:
+        watcher.stop()  # a sync under way finishes first
+        syncs.close()
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _watcher(s: Any) -> tuple[Any, Any]:
+    """The watch of `tutor serve --watch`: a thread over the lessons folder, its syncs in a child process."""
+    from tutor.ingest.walk import check_root
+    from tutor.watch import SyncProcess, Watcher, report_path
+
+    check_root(s.lessons_dir)  # a missing folder is one line now, not a dead watch later
+    syncs = SyncProcess(s)
+    # what the page itself writes, should it sit inside the lessons folder
+    return Watcher(
+        s.lessons_dir, syncs, report_path(s), ignore=[s.index_dir, s.progress_path, s.gaps_path, report_path(s)]
+    ), syncs
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -159,6 +159,11 @@ class Settings(BaseSettings):
         description="SQLite file of the course-gap list (refused and mostly unsupported questions). Empty: "
         "gaps.sqlite next to the index.",
     )
+    watch: bool = Field(
+        False,
+        description="`tutor serve`: re-index the lessons shortly after a file in lessons_dir is saved, as "
+        "`tutor index` does; learners get the new text at their next question, the teacher page says what changed.",
+    )
     allowed_hosts: list[str] = Field(
         default_factory=list,
         description="More host names the web UI answers to (JSON list in TUTOR_ALLOWED_HOSTS), e.g. the name "
