@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from tutor.events import Answer, Source, Suggestion
 from tutor.ingest.sync import SyncSummary
 from tutor.store.manifest import Manifest
+from tutor.watch import WatchReport
 from ui import bubble
 from ui.i18n import t
 from ui.markdown import passage_html
@@ -312,3 +313,30 @@ def sync_html(s: SyncSummary) -> str:
         items = "".join(f"<li>{esc(w)}</li>" for w in s.warnings)
         parts.append(f'<div class="warn"><strong>Warnings</strong><ul>{items}</ul></div>')
     return f'<div class="panel sync">{"".join(parts)}</div>'
+
+
+def watch_html(report: WatchReport | None, watching: str | None, now: float | None = None) -> str:
+    """The last re-index after a save (`tutor serve --watch`): when, the files saved, the lessons it added,
+    updated or removed, and a failed one's error. `watching`: the folder watched now (None: not watching)."""
+    head = f"Watching <code>{esc(watching)}</code> for saves. " if watching else ""
+    if report is None:
+        return f'<p class="muted">{head}No lesson changed since watching began.</p>' if watching else ""
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.at)) + _ago(report.at, now)
+    kind = ' class="error"' if report.error else ""
+    parts = [f"<p>{head}</p>" if head else "", f"<p{kind}><strong>Last re-index after a save, {esc(when)}:</strong> "
+             f"{esc(report.line())}</p>"]  # fmt: skip
+    if report.files:
+        more = f" and {len(report.files) - 5} more" if len(report.files) > 5 else ""
+        parts.append(f"<p>Saved: {esc(', '.join(report.files[:5]))}{more}</p>")
+    for label, ids in (
+        ("Added", report.added),
+        ("Updated", report.updated),
+        ("Removed", report.removed),
+        ("Unreadable, previous version kept", report.kept),
+    ):
+        if ids:
+            parts.append(f"<h4>{label}</h4><ul>{''.join(f'<li>{esc(i)}</li>' for i in ids)}</ul>")
+    if report.warnings:
+        items = "".join(f"<li>{esc(w)}</li>" for w in report.warnings)
+        parts.append(f'<div class="warn"><strong>Warnings</strong><ul>{items}</ul></div>')
+    return f'<div class="panel sync watch">{"".join(parts)}</div>'

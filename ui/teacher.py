@@ -1,7 +1,8 @@
-"""The teacher's page (`/teacher`): the model, GPU and index, the re-index control with the last summary and
-its per-lesson warnings, the course-gap list (refused and mostly unsupported questions) with a CSV export, and
-the practice results per lesson across learners (Practice tab and "Check yourself" answers, first tries only):
-counts and shares, never one learner's answers; a per-learner summary only for signed-in (auth) learners.
+"""The teacher's page (`/teacher`): the model, GPU and index, the re-index control with the last summary and its
+per-lesson warnings, the last re-index after a save (`tutor serve --watch`), the course-gap list (refused and
+mostly unsupported questions) with a CSV export, and the practice results per lesson across learners (Practice
+tab and "Check yourself" answers, first tries only): counts and shares, never one learner's answers; a
+per-learner summary only for signed-in (auth) learners.
 
 With auth on, only the user named in `teacher_auth` sees it; every handler checks again, so the re-index API
 is closed to learners too. Without auth (the page listens on this machine only) it is open.
@@ -23,6 +24,7 @@ from tutor.ingest.sync import SyncSummary
 from tutor.learn.progress import LearnerResults, LessonResults, ProgressStore
 from tutor.store.gaps import GapLog
 from tutor.store.manifest import Manifest
+from tutor.watch import load_report, report_path
 from ui import render
 from ui.access import parse_auth
 
@@ -119,10 +121,12 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
 
     def show(request: gr.Request) -> tuple:
         if not allowed(tutor, request):
-            return LOCKED, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return LOCKED, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         summary = last["summary"]
         sync = render.sync_html(summary) if summary else '<p class="muted">No re-index since the server started.</p>'
-        return status(tutor), sync, gap_rows(gaps), export(gaps), *practice()
+        s = tutor.settings
+        watch = render.watch_html(load_report(report_path(s)), str(s.lessons_dir) if s.watch else None)
+        return status(tutor), sync, watch, gap_rows(gaps), export(gaps), *practice()
 
     def do_reindex(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
         """Gradio injects `request` and `progress` by their annotations, so the handler names them itself."""
@@ -150,6 +154,7 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
     with gr.Row():
         reindex_btn = gr.Button("Re-index lessons", size="sm", elem_id="reindex")
     sync_box = gr.HTML("", elem_id="sync")
+    watch_box = gr.HTML("", elem_id="watch")  # `tutor serve --watch`: the last re-index after a save
     gr.Markdown(
         "### Course gaps\nQuestions the tutor refused, and those whose explanation was mostly not backed "
         "by the lessons: candidates for new or longer lessons."
@@ -182,7 +187,7 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
         headers=LEARNER_HEADERS, value=[], interactive=False, visible=False, elem_id="practice-learners"
     )
 
-    outs = [status_box, sync_box, gaps_table, download, practice_table, learners_table]
+    outs = [status_box, sync_box, watch_box, gaps_table, download, practice_table, learners_table]
     gr.on([refresh_btn.click], show, None, outs, api_visibility="private")
     gr.on(
         [reindex_btn.click],
