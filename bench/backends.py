@@ -16,7 +16,7 @@ For each lessons directory (default: the bundled corpus/), in one process:
 
 `fast` is not a backend of its own here: it runs as `bf16` or `torch` (tutor/models/embedder.py). On a CPU
 without bfloat16 instructions `bf16` is emulated: its vectors and decisions are those of a native run (the
-same rounding of the weights), its speed is not.
+same rounding of the weights), its speed is not, so it is not timed there.
 
 Run: .venv/bin/python bench/backends.py [DIR ...] [--backends torch,bf16,int8] [--reps 5]
 """
@@ -40,7 +40,7 @@ from tutor.build import build_tutor, reindex  # noqa: E402
 from tutor.evaluation.quizzes import load_off_topic, quiz_queries  # noqa: E402
 from tutor.ingest.chunking import chunk_lesson  # noqa: E402
 from tutor.ingest.lessons import load_lessons  # noqa: E402
-from tutor.models.embedder import Embedder, describe_backend  # noqa: E402
+from tutor.models.embedder import Embedder, describe_backend, native_bf16  # noqa: E402
 from tutor.search.retriever import Filters  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 
@@ -68,6 +68,9 @@ def vectors(texts: list[str], backends: list[str], reps: int) -> None:
         e = Embedder(backend=b)
         cos = (e.embed(texts) * plain).sum(axis=1)
         ratios, rates, base = [], [], []
+        if b == "bf16" and not native_bf16():
+            print(f"{b:8} {cos.min():9.5f} {np.percentile(cos, 1):9.5f} {cos.mean():9.5f}  (emulated: not timed)")
+            continue
         for _ in range(reps):
             t0 = time.perf_counter()
             model.encode(sample, batch_size=32, show_progress_bar=False)
