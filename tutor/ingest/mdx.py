@@ -4,7 +4,9 @@
 `<Quiz .../>` becomes a structured `Quiz` and never enters the text; `<ThinkAboutIt>`, `<FunFact>` and
 `<Callout>` keep their text under a label (also when written on one line); `<Illustration>` keeps alt and
 caption; imports, exports, MDX comments and other JSX tags are dropped. Attributes may be strings or JSX
-expressions (`options={["a", "b"]}`, `answer={1}`). Problems raise `LessonError` with the line.
+expressions (`options={["a", "b"]}`, `answer={1}`). HTML and images inside the Markdown are read as text
+(tutor.ingest.markup): `![alt](...)` and `<img alt>` become "Image: alt." descriptions, `<br>`, `<a>`, `<sup>`,
+`<details>` and HTML tables their text. Problems raise `LessonError` with the line.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import yaml
 
 from tutor.errors import LessonError
+from tutor.ingest.markup import has_markup, read_paragraph
 
 LABELS = {"ThinkAboutIt": "Think about it", "FunFact": "Fun fact", "Callout": "Note"}
 LANG_DIR = re.compile(r"^[a-z]{2}([-_][A-Za-z]{2,4})?$")  # "en", "pt-BR"
@@ -197,11 +200,20 @@ def parse_lesson(text: str, path: str) -> tuple[dict[str, Any], list[Block], lis
         nonlocal para_start
         if para_start is not None:
             body = _clean_inline(text[para_start:para_end])
+            kind = "code" if body.startswith("```") else "text"
+            images: list[str] = []
+            if kind == "text" and has_markup(body):  # HTML and images read as text (tutor.ingest.markup)
+                read = read_paragraph(body)
+                body, images = read.text, read.images
+                if read.level and body and not label:
+                    blocks.append(Block("heading", body, para_start, para_end, level=read.level))
+                    body = ""
             if body:
-                kind = "code" if body.startswith("```") else "text"
                 if label:
                     body, kind = f"{LABELS[label[0]]}: {body}", "callout"
                 blocks.append(Block(kind, body, para_start, para_end))
+            for alt in images:
+                blocks.append(Block("illustration", f"Image: {alt.rstrip('.')}.", para_start, para_end))
             para_start = None
 
     lines = text[pos:].splitlines(keepends=True)
