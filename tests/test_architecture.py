@@ -30,6 +30,8 @@ HOMES = {
     "filelock": {"tutor/store/lock.py"},
     "watchfiles": {"tutor/watch.py"},
     "matplotlib": {"tutor/evaluation/plots.py"},
+    "trafilatura": {"tutor/ingest/webpage.py"},
+    "pypdf": {"tutor/ingest/pdf.py"},
 }
 
 

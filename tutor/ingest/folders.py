@@ -14,10 +14,10 @@ read here. Three shapes are told apart:
   of its own, ordered right after its lesson (`03-perceptron/lab`).
 
 Other `.md` files inside those folders are lessons too, slugged below their folder. Left out, each with its
-reason: the repository's or the course folder's own README, LICENSE / CONTRIBUTING / SOURCE and such,
-`README.<lang>.md` translations, files outside a course's `lessons/` folder, and whole folders of translations,
-images, sketchnotes, solutions or an app (a folder with a package.json); the walk skips those folders
-(`skip_folder`), and their files are not counted as candidates.
+reason: the repository's or the course folder's own README, LICENSE / CONTRIBUTING / SOURCE and such, a
+tool's .txt list (requirements.txt, robots.txt), `README.<lang>.md` translations, files outside a course's
+`lessons/` folder, and whole folders of translations, images, sketchnotes, solutions or an app (a folder with a
+package.json); the walk skips those folders (`skip_folder`), and their files are not counted as candidates.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ COMPANIONS = {"lab", "labs", "assignment", "assignments", "exercise", "exercises
 LANG_DIR = re.compile(r"^[a-z]{2}([-_][A-Za-z]{2,4})?$")  # "en", "pt-BR"
 TRANSLATED_README = re.compile(r"^(readme|index)\.[a-z]{2}([-_][a-z]{2,4})?$")  # README.es, index.pt-br
 LEADING_NUMBER = re.compile(r"^(\d+)(?=\D|$)")
+DATA_TXT = re.compile(r"^(requirements|constraints|robots|cmakelists|runtime|environment)([-_.].*)?$")  # .txt
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ def plan(rels: list[str], root_name: str) -> tuple[dict[str, Place | None], list
             inner = inner[1:]
         if stem in REPO_FILES:
             left.append(LeftOut(rel, "a repository file (licence, contributing, source notes), not a lesson"))
+        elif p.suffix.lower() == ".txt" and DATA_TXT.match(stem):
+            left.append(LeftOut(rel, "a tool's list (requirements, robots), not a lesson"))
         elif TRANSLATED_README.match(stem):
             left.append(LeftOut(rel, "a translation of its folder's README; translations are not read"))
         elif name in FOLDER_LESSON_FILES and not folders:

@@ -3,10 +3,10 @@
 tutor.ingest.walk finds the files (staying inside the lessons folder) and tutor.ingest.folders says which are
 lessons, and where they sit: the course layout `programs/<program>/lessons/<lang>/<slug>.mdx`, a flat folder,
 or lesson folders with a README.md each. Each file is guarded (too big, too many headings, empty, binary, not
-UTF-8) and parsed with tutor.ingest.mdx; quiz items kept in files of their own are attached
-(tutor.ingest.quizfiles). Every unreadable file becomes a `LessonError` warning naming it; the other lessons
-are still returned. A run that finds candidate files but takes in none, or leaves out more than half of them,
-says so in a warning.
+UTF-8) and parsed by its format's reader (tutor.ingest.readers: Markdown/MDX, plain text, saved web pages, PDF,
+notebooks); quiz items kept in files of their own are attached (tutor.ingest.quizfiles). Every unreadable
+file becomes a `LessonError` warning naming it; the other lessons are still returned. A run that finds
+candidate files but takes in none, or leaves out more than half of them, says so in a warning.
 """
 
 from __future__ import annotations
@@ -23,14 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from tutor.errors import LessonError, LessonsNotFound
-from tutor.ingest import quizfiles
+from tutor.ingest import quizfiles, readers
 from tutor.ingest.folders import LeftOut, Place
-from tutor.ingest.mdx import Block, Quiz, parse_lesson
+from tutor.ingest.mdx import Block, Quiz
+from tutor.ingest.plaintext import shared_lines
 from tutor.ingest.walk import Survey, survey_lessons
 
 log = logging.getLogger(__name__)
 
 MAX_LESSON_BYTES = 5 * 1024 * 1024
+MAX_BINARY_BYTES = 50 * 1024 * 1024  # a PDF or a notebook: images inside make them large
+READER_VERSION = "2"  # in every content hash: bump when a file reads into other blocks, and each is re-indexed
 MAX_HEADINGS = 1000  # per lesson, checked before any tokenising
 MAX_BLOCKS = 20000  # paragraphs, lists, call-outs and headings per lesson
 LANG_DIR = re.compile(r"^[a-z]{2}([-_][A-Za-z]{2,4})?$")  # "en", "pt-BR"
@@ -49,6 +52,7 @@ class Lesson:
     meta: dict[str, Any] = field(default_factory=dict)
     quiz_source: str = ""  # quiz items from files of their own, as read: an edit there re-indexes the lesson
     quiz_files: list[str] = field(default_factory=list)  # those files, relative to the lessons directory
+    reading: str = ""  # what else shaped how the file was read (a saved page's site lines): an edit re-indexes
 
     @property
     def id(self) -> str:
@@ -56,7 +60,8 @@ class Lesson:
 
     @property
     def content_hash(self) -> str:
-        text = self.source + ("\0" + self.quiz_source if self.quiz_source else "")
+        text = f"{READER_VERSION}\0{self.source}" + ("\0" + self.quiz_source if self.quiz_source else "")
+        text += "\0" + self.reading if self.reading else ""
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -66,7 +71,7 @@ class LoadReport:
     warnings: list[LessonError]
     failed_paths: list[str]  # files that exist but could not be read: their indexed version is kept
     left_out: list[LeftOut] = field(default_factory=list)  # not lessons, each with its reason
-    candidates: int = 0  # lesson-like files found (.md/.mdx outside skipped folders)
+    candidates: int = 0  # lesson-like files found (readers.SUFFIXES, outside skipped folders)
 
 
 def _identity(rel: Path, meta: dict[str, Any], root_name: str) -> tuple[str, str, str]:
@@ -96,27 +101,30 @@ def _identity(rel: Path, meta: dict[str, Any], root_name: str) -> tuple[str, str
     return str(meta.get("program") or program), language, slug
 
 
-def read_lesson(path: Path, root: Path, place: Place | None = None) -> Lesson:
+def read_lesson(path: Path, root: Path, place: Place | None = None, shared: frozenset[str] = frozenset()) -> Lesson:
+    """One lesson file of any format (tutor.ingest.readers); `shared`: lines its site's other saved pages
+    share with it, left out of a `.txt` page."""
     rel = path.relative_to(root).as_posix()
+    suffix = path.suffix.lower()
+    limit = MAX_BINARY_BYTES if suffix in (".pdf", ".ipynb") else MAX_LESSON_BYTES
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
         if not stat.S_ISREG(st.st_mode):
             raise LessonError(rel, "not a regular file (a device, pipe or socket); not read")
-        if st.st_size > MAX_LESSON_BYTES:
-            raise LessonError(rel, f"file is {st.st_size / 2**20:.1f} MB, over the 5 MB limit for a lesson; split it")
-        data = f.read(MAX_LESSON_BYTES + 1)
-    if len(data) > MAX_LESSON_BYTES:
-        raise LessonError(rel, "file is over the 5 MB limit for a lesson; split it")
+        if st.st_size > limit:
+            size = f"{st.st_size / 2**20:.1f} MB"
+            raise LessonError(rel, f"file is {size}, over the {limit >> 20} MB limit for a lesson; split it")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise LessonError(rel, f"file is over the {limit >> 20} MB limit for a lesson; split it")
     if not data.strip():
         raise LessonError(rel, "file is empty; write the lesson or delete the file")
-    if b"\x00" in data[:8192]:
+    if suffix not in readers.BINARY and b"\x00" in data[:8192]:
         raise LessonError(rel, "file is binary, not a text lesson; remove it or rename its extension")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise LessonError(rel, "not valid UTF-8; re-save the file as UTF-8", line) from None
-    meta, blocks, quizzes = parse_lesson(text, rel)
+    text, meta, blocks, quizzes = readers.read_format(suffix, data, rel, shared)
+    reading = ""
+    if shared and suffix == ".txt":
+        reading = "\n".join(sorted(shared & {line.strip() for line in text.splitlines()}))
     headings = sum(b.kind == "heading" for b in blocks)
     if headings > MAX_HEADINGS or len(blocks) > MAX_BLOCKS:
         raise LessonError(
@@ -139,7 +147,7 @@ def read_lesson(path: Path, root: Path, place: Place | None = None) -> Lesson:
         if first and place.kind == "companion" and path.parent.name.lower() not in first.lower():
             first = f"{path.parent.name.capitalize()}: {first}"  # "Lab: Multi-Class Classification ..."
     title = str(meta.get("title") or first or slug.rsplit("/", 1)[-1].replace("-", " ").capitalize())
-    return Lesson(program, language, slug, rel, title, text, blocks, quizzes, meta)
+    return Lesson(program, language, slug, rel, title, text, blocks, quizzes, meta, reading=reading)
 
 
 def load_lessons(
@@ -156,9 +164,10 @@ def load_lessons(
     indexed = indexed or {}
     claims: dict[str, list[Lesson]] = {}
     places: dict[str, Place | None] = {}
+    site = _site_lines(list(survey.places))
     for path, place in survey.places.items():
         try:
-            lesson = read_lesson(path, root, place)
+            lesson = read_lesson(path, root, place, site.get(path.parent, frozenset()))
         except LessonError as exc:
             warnings.append(exc)
             failed.append(exc.path)
@@ -193,6 +202,18 @@ def load_lessons(
     for w in warnings:
         log.warning("%s", w)
     return LoadReport(sorted(lessons, key=_order), warnings, failed, survey.left_out, survey.candidates)
+
+
+def _site_lines(paths: Sequence[Path]) -> dict[Path, frozenset[str]]:
+    """folder -> the lines its `.txt` pages share (a saved site's menus and footer; tutor.ingest.plaintext)."""
+    by_folder: dict[Path, list[str]] = {}
+    for path in paths:
+        if path.suffix.lower() == ".txt":
+            try:
+                by_folder.setdefault(path.parent, []).append(path.read_bytes()[:MAX_LESSON_BYTES].decode("utf-8-sig"))
+            except (OSError, UnicodeDecodeError):
+                continue  # reading it as a lesson will say why
+    return {folder: shared_lines(texts) for folder, texts in by_folder.items() if len(texts) > 1}
 
 
 def _attach_quizzes(
@@ -262,8 +283,8 @@ def _never_silent(survey: Survey, taken: int) -> list[LessonError]:
     return [
         LessonError(
             ".",
-            f"found {found} lesson-like files (.md/.mdx) but {what}: {why or 'see the warnings above'}. "
-            "Lessons are .md/.mdx files, or folders with a README.md or index.md; `tutor index --dry-run` "
+            f"found {found} lesson-like files but {what}: {why or 'see the warnings above'}. Lessons are "
+            ".md/.mdx/.txt/.html/.pdf/.ipynb files, or folders with a README.md or index.md; `tutor index --dry-run` "
             "lists each file and why it was left out",
         )
     ]

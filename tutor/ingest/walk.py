@@ -20,7 +20,7 @@ from pathlib import Path
 from tutor.errors import LessonError, LessonsNotFound
 from tutor.ingest.folders import APP_MARKER, LeftOut, Place, plan, skip_folder
 
-LESSON_SUFFIXES = (".md", ".mdx")
+LESSON_SUFFIXES = (".md", ".mdx", ".txt", ".html", ".htm", ".pdf", ".ipynb")  # each read by tutor.ingest.readers
 PLACEHOLDER_WORDS = 10  # a lesson folder's README with fewer words ("Placeholder", "Coming soon") stays out
 PLACEHOLDER_BYTES = 1024  # only files this small are read to count their words
 MAX_COUNTED = 10000  # entries looked at when counting the lesson-like files of a skipped folder
@@ -136,7 +136,7 @@ def walk(
                     n = _lesson_files_in(entry)
                     if n:  # a folder of images alone is not worth a line
                         rel = entry.relative_to(root).as_posix()
-                        skipped.append(LeftOut(f"{rel}/", f"{why} ({n} .md file{'s' if n != 1 else ''} not read)"))
+                        skipped.append(LeftOut(f"{rel}/", f"{why} ({n} lesson file{'s' if n != 1 else ''} not read)"))
                     continue
                 if real in seen:
                     refuse(entry, False, f"folder link loop (back to {real}); not followed")
@@ -150,7 +150,7 @@ def walk(
 
 
 def _lesson_files_in(folder: Path) -> int:
-    """How many .md/.mdx files a skipped folder holds (links not followed; counting stops after a while)."""
+    """How many lesson files a skipped folder holds (links not followed; counting stops after a while)."""
     n = seen = 0
     for _, dirs, files in os.walk(folder):
         seen += len(dirs) + len(files)
