@@ -276,3 +276,16 @@ def test_two_processes_creating_one_new_index_both_open_it(tmp_path: Path):
     for p in procs:
         p.join(timeout=60)
     assert got == ["ok"] * (2 * rounds), [g for g in got if g != "ok"]
+
+
+def test_a_reader_that_stops_early_ends_the_cli_quietly(corpus_index):
+    """`tutor lessons --json | head -1`: the reader is gone before the CLI writes; it closes with the shell's
+    code for a broken pipe (141) and no traceback."""
+    settings, _ = corpus_index
+    cmd = [sys.executable, "-m", "tutor.cli", "lessons", "--index", str(settings.index_dir), "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader stops before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -94,7 +95,10 @@ def cmd_lessons(args: argparse.Namespace) -> int:
     from tutor.build import build_tutor
 
     lessons = build_tutor(settings_of(args)).lessons()
-    rows = sorted(lessons.items(), key=lambda kv: (kv[1].program, kv[1].language, kv[1].order or 1e9, kv[0]))
+    rows = sorted(
+        lessons.items(),
+        key=lambda kv: (kv[1].program, kv[1].language, 1e9 if kv[1].order is None else kv[1].order, kv[0]),
+    )  # a section's overview has order 0 and comes first
     if args.json:
         for lid, e in rows:
             print(
@@ -325,7 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         logging.getLogger("tutor.ingest.lessons").setLevel(logging.ERROR)  # the CLI prints those warnings itself
     try:
-        return int(args.fn(args))
+        code = int(args.fn(args))
+        sys.stdout.flush()  # a reader that went away is found here, not in Python's flush at exit
+        return code
     except TutorError as exc:
         if args.verbose:
             traceback.print_exc()
@@ -333,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `tutor lessons --json | head`: the reader stopped; close quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 141  # 128 + SIGPIPE, the shell's code for a writer whose reader went away
 
 
 if __name__ == "__main__":
