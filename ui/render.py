@@ -300,19 +300,18 @@ def sync_html(s: SyncSummary) -> str:
     parts = [f"<p><strong>{esc(s.line())}</strong></p>"]
     if s.rebuilt:
         parts.append(f'<p class="warn">{esc(s.rebuilt)}</p>')
-    for label, ids in (
-        ("Added", s.added),
-        ("Updated", s.updated),
-        ("Removed", s.removed),
-        ("Moved", s.moved),
-        ("Unreadable, previous version kept", s.kept),
-    ):
-        if ids:
-            parts.append(f"<h4>{label}</h4><ul>{''.join(f'<li>{esc(i)}</li>' for i in ids)}</ul>")
-    if s.warnings:
-        items = "".join(f"<li>{esc(w)}</li>" for w in s.warnings)
-        parts.append(f'<div class="warn"><strong>Warnings</strong><ul>{items}</ul></div>')
+    groups = [("Added", s.added), ("Updated", s.updated), ("Removed", s.removed), ("Moved", s.moved)]
+    parts += _changes([*groups, ("Unreadable, previous version kept", s.kept)], s.warnings)
     return f'<div class="panel sync">{"".join(parts)}</div>'
+
+
+def _changes(groups: list[tuple[str, list[str]]], warnings: list[str]) -> list[str]:
+    """A list of lesson ids under each label that has any, then the warnings: what a re-index changed."""
+    parts = [f"<h4>{label}</h4><ul>{''.join(f'<li>{esc(i)}</li>' for i in ids)}</ul>" for label, ids in groups if ids]
+    if warnings:
+        items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
+        parts.append(f'<div class="warn"><strong>Warnings</strong><ul>{items}</ul></div>')
+    return parts
 
 
 def watch_html(report: WatchReport | None, watching: str | None, now: float | None = None) -> str:
@@ -328,15 +327,6 @@ def watch_html(report: WatchReport | None, watching: str | None, now: float | No
     if report.files:
         more = f" and {len(report.files) - 5} more" if len(report.files) > 5 else ""
         parts.append(f"<p>Saved: {esc(', '.join(report.files[:5]))}{more}</p>")
-    for label, ids in (
-        ("Added", report.added),
-        ("Updated", report.updated),
-        ("Removed", report.removed),
-        ("Unreadable, previous version kept", report.kept),
-    ):
-        if ids:
-            parts.append(f"<h4>{label}</h4><ul>{''.join(f'<li>{esc(i)}</li>' for i in ids)}</ul>")
-    if report.warnings:
-        items = "".join(f"<li>{esc(w)}</li>" for w in report.warnings)
-        parts.append(f'<div class="warn"><strong>Warnings</strong><ul>{items}</ul></div>')
+    groups = [("Added", report.added), ("Updated", report.updated), ("Removed", report.removed)]
+    parts += _changes([*groups, ("Unreadable, previous version kept", report.kept)], report.warnings)
     return f'<div class="panel sync watch">{"".join(parts)}</div>'
