@@ -253,3 +253,11 @@ def test_text_after_a_tag_on_its_line_stays():
     _, blocks, _ = parse_lesson(text, "t.mdx")
     assert [b.text for b in blocks if b.kind == "text"] == ["Text after the badge.", "Inline box text."]
     assert all(text[b.start : b.end] == b.text for b in blocks if b.kind == "text")
+
+
+def test_a_linked_heading_names_its_section_by_the_links_text():
+    """Courses on GitHub head a lesson's first section with its quiz link: the section, its breadcrumb and the
+    example questions built from it read "Pre-lecture quiz", not the Markdown of the link."""
+    src = "# Perceptron\n\n## [Pre-lecture quiz](https://example.net/quiz/103)\n\nA perceptron is a classifier.\n"
+    _, blocks, _ = parse_lesson(src, "p.md")
+    assert [b.text for b in blocks if b.kind == "heading"] == ["Perceptron", "Pre-lecture quiz"]

@@ -180,6 +180,10 @@ def _quiz(tag: str, path: str, line: int) -> Quiz:
     return Quiz(a["question"].strip(), options, answer, a.get("explanation", "").strip(), line)
 
 
+# "[Pre-lecture quiz](https://...)" -> "Pre-lecture quiz": what a heading shows, and so its section's name
+MD_LINK = re.compile(r"\[([^\[\]]+)\]\((?:[^()\s]|\([^()]*\))*\)")
+
+
 def _clean_inline(text: str) -> str:
     """Drop emoji and MDX expression comments; keep Markdown emphasis (it reads fine to models)."""
     text = re.sub(r"\{/\*.*?\*/\}", "", text, flags=re.S)
@@ -242,7 +246,7 @@ def parse_lesson(text: str, path: str) -> tuple[dict[str, Any], list[Block], lis
         heading = HEADING.match(stripped)
         if heading and not label:
             flush()
-            title = _clean_inline(heading.group(2))
+            title = MD_LINK.sub(r"\1", _clean_inline(heading.group(2)))  # a linked heading names its text
             if title:
                 blocks.append(Block("heading", title, start, end, level=len(heading.group(1))))
             continue
