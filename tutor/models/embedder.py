@@ -2,8 +2,8 @@
 
 `Embedder.embed` returns L2-normalised float32 vectors, so cosine similarity is a dot product.
 Backends, same model weights:
-- "torch": the float32 model, batches bucketed by length, one worker thread per core (2.1-2.4x the chunks per
-  second of plain `SentenceTransformer.encode` on 2 cores, same vectors: docs/benchmarks.md);
+- "torch": the float32 model, batches bucketed by length, one worker thread per core (1.3-1.4x the chunks per
+  second of plain `SentenceTransformer.encode` on 2 AVX2 cores, same vectors: docs/benchmarks.md);
 - "bf16": the weights in bfloat16. Fast only on a CPU with bfloat16 instructions (avx512_bf16, amx_bf16);
   elsewhere bfloat16 is emulated and slow. Its vectors agree with float32 to a cosine above 0.999 each;
 - "int8": Linear layers quantised to int8 (torch dynamic quantisation, per-channel weight scales). Faster
