@@ -305,7 +305,7 @@ def sync_html(s: SyncSummary) -> str:
     return f'<div class="panel sync">{"".join(parts)}</div>'
 
 
-def _changes(groups: list[tuple[str, list[str]]], warnings: list[str]) -> list[str]:
+def _changes(groups: list[tuple[str, list[str]]], warnings: Sequence[object]) -> list[str]:
     """A list of lesson ids under each label that has any, then the warnings: what a re-index changed."""
     parts = [f"<h4>{label}</h4><ul>{''.join(f'<li>{esc(i)}</li>' for i in ids)}</ul>" for label, ids in groups if ids]
     if warnings:
