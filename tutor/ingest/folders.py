@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from tutor.ingest.mdx import LANG_DIR
+
 FOLDER_LESSON_FILES = {"readme.md", "readme.mdx", "index.md", "index.mdx"}
 REPO_FILES = {
     "license",
@@ -51,7 +53,6 @@ SKIPPED_FOLDERS = {
 }
 APP_MARKER = "package.json"  # a folder holding one is an app (a quiz site), not lessons
 COMPANIONS = {"lab", "labs", "assignment", "assignments", "exercise", "exercises", "homework"}
-LANG_DIR = re.compile(r"^[a-z]{2}([-_][A-Za-z]{2,4})?$")  # "en", "pt-BR"
 TRANSLATED_README = re.compile(r"^(readme|index)\.[a-z]{2}([-_][a-z]{2,4})?$")  # README.es, index.pt-br
 LEADING_NUMBER = re.compile(r"^(\d+)(?=\D|$)")
 DATA_TXT = re.compile(r"^(requirements|constraints|robots|cmakelists|runtime|environment)([-_.].*)?$")  # .txt

@@ -25,7 +25,7 @@ from typing import Any
 from tutor.errors import LessonError, LessonsNotFound
 from tutor.ingest import quizfiles, readers
 from tutor.ingest.folders import LeftOut, Place
-from tutor.ingest.mdx import Block, Quiz
+from tutor.ingest.mdx import LANG_DIR, Block, Quiz
 from tutor.ingest.plaintext import shared_lines
 from tutor.ingest.walk import Survey, survey_lessons
 
@@ -36,7 +36,6 @@ MAX_BINARY_BYTES = 50 * 1024 * 1024  # a PDF or a notebook: images inside make t
 READER_VERSION = "2"  # in every content hash: bump when a file reads into other blocks, and each is re-indexed
 MAX_HEADINGS = 1000  # per lesson, checked before any tokenising
 MAX_BLOCKS = 20000  # paragraphs, lists, call-outs and headings per lesson
-LANG_DIR = re.compile(r"^[a-z]{2}([-_][A-Za-z]{2,4})?$")  # "en", "pt-BR"
 
 
 @dataclass
