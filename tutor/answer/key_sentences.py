@@ -29,19 +29,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tutor.answer import context
-from tutor.answer.sentence_kinds import (
-    asks_what,
-    asks_why,
-    defines,
-    instructs,
-    is_aside,
-    not_an_answer,
-    polarity,
-    sides,
-)
+from tutor import fitted
+from tutor.answer import context, features
+from tutor.answer.sentence_kinds import asks_why, defines, instructs, not_an_answer, sides
 from tutor.answer.sentences import Unit, clean, content_words, units
 from tutor.events import KeySentence, Source
+from tutor.fitted import Linear
 from tutor.ingest import chunking
 from tutor.models.ports import Embedder
 from tutor.search.gate import QUOTED
@@ -71,6 +64,7 @@ TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")  # the |---|---| line under a
 LEAD_IN_WITH_LIST = 1  # 1: a lead-in to a short list is embedded with its items, as it is shown
 LIST_AS_ONE = 1  # 1: short list items count as one sentence together towards MAX_UNITS
 MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
+HARD_FILTERS = 1  # 1: a question, navigation, a signpost or an instruction to the learner is never a candidate
 
 
 def is_overview(source: Source) -> bool:
@@ -79,8 +73,9 @@ def is_overview(source: Source) -> bool:
 
 
 class KeySentencePicker:
-    def __init__(self, embedder: Embedder, cache_size: int = 8192):
+    def __init__(self, embedder: Embedder, cache_size: int = 8192, model: Linear | None = None):
         self.embedder = embedder
+        self.model = (model or fitted.load().picker).aligned(features.NAMES)
         self._units: OrderedDict[str, tuple[list[Unit], list[Unit]]] = OrderedDict()  # chunk id -> units
         self._vecs: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()  # (chunk id, unit start) -> vector
         self._size = cache_size
@@ -130,23 +125,13 @@ class KeySentencePicker:
         items = context.short_list(every.index(u), every, source.text)
         return " ".join([body, "; ".join(clean(w.text(source.text)) for w in items)]) if items else body
 
-    def pick(
-        self, query: str, query_vector: np.ndarray, sources: Sequence[Source], shown: Sequence[str] = ()
-    ) -> list[KeySentence]:
-        """The key sentences for `query` among `sources` (those with a prompt number), best first.
-        Only the first passage's sentences and those sharing a word with the question are embedded (at most
-        MAX_EMBEDDED), so the learner sees them a moment after pressing Ask. A follow-up passes the key
-        sentences already `shown`: "Any examples?" gets the lessons' next sentences, unless none is left."""
-        sources = [s for s in sources if s.number > 0]
-        if not sources:
-            return []
-        q_words = content_words(query)
-        what = asks_what(query)
-        why = asks_why(query)
-        asked = polarity(query)  # +1 strengths, -1 weaknesses, 0 neither
-        n = len(sources)
-        pool: list[tuple[float, int, Unit]] = []  # (overlap, source index, unit)
-
+    def candidates(self, query: str, sources: Sequence[Source]) -> tuple[features.Asked, list[features.Candidate]]:
+        """The sentences worth a vector for `query`: every sentence of the first passage, then those of the
+        others that share a word with the question (most shared first), at most MAX_EMBEDDED. Never a heading,
+        an overview passage, a lead-in whose list is elsewhere, or a table row holding under half the
+        question's words."""
+        asked = features.Asked.of(query)
+        pool: list[features.Candidate] = []
         for i, s in enumerate(sources):
             if is_overview(s):
                 continue
@@ -157,54 +142,67 @@ class KeySentencePicker:
                 body = clean(u.text(s.text))
                 if body.endswith(":") and following.get(u.start) != "item":
                     continue  # it introduces what this passage does not hold (the list is in the next chunk)
-                if not_an_answer(body) or (STEPS_OUT and instructs(body)):
+                if HARD_FILTERS and (not_an_answer(body) or (STEPS_OUT and instructs(body))):
                     continue
                 words = content_words(QUOTED.sub(" ", u.text(s.text)))  # a quoted example is not a claim
-                overlap = len(q_words & words) / len(q_words) if q_words else 0.0
+                overlap = len(asked.words & words) / len(asked.words) if asked.words else 0.0
                 if u.kind == "table":  # a row naming what the question asks about: "| 2016 | AlphaGo beats Lee Sedol |"
                     if overlap >= 0.5:
-                        pool.append((overlap, i, u))
+                        pool.append(features.Candidate(i, u, body, overlap, words))
                     continue
                 if len(body.split()) >= MIN_WORDS or (NAMES_THE_TERM and overlap >= 0.5):  # "That's X." names it
-                    pool.append((overlap, i, u))
-        first = [c for c in pool if c[1] == 0]
-        rest = sorted((c for c in pool if c[1] > 0 and c[0] > 0), key=lambda c: (-c[0], c[1]))
+                    pool.append(features.Candidate(i, u, body, overlap, words))
+        first = [c for c in pool if c.i == 0]
+        rest = sorted((c for c in pool if c.i > 0 and c.overlap > 0), key=lambda c: (-c.overlap, c.i))
         ordered = first + rest
-        if what and DEFINITIONS_FIRST:  # "What is X?": the passages' definitions of X get a vector first
-            ordered.sort(key=lambda c: not defines(clean(c[2].text(sources[c[1]].text)), q_words))  # stable
+        if asked.what and DEFINITIONS_FIRST:  # "What is X?": the passages' definitions of X get a vector first
+            ordered.sort(key=lambda c: not defines(c.body, asked.words))  # stable
         cands = ordered[:MAX_EMBEDDED]
         if len(cands) < MAX_EMBEDDED:  # room left: the next passages' sentences, in passage order
-            cands += [c for c in pool if c[1] > 0 and c[0] == 0][: MAX_EMBEDDED - len(cands)]
+            cands += [c for c in pool if c.i > 0 and c.overlap == 0][: MAX_EMBEDDED - len(cands)]
+        return asked, cands
+
+    def table(
+        self, query: str, query_vector: np.ndarray, sources: Sequence[Source]
+    ) -> tuple[list[features.Candidate], np.ndarray, np.ndarray]:
+        """(candidates, their unit vectors, their feature rows) for `query` among `sources`."""
+        asked, cands = self.candidates(query, sources)
+        if not cands:
+            return [], np.zeros((0, 1), dtype=np.float32), np.zeros((0, len(features.NAMES)), dtype=np.float32)
+        per: dict[int, list[features.Candidate]] = {}
+        for c in cands:
+            per.setdefault(c.i, []).append(c)
+        order = list(per)
+        vecs = self.vectors_of([(sources[i], [c.unit for c in per[i]]) for i in order])
+        cands = [c for i in order for c in per[i]]
+        vectors = np.concatenate(vecs)
+        every = [self.units_of(s)[0] for s in sources]
+        return cands, vectors, features.rows(asked, cands, vectors @ query_vector, sources, every)
+
+    def pick(
+        self,
+        query: str,
+        query_vector: np.ndarray,
+        sources: Sequence[Source],
+        shown: Sequence[str] = (),
+        model: Linear | None = None,
+    ) -> list[KeySentence]:
+        """The key sentences for `query` among `sources` (those with a prompt number), best first: the
+        candidates (`candidates`) ranked by the fitted scorer (tutor/fitted; `model` overrides it), each with
+        what it leans on. A follow-up passes the key sentences already `shown`: "Any examples?" gets the
+        lessons' next sentences, unless none is left."""
+        sources = [s for s in sources if s.number > 0]
+        if not sources:
+            return []
+        model = self.model if model is None else model.aligned(features.NAMES)
+        cands, vectors, x = self.table(query, query_vector, sources)
         if not cands:
             return []
-        per: dict[int, list[tuple[float, Unit]]] = {}
-        for overlap, i, u in cands:
-            per.setdefault(i, []).append((overlap, u))
-        order = list(per)
-        vecs = self.vectors_of([(sources[i], [u for _, u in per[i]]) for i in order])
-        scored: list[tuple[float, int, Unit, np.ndarray, float]] = []
-        for i, vs in zip(order, vecs):
-            bonus = RANK_BONUS * (1 - i / max(1, n - 1)) if n > 1 else RANK_BONUS
-            headings = content_words(" ".join(sources[i].breadcrumb.split(" > ")[1:]))  # below the lesson's title
-            if q_words and len(q_words & headings) >= HEADING_SHARE * len(q_words):
-                bonus += HEADING_BONUS  # the section is titled with what the question asks about
-            if " > " not in sources[i].breadcrumb and any(
-                s.lesson_id == sources[i].lesson_id and " > " in s.breadcrumb for s in sources
-            ):
-                bonus -= OPENING_PENALTY  # a lesson's opening is a hook; its sections teach
-            section = polarity(sources[i].breadcrumb.split(" > ")[-1]) if " > " in sources[i].breadcrumb else 0
-            bonus += POLARITY_BONUS if asked and section == asked else 0.0  # "What They Get Wrong" for "bad at"
-            every = self.units_of(sources[i])[0]
-            for (overlap, u), v in zip(per[i], vs):
-                body = clean(u.text(sources[i].text))
-                opening = next(w for w in every if w.block == u.block)  # a call-out labels its first sentence
-                aside = why and is_aside(clean(opening.text(sources[i].text)))
-                define = DEFINE_BONUS if what and defines(body, q_words) else 0.0
-                against = bool(asked) and (polarity(body) or section) == -asked
-                penalty = POLARITY_PENALTY * against + ASIDE_PENALTY * aside
-                score = float(v @ query_vector) + OVERLAP_WEIGHT * overlap + bonus + define - penalty
-                scored.append((score, i, u, v, overlap))
-        scored.sort(key=lambda c: -c[0])
+        why = asks_why(query)
+        logits = model.logit(x)
+        scored = sorted(
+            ((float(sc), c.i, c.unit, v, c.overlap) for sc, c, v in zip(logits, cands, vectors)), key=lambda t: -t[0]
+        )
         seen_before = "\n".join(shown)
         fresh = [c for c in scored if c[2].text(sources[c[1]].text).strip() not in seen_before]
         scored = fresh or scored
@@ -213,7 +211,7 @@ class KeySentencePicker:
         used = 0
         seen: list[np.ndarray] = []
         for score, i, u, v, overlap in scored:
-            if len(chosen) >= MAX_PICKS or used >= MAX_UNITS or score < best - NEAR_BEST:
+            if len(chosen) >= MAX_PICKS or used >= MAX_UNITS or score < best - model.gap:
                 break
             if any(float(v @ w) > SAME_AS for w in seen) or any(u in run for _, j, run in chosen if j == i):
                 continue

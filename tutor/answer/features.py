@@ -1,0 +1,176 @@
+"""What the key-sentence scorer knows of one (question, lesson sentence) pair: a row of numbers.
+
+Each signal the hand rules used to add as a bonus is a feature here, beside signals they never read; the
+weights that combine them are fitted on labelled questions of three courses (bench/fit.py) and shipped in
+tutor/fitted/weights.json. A feature is a number in a small range (0/1 flags, shares, cosines), so a
+weight reads as "how much this counts". Question-kind flags only enter through products with a sentence's
+kind ("why" x "fun fact"): a flag that is the same for every sentence of one question would rank nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tutor.answer.sentence_kinds import (
+    asks_what,
+    asks_why,
+    defines,
+    instructs,
+    is_aside,
+    not_an_answer,
+    polarity,
+    refers_back,
+)
+from tutor.answer.sentences import LABEL, LEANS_BACK, Unit, clean, content_words
+from tutor.events import Source
+
+ASKS_HOW = re.compile(r"^\s*(how\b|what\s+(are\s+)?(the\s+)?(steps|ways)\b|can\s+i\b|should\s+i\b)", re.I)
+CAUSAL = re.compile(r"\b(because|since|so that|therefore|thus|hence|due to|reason|causes?|leads? to|means that)\b", re.I)
+CODE = re.compile(r"`|\b\w+\(\w*\)|[{}<>=]=?|\w+\.\w+\(")
+IMAGE = re.compile(r"^(image|illustration|figure|photo|diagram)\b|!\[|\.(png|jpe?g|gif|svg)\b", re.I)
+
+NAMES: tuple[str, ...] = (
+    "cosine",  # unit vectors: sentence . question
+    "cosine_gap",  # cosine minus the best cosine among this question's sentences (<= 0)
+    "overlap",  # share of the question's content words the sentence holds
+    "rare_overlap",  # the same share, each word weighted by its rarity among the retrieved sentences
+    "rank",  # 1 for the first retrieved passage, falling to 0 for the last
+    "heading_share",  # share of the question's words in the section's headings (below the lesson title)
+    "heading_match",  # those headings hold at least half the question's words
+    "title_share",  # share of the question's words in the lesson's title
+    "opening",  # a lesson's opening (no section yet) while a section of that lesson is retrieved
+    "polarity_match",  # the section's heading is on what the question asks for (strengths / weaknesses)
+    "polarity_against",  # the sentence, or its section, is on the other
+    "defines",  # the sentence defines what the question names ("X is a ...")
+    "what_defines",  # ... and the question asks what X is
+    "aside",  # the opening of a "Fun fact" call-out, or a sentence of one
+    "why_aside",  # ... for a why-question
+    "callout",  # the block opens with a call-out label ("Think about it: ", "Note: ")
+    "why_causal",  # a why-question and a sentence that gives a reason ("because", "due to")
+    "how_item",  # a how-question and a list item (a step)
+    "item",  # a list item
+    "table",  # a table row
+    "lead_in",  # ends with ":" (introduces a list)
+    "leans_back",  # opens with "This", "It", "However": needs the sentence before it
+    "refers_back",  # counts back ("all of them") or concludes ("therefore")
+    "log_words",  # log(1 + words)
+    "short",  # under six words
+    "code",  # reads as code (backticks, calls, operators)
+    "image",  # an image's description or file
+    "not_an_answer",  # a question, navigation, a signpost, a reading-list link
+    "instructs",  # an instruction to the learner ("Visit ...")
+    "exclaims",  # ends with "!"
+    "position",  # where in its passage: 0 first sentence, 1 last
+    "first_in_passage",  # the passage's first sentence
+    "restates",  # holds most of the question's words (the answer may follow it)
+)
+INDEX = {n: i for i, n in enumerate(NAMES)}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the scorer reads of the question, once per question."""
+
+    words: frozenset[str]
+    what: bool
+    why: bool
+    how: bool
+    polarity: int
+
+    @classmethod
+    def of(cls, question: str) -> Asked:
+        return cls(content_words(question), asks_what(question), asks_why(question), bool(ASKS_HOW.match(question)),
+                   polarity(question))
+
+
+@dataclass
+class Candidate:
+    """A lesson sentence that may answer: which passage (index into the sources), which unit, its words."""
+
+    i: int
+    unit: Unit
+    body: str  # display text (tutor/answer/sentences.py `clean`)
+    overlap: float  # share of the question's content words it holds
+    words: frozenset[str]
+
+
+def _share(asked: frozenset[str], words: frozenset[str]) -> float:
+    return len(asked & words) / len(asked) if asked else 0.0
+
+
+def rows(
+    asked: Asked,
+    cands: Sequence[Candidate],
+    sims: np.ndarray,
+    sources: Sequence[Source],
+    every: Sequence[list[Unit]],
+) -> np.ndarray:
+    """Feature rows (len(cands) x len(NAMES)) for candidates with cosines `sims`; `every[i]` is the unit list
+    of sources[i]."""
+    out = np.zeros((len(cands), len(NAMES)), dtype=np.float32)
+    if not cands:
+        return out
+    n = len(sources)
+    best = float(np.max(sims))
+    df: dict[str, int] = {}
+    for c in cands:
+        for w in asked.words & c.words:
+            df[w] = df.get(w, 0) + 1
+    weight = {w: math.log((len(cands) + 1) / (df.get(w, 0) + 0.5)) for w in asked.words}
+    total = sum(weight.values()) or 1.0
+    sections = {i: " > " in s.breadcrumb for i, s in enumerate(sources)}
+    for r, (c, sim) in enumerate(zip(cands, sims)):
+        s = sources[c.i]
+        units = every[c.i]
+        k = units.index(c.unit)
+        prose = [u for u in units if u.kind in ("sentence", "item")]
+        opening = next(u for u in units if u.block == c.unit.block)
+        opener = clean(opening.text(s.text))
+        crumbs = s.breadcrumb.split(" > ")
+        section = polarity(crumbs[-1]) if len(crumbs) > 1 else 0
+        aside = is_aside(opener)
+        f = out[r]
+        f[INDEX["cosine"]] = sim
+        f[INDEX["cosine_gap"]] = sim - best
+        f[INDEX["overlap"]] = c.overlap
+        f[INDEX["rare_overlap"]] = sum(weight[w] for w in asked.words & c.words) / total
+        f[INDEX["rank"]] = 1 - c.i / (n - 1) if n > 1 else 1.0
+        f[INDEX["heading_share"]] = _share(asked.words, content_words(" ".join(crumbs[1:])))
+        f[INDEX["heading_match"]] = f[INDEX["heading_share"]] >= 0.5
+        f[INDEX["title_share"]] = _share(asked.words, content_words(crumbs[0]))
+        f[INDEX["opening"]] = not sections[c.i] and any(
+            t.lesson_id == s.lesson_id and sections[j] for j, t in enumerate(sources)
+        )
+        f[INDEX["polarity_match"]] = bool(asked.polarity) and section == asked.polarity
+        f[INDEX["polarity_against"]] = bool(asked.polarity) and (polarity(c.body) or section) == -asked.polarity
+        d = defines(c.body, asked.words)
+        f[INDEX["defines"]] = d
+        f[INDEX["what_defines"]] = d and asked.what
+        f[INDEX["aside"]] = aside
+        f[INDEX["why_aside"]] = aside and asked.why
+        f[INDEX["callout"]] = bool(LABEL.match(opener))
+        f[INDEX["why_causal"]] = asked.why and bool(CAUSAL.search(c.body))
+        f[INDEX["how_item"]] = asked.how and c.unit.kind == "item"
+        f[INDEX["item"]] = c.unit.kind == "item"
+        f[INDEX["table"]] = c.unit.kind == "table"
+        f[INDEX["lead_in"]] = c.body.endswith(":")
+        f[INDEX["leans_back"]] = bool(LEANS_BACK.match(LABEL.sub("", c.body)))
+        f[INDEX["refers_back"]] = refers_back(c.body)
+        words = len(c.body.split())
+        f[INDEX["log_words"]] = math.log1p(words)
+        f[INDEX["short"]] = words < 6
+        f[INDEX["code"]] = bool(CODE.search(c.body))
+        f[INDEX["image"]] = bool(IMAGE.search(c.body))
+        f[INDEX["not_an_answer"]] = not_an_answer(c.body)
+        f[INDEX["instructs"]] = instructs(c.body)
+        f[INDEX["exclaims"]] = c.body.endswith("!")
+        at = prose.index(c.unit) if c.unit in prose else k
+        f[INDEX["position"]] = at / (len(prose) - 1) if len(prose) > 1 else 0.0
+        f[INDEX["first_in_passage"]] = at == 0
+        f[INDEX["restates"]] = c.overlap >= 0.6
+    return out
