@@ -1,0 +1,1 @@
+"""Language knowledge at the bottom layer: sentences, words, per-language data."""
