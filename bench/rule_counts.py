@@ -33,7 +33,8 @@ named on the command line) with `ast`, importing nothing, and counts per file:
 
 Printed: a table per file and the total for the working tree ("now"); with --rev REV, the same for the
 files at that git revision (read with `git ls-tree` and `git show REV:path`), then a summary table with a
-row for REV and one for now. -v lists every item counted.
+row for REV and one for now, and under it, per row, how many of the regexes are re.compile and how many
+module number constants there are in all (constants + switches). -v lists every item counted.
 
 Run: .venv/bin/python bench/rule_counts.py --rev e37201d [-v] [extra files or folders ...]
 """
