@@ -161,6 +161,10 @@ def test_answer_bubble_puts_the_lessons_words_first_and_sets_unsupported_sentenc
     assert "An answer. <a" in html  # the supported sentence carries its citation link
     mostly = bubble.answer_bubble(answer(mostly_unsupported=True))
     assert bubble.MOSTLY in mostly and "<details>" in mostly  # the explanation is folded away
+    invented = [SentenceCheck(text="Made up.", supported=False, support=0.1, source=None)]
+    alone = bubble.answer_bubble(answer(sentences=invented, mostly_unsupported=True))
+    assert "Made up" not in alone and bubble.MODEL_LABEL not in alone  # nothing backed: the key sentences alone
+    assert "Made up" not in render.answer_panel(answer(sentences=invented))  # nor a "Not backed" box
     draft = bubble.streaming_bubble(answer().key_sentences, "Half a senten")
     assert bubble.DRAFT_LABEL in draft and "Half a senten" in draft and bubble.MODEL_LABEL not in draft
     card = render.source_card(source(3, True))

@@ -112,8 +112,15 @@ class Answer:
     prompt_message: str = ""  # the user message the model was given this turn (excerpts and question)
 
     @property
+    def explains(self) -> bool:
+        """The model's explanation earns its place: one of its sentences is supported by a passage and says
+        what the key sentences do not (repeats of them are dropped before the check). Otherwise the key
+        sentences are the whole answer and the model's text is not shown, folded or flagged."""
+        return any(s.supported for s in self.sentences)
+
+    @property
     def flagged(self) -> list[str]:
-        return [s.text for s in self.sentences if not s.supported]
+        return [s.text for s in self.sentences if not s.supported] if self.explains else []
 
     @property
     def supported_text(self) -> str:

@@ -31,7 +31,7 @@ def print_keys(keys: Iterable[KeySentence]) -> None:
 
 def print_explanation(answer: Answer) -> None:
     """The model's sentences: supported ones with their citations, the others set apart."""
-    if not answer.sentences:
+    if not answer.explains:  # nothing of it supported: the key sentences are the answer
         return
     print("The tutor's explanation:" + (" (mostly not backed by the lessons)" if answer.mostly_unsupported else ""))
     for c in answer.sentences:

@@ -94,7 +94,7 @@ def explanation_html(answer: Answer, lang: str = "en") -> str:
             f'</div>{text(answer.explanation)}</div><p class="note stopped-note" style="{STYLE_NOTE}">'
             f"{t(lang, 'stopped')}</p>"
         )
-    if not answer.sentences:
+    if not answer.explains:  # nothing of it supported: the key sentences are the answer
         return ""
     body = " ".join(sentence_html(c, lang) for c in answer.sentences)
     label = f'<div style="{STYLE_LABEL}">{t(lang, "model.label")}</div>'
