@@ -32,6 +32,8 @@ HOMES = {
     "matplotlib": {"tutor/evaluation/plots.py"},
     "trafilatura": {"tutor/ingest/webpage.py"},
     "pypdf": {"tutor/ingest/pdf.py"},
+    "sentencex": {"tutor/text/segment.py"},
+    "sklearn": set(),  # bench/fit.py only: the shipped weights are read with numpy
 }
 
 

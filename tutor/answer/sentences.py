@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from tutor.search.keywords import stem_set
+from tutor.text import segment
 
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]*_]*\s+(?=[\"'(\[*_]*[A-Z0-9])")
 ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
@@ -94,17 +95,9 @@ def units(text: str) -> list[Unit]:
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """(start, end) spans of the sentences of `text[start:end]`, line breaks inside it read as spaces."""
-    end = len(text) if end is None else end
-    spans, pos = [], start
-    for m in SENTENCE_END.finditer(text, start, end):
-        a, b = pos, m.start()
-        if text[a:b].strip():
-            spans.append((a, b))
-        pos = m.end()
-    if text[pos:end].strip():
-        spans.append((pos, len(text[:end].rstrip())))
-    return spans
+    """(start, end) spans of the sentences of `text[start:end]`, line breaks inside it read as spaces
+    (tutor/text/segment.py: sentencex with Markdown repairs)."""
+    return segment.sentence_spans(text, start, end)
 
 
 def answer_sentences(text: str) -> list[str]:
