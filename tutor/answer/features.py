@@ -30,7 +30,9 @@ from tutor.answer.sentences import LABEL, LEANS_BACK, Unit, clean, content_words
 from tutor.events import Source
 
 ASKS_HOW = re.compile(r"^\s*(how\b|what\s+(are\s+)?(the\s+)?(steps|ways)\b|can\s+i\b|should\s+i\b)", re.I)
-CAUSAL = re.compile(r"\b(because|since|so that|therefore|thus|hence|due to|reason|causes?|leads? to|means that)\b", re.I)
+CAUSAL = re.compile(
+    r"\b(because|since|so that|therefore|thus|hence|due to|reason|causes?|leads? to|means that)\b", re.I
+)
 CODE = re.compile(r"`|\b\w+\(\w*\)|[{}<>=]=?|\w+\.\w+\(")
 IMAGE = re.compile(r"^(image|illustration|figure|photo|diagram)\b|!\[|\.(png|jpe?g|gif|svg)\b", re.I)
 
@@ -39,6 +41,9 @@ NAMES: tuple[str, ...] = (
     "cosine_gap",  # cosine minus the best cosine among this question's sentences (<= 0)
     "overlap",  # share of the question's content words the sentence holds
     "rare_overlap",  # the same share, each word weighted by its rarity among the retrieved sentences
+    "overlap_gap",  # overlap minus the best overlap among this question's sentences (<= 0)
+    "rare_gap",  # rare_overlap minus the best one (<= 0)
+    "cosine_top",  # the sentence with the best cosine
     "rank",  # 1 for the first retrieved passage, falling to 0 for the last
     "heading_share",  # share of the question's words in the section's headings (below the lesson title)
     "heading_match",  # those headings hold at least half the question's words
@@ -84,8 +89,13 @@ class Asked:
 
     @classmethod
     def of(cls, question: str) -> Asked:
-        return cls(content_words(question), asks_what(question), asks_why(question), bool(ASKS_HOW.match(question)),
-                   polarity(question))
+        return cls(
+            content_words(question),
+            asks_what(question),
+            asks_why(question),
+            bool(ASKS_HOW.match(question)),
+            polarity(question),
+        )
 
 
 @dataclass
@@ -173,4 +183,7 @@ def rows(
         f[INDEX["position"]] = at / (len(prose) - 1) if len(prose) > 1 else 0.0
         f[INDEX["first_in_passage"]] = at == 0
         f[INDEX["restates"]] = c.overlap >= 0.6
+    for name, gap in (("overlap", "overlap_gap"), ("rare_overlap", "rare_gap")):
+        out[:, INDEX[gap]] = out[:, INDEX[name]] - out[:, INDEX[name]].max()
+    out[int(np.argmax(sims)), INDEX["cosine_top"]] = 1.0
     return out

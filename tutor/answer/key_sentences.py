@@ -1,20 +1,17 @@
 """Key sentences: the one to three sentences of the retrieved passages that answer the question best.
 
 They are the lessons' own words, picked before the model writes anything, and they carry the answer:
-the model only explains them. Score of a sentence = cosine to the question (sentence-transformers vectors)
-+ OVERLAP_WEIGHT x the share of the question's content words it contains + a small bonus for a higher
-ranked passage + HEADING_BONUS when its section's headings name what the question asks about (a short
-sentence elsewhere that merely mentions the term embeds close to the question too) + DEFINE_BONUS for a
-sentence defining the asked term of a "What is X?" question, +/- POLARITY_BONUS/PENALTY when a question on
-weaknesses meets a section on weaknesses or on strengths (and the other way round) - OPENING_PENALTY for a
-lesson's opening (a hook before its first section) when a section of the same lesson is retrieved too -
-ASIDE_PENALTY for a "Fun fact" call-out when the question asks why (trivia, not a reason). A
-pick brings what it leans on (tutor/answer/context.py): the sentence before a "This ...", a list's lead-in,
-the reasons before a why-question's answer that closes its paragraph. Overview passages ("Sections: ...") and
-headings are never picked, nor a table row unless it holds half the question's words (a name found only in a
-table: "| 2016 | AlphaGo beats world Go champion Lee Sedol |"), nor what tutor/answer/sentence_kinds.py finds
-is no answer (a signpost, an instruction to the learner); a question comparing two things gets a sentence for
-each side.
+the model only explains them. The candidates are the first passage's sentences and the others' sentences
+that share a word with the question (at most MAX_EMBEDDED get a vector, the latency budget); each becomes a
+row of features (tutor/answer/features.py: cosine to the question, shared and rare words, headings, the
+sentence's kind, its place, what it leans on) and a logistic model fitted on labelled questions of three
+courses (tutor/fitted/weights.json, refitted by bench/fit.py) scores it. The best sentence is picked, and
+further ones within the model's `gap` (log-odds) of it. A pick brings what it leans on
+(tutor/answer/context.py): the sentence before a "This ...", a list's lead-in, the reasons before a
+why-question's answer that closes its paragraph. Overview passages ("Sections: ...") and headings are never
+candidates, nor a table row unless it holds half the question's words, nor (HARD_FILTERS) what
+tutor/answer/sentence_kinds.py finds is no answer (a signpost, an instruction to the learner); a question
+comparing two things gets a sentence for each side.
 
 A lead-in to a short list ("Scientists generally talk about two types:") is embedded with the list's items, as
 it is shown, and a short list counts as one sentence of the answer's length. Unit vectors are cached by chunk
@@ -41,24 +38,13 @@ from tutor.search.gate import QUOTED
 
 MAX_PICKS = 3  # sentences chosen for their score
 MAX_UNITS = 5  # sentences shown, at most, including those brought along for their context
-NEAR_BEST = 0.2  # a further sentence joins when its score is within this of the best one's
-OVERLAP_WEIGHT = 0.35  # weight of term overlap beside cosine similarity
-HEADING_BONUS = 0.2  # for the sentences of a section whose headings hold HEADING_SHARE of the question's words
-HEADING_SHARE = 0.5
-OPENING_PENALTY = 0.3  # for a lesson's opening passage (no section yet) when one of its sections is retrieved too
-RANK_BONUS = 0.03  # the first passage's bonus; it falls linearly to 0 for the last one
 SAME_AS = 0.92  # cosine above which two sentences say the same thing (only one is shown)
 MIN_WORDS = 4  # shorter sentences are not picked, unless they name what the question asks about
 NAMES_THE_TERM = 1  # 1: a short sentence holding half the question's words can be picked ("That's X."), with context
-DEFINE_BONUS = 0.1  # for a "What is X?" question, a sentence that defines X
 RESTATES = 0.6  # a sentence holding this share of the question's words brings the unit after it (0: off)
 STEPS_OUT = 1  # 1: an instruction to the learner ("Visit ...", "Type a description ...") is never picked
 COMPARES = 1  # 1: "the difference between X and Y", "X vs Y": a pick for the side the others leave out
 DEFINITIONS_FIRST = 1  # 1: for "What is X?", the sentences defining X (any passage) are embedded before the rest
-# a question on weaknesses ("bad at") and a section or sentence on strengths ("shine") embed close together:
-POLARITY_BONUS = 0.2  # for a section whose heading is on what the question asks for ("What They Get Wrong")
-POLARITY_PENALTY = 0.2  # for a sentence (or, saying neither, its section's heading) on the other
-ASIDE_PENALTY = 0.2  # a "Fun fact" call-out for a "Why ...?" question (bench/key_sentences.py: unchanged)
 TABLE_ROWS = 1  # 1: a table row holding half the question's words can be picked (a name found only in a table)
 TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")  # the |---|---| line under a table's header
 LEAD_IN_WITH_LIST = 1  # 1: a lead-in to a short list is embedded with its items, as it is shown

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tutor import fitted
 from tutor.ingest.lessons import Lesson, Quiz, load_lessons
 from tutor.search.retriever import Filters, Retrieval
 
@@ -108,12 +109,14 @@ class EvalReport:
     misses: list[dict[str, Any]]
     files: list[str] = field(default_factory=list)
     embedding: str = ""  # the embedding backend that ran and the CPU features that chose it
+    fitted: str = ""  # the key-sentence scorer's and the gate's weights (tutor/fitted), and for which embedder
 
     def summary(self) -> str:
         r, f = self.retrieval, self.refusal
         lines = [
             f"{self.questions} quiz questions from {self.lessons_dir}",
             f"embedding: {self.embedding}",
+            f"key sentences and gate: {self.fitted}",
             f"lesson recall@1 {r['recall@1']:.3f}  @3 {r['recall@3']:.3f}  @5 {r['recall@5']:.3f}  MRR {r['mrr']:.3f}",
             f"off-topic refused {f['off_topic_refused']:.3f} of {f['off_topic']}; "
             f"quiz questions answered {f['quiz_answered']:.3f}",
@@ -239,6 +242,7 @@ def run_eval(
         latency,
         metrics.misses,
         embedding=tutor.embedder.describe(),
+        fitted=fitted.describe(tutor.embedder.name),
     )
     shares: dict[str, float] = dict(answer_stats["correctness"]) if answer_stats else {}  # type: ignore[call-overload]
     files = [

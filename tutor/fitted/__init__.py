@@ -34,10 +34,11 @@ class Linear:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Linear:
         names = tuple(d["names"])
-        arrays = [np.asarray(d[k], dtype=np.float64) for k in ("mean", "scale", "coef")]
-        if any(a.shape != (len(names),) for a in arrays):
+        mean, scale, coef = (np.asarray(d[k], dtype=np.float64) for k in ("mean", "scale", "coef"))
+        if any(a.shape != (len(names),) for a in (mean, scale, coef)):
             raise ValueError(f"{WEIGHTS.name}: mean, scale and coef need one number per feature ({len(names)})")
-        return cls(names, *arrays, float(d["intercept"]), float(d.get("threshold", 0.5)), float(d.get("gap", 0.0)))
+        threshold, gap = float(d.get("threshold", 0.5)), float(d.get("gap", 0.0))
+        return cls(names, mean, scale, coef, float(d["intercept"]), threshold, gap)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,7 +64,12 @@ class Linear:
             return np.asarray([a[i] if i is not None else fill for i in pick], dtype=np.float64)
 
         return Linear(
-            names, take(self.mean, 0.0), take(self.scale, 1.0), take(self.coef, 0.0), self.intercept, self.threshold,
+            names,
+            take(self.mean, 0.0),
+            take(self.scale, 1.0),
+            take(self.coef, 0.0),
+            self.intercept,
+            self.threshold,
             self.gap,
         )
 
@@ -87,3 +93,15 @@ def load(path: Path = WEIGHTS) -> Fitted:
     d = json.loads(path.read_text(encoding="utf-8"))
     gate = Linear.from_dict(d["gate"]) if d.get("gate") else None
     return Fitted(d["embedder"], Linear.from_dict(d["picker"]), gate, d.get("about", ""))
+
+
+def describe(embedder: str, path: Path = WEIGHTS) -> str:
+    """One line on the weights in use, for `tutor eval` and the teacher page: what they were fitted on and
+    whether for the embedding model that runs (`embedder`: its family, e.g. "...all-MiniLM-L6-v2:f32")."""
+    f = load(path)
+    gate = f"gate threshold {f.gate.threshold:.3f}" if f.gate else "gate from rules (tutor/search/gate.py)"
+    same = f.embedder.split(":")[0] == embedder.split(":")[0]
+    fit_for = (
+        "fitted for this embedding model" if same else f"fitted for {f.embedder}, not {embedder}: run bench/fit.py"
+    )
+    return f"{f.about or path.name}; {gate}; {fit_for}"

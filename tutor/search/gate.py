@@ -104,3 +104,34 @@ RARE_DF = 3  # passages, at most, that hold the question's rarest term for it to
 EMBEDDER_LANGUAGE = "en"
 FOREIGN_OFFSET = 0.2
 FOREIGN_COVERAGE = 0.38
+
+
+# The fitted gate (tutor/fitted/weights.json, bench/fit.py) reads these of a retrieval, in this order.
+FEATURES: tuple[str, ...] = (
+    "similarity",  # best cosine of a top passage to the question
+    "coverage",  # rarity-weighted share of the question's terms one top passage holds
+    "held",  # the same share over the terms some passage of the index uses (1.0 when it uses none)
+    "names_rare",  # a "What is X?" whose terms one passage holds, X named by few passages
+    "lexical",  # plain share of the question's terms one top passage holds
+    "unknown_share",  # share of the question's terms no passage uses
+    "terms",  # how many terms, over 10 (at most 1)
+    "few_terms",  # at most FEW_TERMS terms
+    "similarity_x_coverage",
+)
+
+
+def row(
+    similarity: float, coverage: float, held: float, names: bool, lexical: float, unknown: int, terms: int
+) -> list[float]:
+    """The gate's features of one retrieval, in FEATURES order."""
+    return [
+        similarity,
+        coverage,
+        held,
+        float(names),
+        lexical,
+        unknown / max(1, terms),
+        min(terms, 10) / 10,
+        float(terms <= FEW_TERMS),
+        similarity * coverage,
+    ]

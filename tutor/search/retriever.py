@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from tutor import fitted
 from tutor.events import Source
+from tutor.fitted import Linear
 from tutor.ingest.chunking import Chunk
 from tutor.models.ports import Embedder
 from tutor.search import acronyms, fusion, gate
@@ -125,11 +127,24 @@ class Retrieval:
                 and self.best_similarity >= min_evidence + gate.FOREIGN_OFFSET
                 and self.coverage >= gate.FOREIGN_COVERAGE
             )
+        model = fitted.load().gate
+        if model is not None:
+            return bool(self.passages) and self.probability(model) >= model.threshold
         return bool(self.passages) and (
             gate.close_in_meaning(self.best_similarity, min_evidence, self.held, self.terms)
             or (self.coverage >= gate.MIN_COVERAGE and self.best_similarity >= gate.SIMILARITY_FLOOR)
             or self.names_rare
         )
+
+    def features(self) -> list[float]:
+        """What the fitted gate reads of this retrieval (tutor/search/gate.py FEATURES)."""
+        return gate.row(
+            self.best_similarity, self.coverage, self.held, self.names_rare, self.lexical, len(self.unknown), self.terms
+        )
+
+    def probability(self, model: Linear) -> float:
+        """The fitted gate's probability that the lessons answer the question."""
+        return float(model.aligned(gate.FEATURES).probability(np.asarray([self.features()]))[0])
 
 
 class Retriever:
