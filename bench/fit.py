@@ -415,6 +415,18 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="print the figures; leave weights.json as it is")
     ap.add_argument("--ablate", action="store_true", help="the left-out figures with each feature group dropped")
     ap.add_argument("--show", action="store_true", help="print the fitted picker's misses")
+    ap.add_argument(
+        "--picker",
+        choices=("rules", "fitted"),
+        default="rules",
+        help="which scorer weights.json switches on (the fitted one is written beside it either way)",
+    )
+    ap.add_argument(
+        "--gate",
+        choices=("rules", "fitted"),
+        default="rules",
+        help="which gate weights.json switches on (the fitted one is written beside it either way)",
+    )
     ap.add_argument("--gap", type=float, default=GAP, help="the fitted picker's logit gap for further sentences")
     args = ap.parse_args()
     globals()["GAP"] = args.gap
@@ -441,14 +453,23 @@ def main() -> None:
     x, y, w = (np.concatenate([r[k] for r in rows]) for k in range(3))
     picker = replace(fit_linear(x, y, features.NAMES, w=w), gap=GAP)
     g = fit_gate(courses)
-    about = (
-        f"fitted by bench/fit.py on {', '.join(c.name for c in courses)} "
-        f"({time.strftime('%Y-%m-%d')}); gate threshold from leave-one-course-out predictions"
+    about = f"fitted by bench/fit.py on {', '.join(c.name for c in courses)} ({time.strftime('%Y-%m-%d')}); " + (
+        "gate fitted, its threshold from leave-one-course-out predictions"
+        if args.gate == "fitted"
+        else "gate: its rules (the fitted gate, beside, did not beat them on the courses left out)"
     )
     out = Fitted(courses[0].tutor.embedder.name, picker, g, about)
     fitted.WEIGHTS.write_text(
         json.dumps(
-            {"about": out.about, "embedder": out.embedder, "picker": picker.to_dict(), "gate": g.to_dict()}, indent=1
+            {
+                "about": out.about,
+                "embedder": out.embedder,
+                "picker": picker.to_dict() if args.picker == "fitted" else RULES.to_dict(),
+                "picker_fitted": picker.to_dict(),  # for the record, while "picker" holds the rules' weights
+                "gate": g.to_dict() if args.gate == "fitted" else None,
+                "gate_fitted": g.to_dict(),  # for the record; the gate's rules decide while "gate" is null
+            },
+            indent=1,
         )
         + "\n",
         encoding="utf-8",

@@ -69,7 +69,11 @@ def load(name: str) -> Course:
     data = json.loads((DIR / f"{name}.json").read_text(encoding="utf-8"))
     learner = [
         Question(
-            d["id"], d["q"], d.get("kind", "other"), [Answer(a["file"], a["quote"]) for a in d["answers"]], d.get("after", "")
+            d["id"],
+            d["q"],
+            d.get("kind", "other"),
+            [Answer(a["file"], a["quote"]) for a in d["answers"]],
+            d.get("after", ""),
         )
         for d in data["learner"]
     ]

@@ -92,6 +92,7 @@ SHORT_QUESTION = 6
 WEAK_COSINE = 0.45  # under it, a short question's cosine counts only with SHORT_COVERAGE (`close_in_meaning`)
 SHORT_COVERAGE = 0.6
 FEW_TERMS = 5  # "How do I pay attention in class?": 4 terms; a quiz question whose cosine is weak has 6 or more
+DEFAULT_EVIDENCE = 0.35  # the cosine threshold of the rule, as a feature of the fitted gate
 SIMILARITY_FLOOR = 0.2  # below it, shared words alone ("How do I tie a tie?") do not count as evidence
 RARE_NAME = 1  # 1: a "What is X?" naming what few passages hold is answered below the floor (`names_rare`)
 RARE_DF = 3  # passages, at most, that hold the question's rarest term for it to be such a name
@@ -117,6 +118,9 @@ FEATURES: tuple[str, ...] = (
     "terms",  # how many terms, over 10 (at most 1)
     "few_terms",  # at most FEW_TERMS terms
     "similarity_x_coverage",
+    "held_x_few_terms",  # a short question's share of its terms in one passage
+    "close_in_meaning",  # the rule's cosine path (`close_in_meaning` at the default 0.35)
+    "covers_most",  # the rule's term path: coverage >= MIN_COVERAGE over SIMILARITY_FLOOR
 )
 
 
@@ -134,4 +138,7 @@ def row(
         min(terms, 10) / 10,
         float(terms <= FEW_TERMS),
         similarity * coverage,
+        held * float(terms <= FEW_TERMS),
+        float(close_in_meaning(similarity, DEFAULT_EVIDENCE, held, terms)),
+        float(coverage >= MIN_COVERAGE and similarity >= SIMILARITY_FLOOR),
     ]
