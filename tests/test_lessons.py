@@ -255,9 +255,14 @@ def test_text_after_a_tag_on_its_line_stays():
     assert all(text[b.start : b.end] == b.text for b in blocks if b.kind == "text")
 
 
-def test_a_linked_heading_names_its_section_by_the_links_text():
-    """Courses on GitHub head a lesson's first section with its quiz link: the section, its breadcrumb and the
-    example questions built from it read "Pre-lecture quiz", not the Markdown of the link."""
-    src = "# Perceptron\n\n## [Pre-lecture quiz](https://example.net/quiz/103)\n\nA perceptron is a classifier.\n"
+def test_a_linked_heading_names_its_section_by_the_links_text_and_a_quiz_link_is_no_section():
+    """A heading that is a link reads as the link's text. Courses on GitHub head a lesson's opening with
+    its quiz link ("## [Pre-lecture quiz](.../quiz/103)"): that marks where the quiz is taken, so the text
+    after it stays in the lesson's opening; found on the page, where the breadcrumbs of AI-For-Beginners'
+    lessons read "Pre-lecture quiz" and the suggested questions asked what the lesson teaches about it."""
+    src = (
+        "# Perceptron\n\n## [Pre-lecture quiz](https://example.net/quiz/103)\n\nA perceptron is a classifier.\n\n"
+        "## [Training it](https://example.net/notes/training)\n\nWeights move towards the error.\n"
+    )
     _, blocks, _ = parse_lesson(src, "p.md")
-    assert [b.text for b in blocks if b.kind == "heading"] == ["Perceptron", "Pre-lecture quiz"]
+    assert [b.text for b in blocks if b.kind == "heading"] == ["Perceptron", "Training it"]

@@ -182,6 +182,9 @@ def _quiz(tag: str, path: str, line: int) -> Quiz:
 
 # "[Pre-lecture quiz](https://...)" -> "Pre-lecture quiz": what a heading shows, and so its section's name
 MD_LINK = re.compile(r"\[([^\[\]]+)\]\((?:[^()\s]|\([^()]*\))*\)")
+# "## [Pre-lecture quiz](https://.../quiz/103)": a heading that only links to a quiz marks where the quiz is
+# taken, not a section; the text after it stays in the section before (the lesson's opening)
+QUIZ_HEADING = re.compile(r"^\[[^\[\]]+\]\([^()\s]*quiz[^()\s]*\)$", re.I)
 
 
 def _clean_inline(text: str) -> str:
@@ -244,6 +247,9 @@ def parse_lesson(text: str, path: str) -> tuple[dict[str, Any], list[Block], lis
             flush()
             continue
         heading = HEADING.match(stripped)
+        if heading and not label and QUIZ_HEADING.match(heading.group(2).strip()):
+            flush()
+            continue
         if heading and not label:
             flush()
             title = MD_LINK.sub(r"\1", _clean_inline(heading.group(2)))  # a linked heading names its text
