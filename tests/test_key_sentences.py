@@ -173,6 +173,13 @@ def test_an_instruction_to_the_learner_is_not_an_answer(picker):
     assert not any(instructs(a) for a in advice)  # advice and nouns are lesson content, not steps on a screen
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="a rule from one example (the hand rules' OPENING_PENALTY) that the fitted scorer does not reproduce: "
+    "on the labelled questions of three courses a lesson's opening often answers (AI-For-Beginners teaches "
+    "before its first section), so `opening` weighs little; docs/benchmarks.md 'Key sentences and the gate, "
+    "fitted'. strict: it fails loudly when a refit brings the behaviour back",
+)
 def test_a_lessons_opening_hook_gives_way_to_its_section(picker):
     """A lesson's opening that names the topic without explaining it comes after the section of the same
     lesson that explains it."""

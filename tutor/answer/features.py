@@ -44,7 +44,9 @@ NAMES: tuple[str, ...] = (
     "overlap_gap",  # overlap minus the best overlap among this question's sentences (<= 0)
     "rare_gap",  # rare_overlap minus the best one (<= 0)
     "cosine_top",  # the sentence with the best cosine
-    "rank",  # 1 for the first retrieved passage, falling to 0 for the last
+    "rank",  # 1 for the first retrieved passage, falling to 0 for the last (the rules' bonus; not fitted)
+    "passage_score",  # the passage's fused retrieval score over the best passage's (1 for the best)
+    "passage_similarity",  # the passage's cosine to the question minus the best passage's (<= 0)
     "heading_share",  # share of the question's words in the section's headings (below the lesson title)
     "heading_match",  # those headings hold at least half the question's words
     "title_share",  # share of the question's words in the lesson's title
@@ -134,6 +136,8 @@ def rows(
     weight = {w: math.log((len(cands) + 1) / (df.get(w, 0) + 0.5)) for w in asked.words}
     total = sum(weight.values()) or 1.0
     sections = {i: " > " in s.breadcrumb for i, s in enumerate(sources)}
+    top_score = max((s.score for s in sources), default=0.0) or 1.0
+    top_similarity = max((s.similarity for s in sources), default=0.0)
     for r, (c, sim) in enumerate(zip(cands, sims)):
         s = sources[c.i]
         units = every[c.i]
@@ -150,6 +154,8 @@ def rows(
         f[INDEX["overlap"]] = c.overlap
         f[INDEX["rare_overlap"]] = sum(weight[w] for w in asked.words & c.words) / total
         f[INDEX["rank"]] = 1 - c.i / (n - 1) if n > 1 else 1.0
+        f[INDEX["passage_score"]] = s.score / top_score
+        f[INDEX["passage_similarity"]] = s.similarity - top_similarity
         f[INDEX["heading_share"]] = _share(asked.words, content_words(" ".join(crumbs[1:])))
         f[INDEX["heading_match"]] = f[INDEX["heading_share"]] >= 0.5
         f[INDEX["title_share"]] = _share(asked.words, content_words(crumbs[0]))
