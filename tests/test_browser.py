@@ -10,6 +10,7 @@ import pytest
 
 from tests.browser import running_site
 from tests.conftest import ROOT, lesson
+from tutor.answer.sentences import answer_sentences
 
 pytestmark = pytest.mark.browser
 
@@ -138,13 +139,23 @@ def test_unsupported_sentences_are_greyed_and_marked_inline(site, monkeypatch):
     """The model is scripted here (one sentence the lessons back, one they do not), so the marking is
     seen for certain; the other tests use the real model."""
     page = site.page
-    script = [
-        # not a key sentence (a repeat of one would be dropped): the passage's opening paragraph
-        "Weights are commonly stored as 16-bit numbers, which is 2 bytes each [1]. ",
-        "A common rule of thumb is that a bigger model quantised to 4 bits often beats a smaller model at "
-        "full precision that takes the same memory. ",
-        "It was invented by Professor Zanzibar Quill in 1871.",
+    question = "What does quantisation do to weights?"
+    # two sentences of the first passage that are not key sentences (a repeat of one is dropped unchecked),
+    # whichever the scorer picks: the first cited, the second's citation left to the check
+    r = site.tutor.retrieve(question)
+    for i, p in enumerate(r.passages, start=1):
+        p.number = i
+    sources = [p.source() for p in r.passages]
+    keys = " ".join(
+        k.text for k in site.tutor.picker.pick(site.tutor.retriever.expand(r.query), r.query_vector, sources)
+    )
+    own = [
+        t
+        for t in answer_sentences(sources[0].text)
+        if len(t.split()) >= 8 and t[0].isupper() and t.endswith(".") and t not in keys and "*" not in t
     ]
+    assert len(own) >= 2, own
+    script = [f"{own[0][:-1]} [1]. ", f"{own[1]} ", "It was invented by Professor Zanzibar Quill in 1871."]
 
     def scripted(prompt, stop, *, stats=None, **kw):
         for piece in script:
@@ -153,7 +164,7 @@ def test_unsupported_sentences_are_greyed_and_marked_inline(site, monkeypatch):
             yield piece
 
     monkeypatch.setattr(site.tutor.llm, "stream", scripted)
-    ask(page, "What does quantisation do to weights?")
+    ask(page, question)
     bot = page.locator('#chat [data-testid="bot"]').last
     unsupported = bot.locator("span.unsupported")  # the sentence itself (the phone copy lists it too)
     assert unsupported.count() == 1 and "Zanzibar" in unsupported.inner_text()
