@@ -115,6 +115,23 @@ def _share(asked: frozenset[str], words: frozenset[str]) -> float:
     return len(asked & words) / len(asked) if asked else 0.0
 
 
+def _passage(
+    asked: Asked, i: int, sources: Sequence[Source], units: list[Unit], sections: dict[int, bool]
+) -> tuple[list[Unit], float, float, int, bool]:
+    """What every candidate of passage `i` shares: its prose units, the question's share in its headings and
+    its title, its section's polarity, and whether it is a lesson's opening while a section of it is retrieved."""
+    s = sources[i]
+    crumbs = s.breadcrumb.split(" > ")
+    opening = not sections[i] and any(t.lesson_id == s.lesson_id and sections[j] for j, t in enumerate(sources))
+    return (
+        [u for u in units if u.kind in ("sentence", "item")],
+        _share(asked.words, content_words(" ".join(crumbs[1:]))),
+        _share(asked.words, content_words(crumbs[0])),
+        polarity(crumbs[-1]) if len(crumbs) > 1 else 0,
+        opening,
+    )
+
+
 def rows(
     asked: Asked,
     cands: Sequence[Candidate],
@@ -138,15 +155,12 @@ def rows(
     sections = {i: " > " in s.breadcrumb for i, s in enumerate(sources)}
     top_score = max((s.score for s in sources), default=0.0) or 1.0
     top_similarity = max((s.similarity for s in sources), default=0.0)
+    passage = {i: _passage(asked, i, sources, every[i], sections) for i in {c.i for c in cands}}  # once each
     for r, (c, sim) in enumerate(zip(cands, sims)):
         s = sources[c.i]
         units = every[c.i]
-        k = units.index(c.unit)
-        prose = [u for u in units if u.kind in ("sentence", "item")]
-        opening = next(u for u in units if u.block == c.unit.block)
-        opener = clean(opening.text(s.text))
-        crumbs = s.breadcrumb.split(" > ")
-        section = polarity(crumbs[-1]) if len(crumbs) > 1 else 0
+        prose, heading_share, title_share, section, opening_hook = passage[c.i]
+        opener = clean(next(u for u in units if u.block == c.unit.block).text(s.text))
         aside = is_aside(opener)
         f = out[r]
         f[INDEX["cosine"]] = sim
@@ -156,12 +170,10 @@ def rows(
         f[INDEX["rank"]] = 1 - c.i / (n - 1) if n > 1 else 1.0
         f[INDEX["passage_score"]] = s.score / top_score
         f[INDEX["passage_similarity"]] = s.similarity - top_similarity
-        f[INDEX["heading_share"]] = _share(asked.words, content_words(" ".join(crumbs[1:])))
-        f[INDEX["heading_match"]] = f[INDEX["heading_share"]] >= 0.5
-        f[INDEX["title_share"]] = _share(asked.words, content_words(crumbs[0]))
-        f[INDEX["opening"]] = not sections[c.i] and any(
-            t.lesson_id == s.lesson_id and sections[j] for j, t in enumerate(sources)
-        )
+        f[INDEX["heading_share"]] = heading_share
+        f[INDEX["heading_match"]] = heading_share >= 0.5
+        f[INDEX["title_share"]] = title_share
+        f[INDEX["opening"]] = opening_hook
         f[INDEX["polarity_match"]] = bool(asked.polarity) and section == asked.polarity
         f[INDEX["polarity_against"]] = bool(asked.polarity) and (polarity(c.body) or section) == -asked.polarity
         d = defines(c.body, asked.words)
@@ -185,7 +197,7 @@ def rows(
         f[INDEX["not_an_answer"]] = not_an_answer(c.body)
         f[INDEX["instructs"]] = instructs(c.body)
         f[INDEX["exclaims"]] = c.body.endswith("!")
-        at = prose.index(c.unit) if c.unit in prose else k
+        at = prose.index(c.unit) if c.unit in prose else units.index(c.unit)
         f[INDEX["position"]] = at / (len(prose) - 1) if len(prose) > 1 else 0.0
         f[INDEX["first_in_passage"]] = at == 0
         f[INDEX["restates"]] = c.overlap >= 0.6
