@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 def cmd_index(args: argparse.Namespace) -> int:
     from tutor import terminal
     from tutor.build import build_store, build_tutor
-    from tutor.ingest.walk import survey_lessons
 
     s = settings_of(args)
     if args.dry_run:
@@ -56,7 +55,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"note: {summary.rebuilt}")
     if summary.swept:
         print(f"note: repaired an interrupted index run ({summary.swept} stray chunks removed)")
-    _print_left_out(survey_lessons(s.lessons_dir, outside_roots=s.outside_roots).left_out)
+    _print_left_out(summary.left_out)
     print(summary.line())
     return 1 if args.strict and summary.warnings else 0
 
@@ -75,7 +74,7 @@ def _index_dry_run(lessons_dir: Path, outside_roots: list[Path], strict: bool) -
         print(f"warning: {w}", file=sys.stderr)
     print(
         f"dry run: {len(report.lessons)} lessons would be taken in ({sum(len(le.quizzes) for le in report.lessons)} "
-        f"quiz items) of {report.candidates} .md/.mdx files, {len(report.left_out)} left out, "
+        f"quiz items) of {report.candidates} lesson-like files, {sum(x.files for x in report.left_out)} left out, "
         f"{len(report.failed_paths)} unreadable; no index was touched"
     )
     return 1 if strict and report.warnings else 0

@@ -55,6 +55,7 @@ APP_MARKER = "package.json"  # a folder holding one is an app (a quiz site), not
 COMPANIONS = {"lab", "labs", "assignment", "assignments", "exercise", "exercises", "homework"}
 TRANSLATED_README = re.compile(r"^(readme|index)\.[a-z]{2}([-_][a-z]{2,4})?$")  # README.es, index.pt-br
 LEADING_NUMBER = re.compile(r"^(\d+)(?=\D|$)")
+OUTSIDE_LESSONS = "outside the course's lessons/ folders"
 DATA_TXT = re.compile(r"^(requirements|constraints|robots|cmakelists|runtime|environment)([-_.].*)?$")  # .txt
 
 
@@ -74,6 +75,7 @@ class Place:
 class LeftOut:
     path: str  # a file, or a folder ending in "/"
     reason: str
+    files: int = 1  # lesson-like files it stands for (a folder: those inside it)
 
 
 def slugify(name: str) -> str:
@@ -122,7 +124,7 @@ def plan(rels: list[str], root_name: str) -> tuple[dict[str, Place | None], list
         elif name in FOLDER_LESSON_FILES and not folders:
             left.append(LeftOut(rel, "the repository's own README (an overview of the repository), not a lesson"))
         elif in_course and "lessons" not in folders:
-            left.append(LeftOut(rel, "outside the course's lessons/ folder"))
+            left.append(LeftOut(rel, OUTSIDE_LESSONS))
         elif name in FOLDER_LESSON_FILES and not inner:
             left.append(LeftOut(rel, "the course folder's own README (an overview of the course), not a lesson"))
         elif name in FOLDER_LESSON_FILES:

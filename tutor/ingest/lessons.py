@@ -24,10 +24,11 @@ from typing import Any
 
 from tutor.errors import LessonError, LessonsNotFound
 from tutor.ingest import quizfiles, readers
+from tutor.ingest.coverage import coverage_warnings
 from tutor.ingest.folders import LeftOut, Place
 from tutor.ingest.mdx import LANG_DIR, Block, Quiz
 from tutor.ingest.plaintext import shared_lines
-from tutor.ingest.walk import Survey, survey_lessons
+from tutor.ingest.walk import survey_lessons
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ def load_lessons(
                     )
                 )
     warnings += _attach_quizzes(root, lessons, places, outside_roots)
-    warnings += _never_silent(survey, len(lessons))
+    warnings += coverage_warnings(survey.left_out, survey.candidates, len(lessons), len(set(survey.failed)))
     for w in warnings:
         log.warning("%s", w)
     return LoadReport(sorted(lessons, key=_order), warnings, failed, survey.left_out, survey.candidates)
@@ -262,31 +263,6 @@ def _attach_quizzes(
             le.quiz_files = list(dict.fromkeys(rel for rel, _ in extra[le.id]))
             le.quiz_source = "\n".join(f"{rel}\n{text}" for rel, text in extra[le.id])
     return warnings
-
-
-def _never_silent(survey: Survey, taken: int) -> list[LessonError]:
-    """A warning when files were found but none taken in, or more than half left out, with the main reasons."""
-    found = survey.candidates
-    out = found - taken
-    if not found or (taken and 2 * out <= found):
-        return []
-    reasons: dict[str, int] = {}
-    for x in survey.left_out:
-        if not x.path.endswith("/"):
-            reasons[x.reason] = reasons.get(x.reason, 0) + 1
-    failed = len(set(survey.failed))
-    if failed:
-        reasons["unreadable (see the warnings above)"] = failed
-    why = "; ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
-    what = "none of them was taken in" if not taken else f"{out} of them were left out"
-    return [
-        LessonError(
-            ".",
-            f"found {found} lesson-like files but {what}: {why or 'see the warnings above'}. Lessons are "
-            ".md/.mdx/.txt/.html/.pdf/.ipynb files, or folders with a README.md or index.md; `tutor index --dry-run` "
-            "lists each file and why it was left out",
-        )
-    ]
 
 
 def _order(lesson: Lesson) -> tuple[str, str, float, str]:

@@ -19,6 +19,8 @@ import numpy as np
 
 from tutor.errors import IndexShrink, LessonError
 from tutor.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_lesson
+from tutor.ingest.coverage import left_out_line
+from tutor.ingest.folders import LeftOut
 from tutor.ingest.lessons import Lesson, load_lessons
 from tutor.models.ports import Embedder
 from tutor.store.chroma import ChunkStore
@@ -44,6 +46,7 @@ class SyncSummary:
     seconds: float = 0.0
     rebuilt: str = ""  # why the index was rebuilt, "" if it was not
     warnings: list[LessonError] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)  # lesson-like files that are not lessons, with why
 
     def line(self) -> str:
         parts = [
@@ -56,7 +59,9 @@ class SyncSummary:
             parts.append(f"{len(self.moved)} moved")
         if self.kept:
             parts.append(f"{len(self.kept)} unreadable (previous version kept)")
-        return f"lessons: {', '.join(parts)}; {self.chunks} chunks ({self.embedded} embedded) in {self.seconds:.1f} s"
+        line = f"lessons: {', '.join(parts)}; {self.chunks} chunks ({self.embedded} embedded) in {self.seconds:.1f} s"
+        left = left_out_line(self.left_out)
+        return f"{line}; {left}" if left else line
 
 
 def _entry(lesson: Lesson, n_chunks: int) -> LessonEntry:
@@ -114,7 +119,7 @@ def _sync(
     indexed = {lid: e.path for lid, e in old.lessons.items()} if old else {}
     # raises if the directory is missing: index untouched
     report = load_lessons(lessons_dir, outside_roots=outside_roots, indexed=indexed)
-    summary.warnings = report.warnings
+    summary.warnings, summary.left_out = report.warnings, report.left_out
     failed = set(report.failed_paths)
     if old and not allow_shrink:
         _refuse_shrink(old, report.lessons, failed, Path(lessons_dir))

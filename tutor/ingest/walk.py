@@ -136,7 +136,8 @@ def walk(
                     n = _lesson_files_in(entry)
                     if n:  # a folder of images alone is not worth a line
                         rel = entry.relative_to(root).as_posix()
-                        skipped.append(LeftOut(f"{rel}/", f"{why} ({n} lesson file{'s' if n != 1 else ''} not read)"))
+                        reason = f"{why} ({n} lesson file{'s' if n != 1 else ''} not read)"
+                        skipped.append(LeftOut(f"{rel}/", reason, files=n))
                     continue
                 if real in seen:
                     refuse(entry, False, f"folder link loop (back to {real}); not followed")
