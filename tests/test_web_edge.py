@@ -1,13 +1,29 @@
 """The web edge (issue 12, item 6): Host check against DNS rebinding, same-origin only, throttled logins,
-a minimum password length and no remote images, against a real Gradio server on 127.0.0.1."""
+a minimum password length and no remote images, against a real Gradio server on 127.0.0.1. Issue 35: the
+throttle is keyed on the connection's address and the account, never on a forwarded header (item 2), and
+`tutor serve` refuses teacher credentials without learner ones (item 1)."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+import time
 
 import httpx
 import pytest
 
+from tests.conftest import ROOT, free_port
 from tutor.errors import ConfigError
-from ui.access import LOGIN_FREE_TRIES, LoginThrottle, allowed_hosts, host_of, parse_auth, same_origin
+from ui.access import (
+    LOGIN_FREE_TRIES,
+    LoginThrottle,
+    allowed_hosts,
+    client_address,
+    host_of,
+    parse_auth,
+    same_origin,
+    teacher_rule,
+)
 
 USER, PASSWORD = "ada", "correct-horse-battery"
 
@@ -54,6 +70,91 @@ def test_failed_logins_are_throttled(server):
         right = client.post(f"{url}/login", data={"username": USER, "password": PASSWORD})
     assert codes[:LOGIN_FREE_TRIES] == [400] * LOGIN_FREE_TRIES and set(codes[LOGIN_FREE_TRIES:]) == {429}
     assert right.status_code == 429 and "try again in" in right.text  # even the right password waits
+
+
+@pytest.fixture
+def fresh_server(tutor):
+    """A server of its own, so no other test's failures count against it."""
+    from ui.app import build_app
+    from ui.server import launch
+
+    demo = build_app(tutor)
+    launch(demo, "127.0.0.1", None, (USER, PASSWORD), prevent_thread_lock=True)
+    yield demo.local_url.rstrip("/")
+    demo.close()
+
+
+def test_a_changing_forwarded_header_does_not_reset_the_throttle(fresh_server):
+    url = fresh_server
+    with httpx.Client() as client:
+        codes = [
+            client.post(
+                f"{url}/login",
+                data={"username": f"nobody{i}", "password": "wrong-password"},
+                headers={"X-Forwarded-For": f"10.0.0.{i}"},  # a new "address" each time, a new account too
+            ).status_code
+            for i in range(LOGIN_FREE_TRIES + 2)
+        ]
+        right = client.post(
+            f"{url}/login", data={"username": USER, "password": PASSWORD}, headers={"X-Forwarded-For": "10.9.9.9"}
+        )
+    assert codes[:LOGIN_FREE_TRIES] == [400] * LOGIN_FREE_TRIES and set(codes[LOGIN_FREE_TRIES:]) == {429}
+    assert right.status_code == 429  # the connection's address is locked out, whatever the header says
+
+
+def test_a_locked_account_refuses_the_right_password_from_any_address(fresh_server):
+    url = fresh_server
+
+    def login(address: str, password: str) -> int:
+        with httpx.Client(transport=httpx.HTTPTransport(local_address=address)) as c:
+            return c.post(f"{url}/login", data={"username": USER, "password": password}).status_code
+
+    # every try from another loopback address (127.0.0.0/8), so no address reaches the limit on its own
+    codes = [login(f"127.0.0.{i + 2}", f"wrong{i}") for i in range(LOGIN_FREE_TRIES + 1)]
+    assert codes[:LOGIN_FREE_TRIES] == [400] * LOGIN_FREE_TRIES and codes[-1] == 429
+    assert login("127.0.0.40", PASSWORD) == 429  # the account waits, even with the right password
+    assert login("127.0.0.41", "wrong") == 429
+
+
+def test_a_forwarded_address_counts_only_from_a_trusted_proxy():
+    assert client_address("127.0.0.1", "10.0.0.7", []) == "127.0.0.1"  # nobody trusted: the connection
+    assert client_address("203.0.113.5", "10.0.0.7", ["127.0.0.1"]) == "203.0.113.5"  # not the proxy
+    assert client_address("127.0.0.1", "10.0.0.7", ["127.0.0.1"]) == "10.0.0.7"
+    # a client's own forged entry sits left of what the proxy appended: the right-most untrusted one wins
+    assert client_address("127.0.0.1", "1.2.3.4, 10.0.0.7", ["127.0.0.0/8"]) == "10.0.0.7"
+    assert client_address("127.0.0.1", "10.0.0.7, 192.168.1.2", ["127.0.0.1", "192.168.0.0/16"]) == "10.0.0.7"
+
+
+def test_teacher_credentials_without_auth_are_refused_and_the_rule_is_said():
+    with pytest.raises(ConfigError, match="needs --auth"):
+        teacher_rule(None, "teacher:teacherpass1")
+    assert "only for 'teacher'" in teacher_rule("ada:correct-horse", "teacher:teacherpass1")
+    assert "locked" in teacher_rule("ada:correct-horse", None)
+    assert "open" in teacher_rule(None, None)
+
+
+def test_serve_with_teacher_auth_alone_refuses_to_start(tmp_path):
+    """The probe's command: `tutor serve --teacher-auth teacher:teacherpass1` and no --auth. It must stop
+    with one line before anything listens; should it serve instead, the anonymous re-index call is tried."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "tutor.cli", "serve", "--teacher-auth", "teacher:teacherpass1",
+           "--index", str(tmp_path / "idx"), "--lessons", str(ROOT / "corpus"), "--port", str(port)]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:  # it listens: the teacher's re-index must not answer an anonymous client
+                r = httpx.post(f"http://127.0.0.1:{port}/gradio_api/call/reindex", json={"data": []}, timeout=5)
+                pytest.fail(f"served with the teacher page open to anonymous clients: {r.status_code} {r.text[:200]}")
+            except httpx.TransportError:
+                time.sleep(0.5)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == 2 and "needs --auth" in err and "Traceback" not in err, err
+    assert len([x for x in err.splitlines() if x.startswith("error:")]) == 1
 
 
 def test_login_throttle_waits_grow_and_a_success_forgets():

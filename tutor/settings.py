@@ -146,7 +146,15 @@ class Settings(BaseSettings):
     teacher_auth: str | None = Field(
         None,
         description="'user:password' of the teacher: the /teacher page (model, index, re-index, course gaps) "
-        "needs it when auth is on. Empty with auth on: the teacher page stays locked.",
+        "needs it. It needs auth too (`tutor serve` refuses it alone); empty with auth on: the teacher page "
+        "stays locked.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies in front of the web UI (JSON list in "
+        'TUTOR_TRUSTED_PROXIES), e.g. ["127.0.0.1"] behind nginx on this machine. Only a request from one of '
+        "them is taken to come from its X-Forwarded-For address (the login throttle counts per address). "
+        "Empty: the connection's own address, whatever the headers say.",
     )
     course_url: str | None = Field(
         None,

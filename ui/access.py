@@ -1,6 +1,8 @@
 """Who may reach the web UI, and how: loopback is open, any other address needs `user:password` credentials
 (a password of 8 characters or more); requests must name an allowed Host (no DNS rebinding) and come from
-the page's own origin; failed logins are throttled per client.
+the page's own origin; failed logins are throttled per client address and per account. The client address
+is the connection's own; an X-Forwarded-For header counts only when the connection comes from a proxy the
+operator trusts (TUTOR_TRUSTED_PROXIES).
 
 The rules are pure functions and small ASGI wrappers with no web framework in them, so they are tested
 without starting a server; ui/server.py puts them in front of the Gradio app.
@@ -16,7 +18,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from tutor.errors import ConfigError
 
@@ -26,6 +28,7 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 LOGIN_FREE_TRIES = 5  # failed logins per client before it must wait
 LOGIN_WINDOW_S = 300.0  # failures older than this are forgotten
 LOGIN_LOCKOUT_S = 30.0  # the wait after the free tries, doubled with each further failure, at most 15 min
+LOGIN_BODY_MAX = 16_384  # bytes of a login form read to learn the account name; a larger body is refused
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -68,6 +71,22 @@ def listen_credentials(host: str, auth: str | None) -> tuple[str, str] | None:
             "(or listen on 127.0.0.1)"
         )
     return credentials
+
+
+def teacher_rule(auth: str | None, teacher_auth: str | None) -> str:
+    """The one line `tutor serve` says about the teacher page; raises ConfigError for teacher credentials
+    without learner ones (Gradio's sign-in is the page's, so without --auth nobody would be asked for them)."""
+    teacher = parse_auth(teacher_auth)
+    if teacher and not parse_auth(auth):
+        raise ConfigError(
+            "--teacher-auth/TUTOR_TEACHER_AUTH needs --auth/TUTOR_AUTH too: without it nobody signs in and the "
+            "teacher page would be open; add --auth user:password (or drop --teacher-auth on 127.0.0.1)"
+        )
+    if teacher:
+        return f"teacher page: only for {teacher[0]!r}, signed in"
+    if auth:
+        return "teacher page: locked (no --teacher-auth)"
+    return "teacher page: open to anyone who can reach this address (no --auth)"
 
 
 # --- the Host header (DNS rebinding) and the Origin ------------------------------------------------------
@@ -141,9 +160,34 @@ class SameOriginOnly:
 
 
 # --- login throttling -----------------------------------------------------------------------------------
+def client_address(peer: str, forwarded_for: str | None, trusted: Sequence[str] = ()) -> str:
+    """The address a request comes from: the connection's `peer`, unless it is one of the `trusted` proxies
+    (addresses or networks), then the right-most X-Forwarded-For entry that is not a trusted proxy."""
+    if not forwarded_for or not _in(peer, trusted):
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in(hop, trusted):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _in(address: str, networks: Sequence[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip().strip("[]"))
+    except ValueError:
+        return address in networks
+    for n in networks:
+        with contextlib.suppress(ValueError):
+            if ip in ipaddress.ip_network(n.strip(), strict=False):
+                return True
+    return False
+
+
 class LoginThrottle:
-    """Failed logins per client address: after LOGIN_FREE_TRIES failures, the client waits LOGIN_LOCKOUT_S,
-    doubled with each further failure; a success forgets its failures. Thread-safe; `clock` for tests."""
+    """Failed logins per key (a client address, an account): after LOGIN_FREE_TRIES failures, the key waits
+    LOGIN_LOCKOUT_S, doubled with each further failure; a success forgets its failures. Thread-safe;
+    `clock` for tests."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic):
         self.clock = clock
@@ -151,7 +195,7 @@ class LoginThrottle:
         self._lock = threading.Lock()
 
     def wait_s(self, client: str) -> float:
-        """Seconds the client must wait before its next try; 0 when it may try now."""
+        """Seconds the key must wait before its next try; 0 when it may try now."""
         with self._lock:
             now = self.clock()
             recent = [t for t in self._failures.get(client, []) if now - t < LOGIN_WINDOW_S]
@@ -171,30 +215,57 @@ class LoginThrottle:
 
 
 class ThrottleLogins:
-    """ASGI: POST .../login goes through `throttle`: a client that must wait gets 429, and the answer's
-    status (400 or 401: wrong credentials) is recorded."""
+    """ASGI: POST .../login goes through `throttle`, keyed both on the client address (`client_address`)
+    and on the account named in the form, so neither a changing header nor a changing address gets more
+    tries: a key that must wait gets 429 whatever the password, and the answer's status (400 or 401: wrong
+    credentials) is recorded against both keys."""
 
-    def __init__(self, app: ASGIApp, throttle: LoginThrottle | None = None):
+    def __init__(self, app: ASGIApp, throttle: LoginThrottle | None = None, trusted_proxies: Sequence[str] = ()):
         self.app = app
         self.throttle = throttle or LoginThrottle()
+        self.trusted = list(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") != "POST" or not scope["path"].rstrip("/").endswith("/login"):
             await self.app(scope, receive, send)
             return
-        client = (scope.get("client") or ("?", 0))[0]
-        wait = self.throttle.wait_s(client)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        peer = (scope.get("client") or ("?", 0))[0]
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            more = bool(message.get("more_body"))
+            if len(body) > LOGIN_BODY_MAX:
+                await _refuse(scope, send, 413, "a login form is a user name and a password")
+                return
+        user = parse_qs(body.decode("latin-1")).get("username", [""])[0].strip()
+        keys = [f"address:{client_address(peer, headers.get('x-forwarded-for'), self.trusted)}"]
+        if user:
+            keys.append(f"account:{user}")
+        wait = max(self.throttle.wait_s(k) for k in keys)
         if wait > 0:
-            await _refuse(scope, send, 429, f"too many failed logins from this address: try again in {wait:.0f} s")
+            await _refuse(scope, send, 429, f"too many failed logins: try again in {wait:.0f} s")
             return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
         async def record(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                if status in (400, 401):  # Gradio's answer to wrong credentials
-                    self.throttle.failed(client)
-                elif status < 400:
-                    self.throttle.succeeded(client)
+                for k in keys:
+                    if status in (400, 401):  # Gradio's answer to wrong credentials
+                        self.throttle.failed(k)
+                    elif status < 400:
+                        self.throttle.succeeded(k)
             await send(message)
 
-        await self.app(scope, receive, record)
+        await self.app(scope, replay, record)

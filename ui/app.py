@@ -24,7 +24,7 @@ from tutor.errors import TutorError  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 from tutor.store.gaps import GapLog  # noqa: E402
 from ui import render, scope  # noqa: E402
-from ui.access import listen_credentials, parse_auth  # noqa: E402
+from ui.access import listen_credentials, parse_auth, teacher_rule  # noqa: E402
 from ui.chat import Chat, browser, scope_of  # noqa: E402
 from ui.check_yourself import CheckYourself  # noqa: E402
 from ui.i18n import CATALOGUE, choose  # noqa: E402
@@ -98,7 +98,6 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
                     buttons=["copy", "copy_all"],
                 )
                 search_all = gr.Button(i18n("btn.search_all"), visible=False, size="sm", elem_id="search-all")
-                check.layout()
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(
                         placeholder=i18n("box.placeholder"),
@@ -114,6 +113,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
                         i18n("btn.stop"), variant="stop", scale=1, min_width=80, elem_id="stop", visible=False
                     )
                 ask_error = gr.HTML("", elem_id="ask-error")
+                check.layout()  # under the box: an offered quiz item never pushes the box out of view
                 with gr.Row():
                     program = gr.Dropdown(
                         scope.program_choices(m, chat.titles()),
@@ -243,12 +243,16 @@ def serve(settings: Settings, announce: Callable[[str], None] = log.warning) -> 
     """`tutor serve`: refuse an open address without credentials, build the tutor, load the model (so a bad
     GGUF fails here, in one line), say whether it runs on the GPU, listen until stopped."""
     credentials: Any = listen_credentials(settings.host, settings.auth)
+    rule = teacher_rule(settings.auth, settings.teacher_auth)  # teacher credentials alone: refused here
     teacher = parse_auth(settings.teacher_auth)
     if credentials and teacher:  # with auth on, the teacher signs in too (ui/teacher.py checks the name)
         credentials = [credentials, teacher]
     tutor = build_tutor(settings)
     llm = tutor.llm
     announce(f"model {llm.model_path.name}, GPU offload: {'yes' if llm.gpu_offload else 'no (CPU)'}")
+    announce(rule)
     tutor.warm()  # load the embedder and the in-memory search index before the first learner
     demo = build_app(tutor)
-    launch(demo, settings.host, settings.port, credentials, settings.allowed_hosts, quiet=False)  # prints the URL
+    launch(
+        demo, settings.host, settings.port, credentials, settings.allowed_hosts, settings.trusted_proxies, quiet=False
+    )

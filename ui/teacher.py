@@ -4,8 +4,10 @@ mostly unsupported questions) with a CSV export, and the practice results per le
 tab and "Check yourself" answers, first tries only): counts and shares, never one learner's answers; a
 per-learner summary only for signed-in (auth) learners.
 
-With auth on, only the user named in `teacher_auth` sees it; every handler checks again, so the re-index API
-is closed to learners too. Without auth (the page listens on this machine only) it is open.
+With `teacher_auth` set, only a request signed in as that user sees it (`tutor serve` refuses teacher
+credentials without auth, so nobody reaches it unsigned); every handler checks again, so the re-index API is
+closed to learners and anonymous clients too. Without any auth (the page listens on this machine only) it is
+open.
 """
 
 from __future__ import annotations
@@ -45,9 +47,11 @@ def teacher_user(tutor: Tutor) -> str | None:
 
 
 def allowed(tutor: Tutor, request: gr.Request | None) -> bool:
-    """No auth (request without a user): open. Auth on: only the teacher's user name."""
+    """Teacher credentials set: only a request signed in as that user. Else: open without auth (a request
+    without a user; `tutor serve` listens on this machine only then), locked to every signed-in user."""
     user = getattr(request, "username", None) if request else None
-    return user is None or user == teacher_user(tutor)
+    teacher = teacher_user(tutor)
+    return user == teacher if teacher else user is None
 
 
 def status(tutor: Tutor) -> str:
