@@ -96,6 +96,37 @@ def test_identity_of_a_flat_folder_and_frontmatter_language(tmp_path: Path):
     assert (le.program, le.language, le.slug) == (tmp_path.name, "de", "a")
 
 
+def test_a_frontmatter_slug_that_leaves_its_place_is_refused_and_the_file_keeps_its_own_id(tmp_path: Path):
+    files = {
+        "programs/basics/lessons/en/intro.mdx": lesson("Intro", "The first lesson of the course.", slug='"../../etc"'),
+        "programs/basics/lessons/en/deeper.mdx": lesson("Deeper", "A second lesson of the course.", slug='"a/b/c"'),
+        "programs/basics/lessons/en/named.mdx": lesson("Named", "A lesson renamed in its frontmatter.", slug="ok-1"),
+        "programs/basics/lessons/en/moved.mdx": lesson("Moved", "A lesson that names another program.", program="x/y"),
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    folder = tmp_path / "folders" / "2-Start" / "README.md"  # a lesson folder's README: its place's slug
+    folder.parent.mkdir(parents=True)
+    folder.write_text(
+        lesson("Start", "Where the course starts, what it asks of you and how long it takes.", slug="'..'"),
+        encoding="utf-8",
+    )
+    report = load_lessons(tmp_path / "programs")
+    ids = sorted(le.id for le in report.lessons)
+    assert ids == ["basics/en/deeper", "basics/en/intro", "basics/en/moved", "basics/en/ok-1"]
+    warned = {w.path.rsplit("/", 1)[-1]: str(w) for w in report.warnings}
+    assert [w.path for w in report.warnings if w.path.endswith("intro.mdx")] == ["basics/lessons/en/intro.mdx"]
+    assert set(warned) == {"intro.mdx", "deeper.mdx", "moved.mdx"}
+    assert "slug: ../../etc" in warned["intro.mdx"] and "'..'" in warned["intro.mdx"]
+    assert "slug: a/b/c" in warned["deeper.mdx"] and "remove the field" in warned["deeper.mdx"]
+    assert "program: x/y" in warned["moved.mdx"]
+    assert not report.failed_paths  # each is still read, under the id its file gives it
+    folder_report = load_lessons(tmp_path / "folders")
+    assert [le.id for le in folder_report.lessons] == ["folders/en/2-start"]
+    assert [w.path for w in folder_report.warnings] == ["2-Start/README.md"]
+
+
 BAD = {
     "frontmatter.mdx": ("---\ntitle: [unclosed\n---\n\nText.\n", "frontmatter", 2),
     "unclosed.mdx": ("---\ntitle: x\n---\n\n<Callout>\nNever closed.\n", "never closed", 5),

@@ -102,7 +102,7 @@ def _container(parts: tuple[str, ...]) -> int:
 
 def plan(rels: list[str], root_name: str) -> tuple[dict[str, Place | None], list[LeftOut]]:
     """(path -> place for each file taken in, files left out). A place of None: the file is read with the
-    path rules of flat folders and `programs/<program>/lessons/<lang>/<slug>.mdx` (see lessons._identity)."""
+    path rules of flat folders and `programs/<program>/lessons/<lang>/<slug>.mdx` (see tutor.ingest.identity)."""
     paths = [PurePosixPath(r) for r in rels]
     in_course = any("lessons" in p.parts[:-1] for p in paths)
     take: dict[str, Place | None] = {}

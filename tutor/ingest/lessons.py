@@ -4,9 +4,10 @@ tutor.ingest.walk finds the files (staying inside the lessons folder) and tutor.
 lessons, and where they sit: the course layout `programs/<program>/lessons/<lang>/<slug>.mdx`, a flat folder,
 or lesson folders with a README.md each. Each file is guarded (too big, too many headings, empty, binary, not
 UTF-8) and parsed by its format's reader (tutor.ingest.readers: Markdown/MDX, plain text, saved web pages, PDF,
-notebooks); quiz items kept in files of their own are attached (tutor.ingest.quizfiles). Every unreadable
-file becomes a `LessonError` warning naming it; the other lessons are still returned. A run that finds
-candidate files but takes in none, or leaves out more than half of them, says so in a warning.
+notebooks); its identity comes from its place and checked frontmatter (tutor.ingest.identity); quiz items
+kept in files of their own are attached (tutor.ingest.quizfiles). Every unreadable file becomes a
+`LessonError` warning naming it; the other lessons are still returned. What the run left out, and whether
+that looks like a mistake, is said by tutor.ingest.coverage.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ import re
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tutor.errors import LessonError, LessonsNotFound
 from tutor.ingest import quizfiles, readers
 from tutor.ingest.coverage import coverage_warnings
 from tutor.ingest.folders import LeftOut, Place
-from tutor.ingest.mdx import LANG_DIR, Block, Quiz
+from tutor.ingest.identity import frontmatter_ids, path_identity, place_identity
+from tutor.ingest.mdx import Block, Quiz
 from tutor.ingest.plaintext import shared_lines
 from tutor.ingest.walk import survey_lessons
 
@@ -53,6 +55,7 @@ class Lesson:
     quiz_source: str = ""  # quiz items from files of their own, as read: an edit there re-indexes the lesson
     quiz_files: list[str] = field(default_factory=list)  # those files, relative to the lessons directory
     reading: str = ""  # what else shaped how the file was read (a saved page's site lines): an edit re-indexes
+    notes: list[LessonError] = field(default_factory=list)  # read, but with a warning (a refused frontmatter slug)
 
     @property
     def id(self) -> str:
@@ -72,33 +75,6 @@ class LoadReport:
     failed_paths: list[str]  # files that exist but could not be read: their indexed version is kept
     left_out: list[LeftOut] = field(default_factory=list)  # not lessons, each with its reason
     candidates: int = 0  # lesson-like files found (readers.SUFFIXES, outside skipped folders)
-
-
-def _identity(rel: Path, meta: dict[str, Any], root_name: str) -> tuple[str, str, str]:
-    """(program, language, slug) from the path shape and frontmatter.
-
-    `programs/<program>/lessons/<lang>/<slug>.mdx` and `<program>/lessons/<lang>/<slug>.mdx` are read as
-    such; for a flat folder the program is the folder's name and the slug the path without suffix.
-    """
-    parts = list(rel.parts[:-1])
-    slug = str(meta.get("slug") or rel.stem)
-    program, language = root_name, None
-    if "lessons" in parts:
-        k = len(parts) - 1 - parts[::-1].index("lessons")
-        if k > 0:
-            program = parts[k - 1]
-        rest = parts[k + 1 :]
-        if rest and LANG_DIR.match(rest[0]):
-            language, rest = rest[0], rest[1:]
-        if rest:
-            slug = "/".join([*rest, slug])
-    else:
-        if parts and LANG_DIR.match(parts[-1]):
-            language, parts = parts[-1], parts[:-1]
-        if parts:
-            slug = "/".join([*parts, slug])
-    language = str(meta.get("lang") or meta.get("language") or language or "en")
-    return str(meta.get("program") or program), language, slug
 
 
 def read_lesson(path: Path, root: Path, place: Place | None = None, shared: frozenset[str] = frozenset()) -> Lesson:
@@ -134,20 +110,19 @@ def read_lesson(path: Path, root: Path, place: Place | None = None, shared: froz
         )
     if not any(b.kind != "heading" for b in blocks):
         raise LessonError(rel, "no lesson text after the frontmatter; write the lesson or delete the file")
+    ids, problems = frontmatter_ids(meta, rel)  # a slug like "../../etc" is refused, with a warning
     if place is None:
-        program, language, slug = _identity(path.relative_to(root), meta, root.name)
+        program, language, slug = path_identity(PurePosixPath(rel), ids, root.name)
         first = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
     else:  # a lesson folder: identity from the folder path, title from the first heading
-        program = str(meta.get("program") or place.program)
-        language = str(meta.get("lang") or meta.get("language") or place.language or "en")
-        slug = str(meta.get("slug") or place.slug)
+        program, language, slug = place_identity(place, ids)
         if place.order is not None and "order" not in meta:
             meta["order"] = place.order
         first = next((b.text for b in blocks if b.kind == "heading"), None)
         if first and place.kind == "companion" and path.parent.name.lower() not in first.lower():
             first = f"{path.parent.name.capitalize()}: {first}"  # "Lab: Multi-Class Classification ..."
     title = str(meta.get("title") or first or slug.rsplit("/", 1)[-1].replace("-", " ").capitalize())
-    return Lesson(program, language, slug, rel, title, text, blocks, quizzes, meta, reading=reading)
+    return Lesson(program, language, slug, rel, title, text, blocks, quizzes, meta, reading=reading, notes=problems)
 
 
 def load_lessons(
@@ -178,6 +153,7 @@ def load_lessons(
             failed.append(rel)
             continue
         places[lesson.path] = place
+        warnings += lesson.notes
         claims.setdefault(lesson.id, []).append(lesson)
     lessons: list[Lesson] = []
     for lid, group in claims.items():
