@@ -7,6 +7,8 @@ named on the command line) with `ast`, importing nothing, and counts per file:
 - regexes: calls `re.compile(...)` (whatever the pattern), and `re.search`, `re.match`, `re.fullmatch`,
   `re.sub`, `re.subn`, `re.split`, `re.findall` and `re.finditer` whose pattern holds a string literal.
   Methods of a compiled pattern (`WORD.findall(text)`) are no new expression and do not count.
+  A call of tutor/text/kinds.py's `_re(PATTERN, ...)` counts as a regex too: its `{entry}` places are filled
+  with a language's phrases, which count as list words in the data file.
 - alternatives: for each of those patterns, its alternation branches: the `|` not escaped and not inside a
   character class, at any bracket depth, plus one (a pattern without `|` counts 1). The pattern is read from
   its string literals, joined with `+`, and from module-level string constants it names (`OPENERS`), so a
@@ -59,6 +61,8 @@ DATA_DIRS = ("tutor/text",)  # data files here count as word lists
 DATA_SUFFIXES = (".json", ".txt")
 COLUMNS = ("regexes", "alternatives", "list words", "constants", "switches")
 
+# functions that compile a pattern holding {entry} places for a language's phrases (tutor/text/kinds.py)
+PHRASE_COMPILERS = {"_re"}
 RE_CALLS = {"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"}
 UPPER = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
 WORD_LIKE = re.compile(r"^[^\W\d_][\w'’.-]*(?: [\w'’.-]+)*$")  # "what", "what about", "e.g.", "it's"
@@ -201,6 +205,8 @@ class Counter(ast.NodeVisitor):
         name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
         if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "re" and name in RE_CALLS:
             self.regex_call(node, name)
+        elif isinstance(f, ast.Name) and name in PHRASE_COMPILERS and node.args:
+            self.regex_call(node, "compile")  # a pattern whose {entries} are a language's phrases
         elif is_word_function(name) and node.args:
             text, label = self.word_source(node.args[0])
             if text is not None and len(text.split()) >= MIN_WORDS:

@@ -14,8 +14,8 @@ HOMES = {
     "llama_cpp": {"tutor/models/llm_local.py"},
     "httpx": {"tutor/models/llm_server.py"},
     "langchain_text_splitters": {"tutor/ingest/chunking.py"},
-    "bm25s": {"tutor/search/keywords.py"},
-    "Stemmer": {"tutor/search/keywords.py"},
+    "bm25s": {"tutor/search/keywords.py", "tutor/text/words.py"},  # the index; its stop word lists per language
+    "Stemmer": {"tutor/text/words.py"},
     "tqdm": {"tutor/terminal.py"},
     "gradio": {
         "ui/app.py",
@@ -75,3 +75,24 @@ def test_every_path_the_readme_names_exists():
     assert len(named) > 10, named
     missing = sorted(p for p in named if not (ROOT / p).exists())
     assert not missing, f"README.md names files that do not exist: {missing}"
+
+
+def tutor_imports(path: Path) -> set[str]:
+    """The tutor packages a module imports, as dotted names of two parts ("tutor.search")."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        modules = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules = [node.module]
+        names |= {".".join(m.split(".")[:2]) for m in modules if m.startswith("tutor.")}
+    return names
+
+
+def test_language_knowledge_is_the_bottom_layer():
+    # tutor/text reads words, sentences and question kinds for search and answer alike: it imports no other
+    # part of the tutor, and search (which runs first) never reaches into answer
+    for p in (ROOT / "tutor" / "text").rglob("*.py"):
+        assert tutor_imports(p) <= {"tutor.text"}, p
+    for p in (ROOT / "tutor" / "search").rglob("*.py"):
+        assert "tutor.answer" not in tutor_imports(p), p

@@ -20,8 +20,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from tutor.answer.key_sentences import KeySentencePicker
-from tutor.answer.sentences import SENTENCE_END, answer_sentences, clean, content_words, names_and_numbers
+from tutor.answer.sentences import SENTENCE_END, answer_sentences, clean, names_and_numbers
 from tutor.events import KeySentence, SentenceCheck, Source
+from tutor.text.phrases import words
+from tutor.text.words import content_words
 
 CITE = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 SUPPORT_SIM = 0.80  # cosine to a passage sentence at or above which meaning counts as the same
@@ -65,17 +67,12 @@ BOILERPLATE = re.compile(
     r"question\s*:.*?\?\s*(?:answer\s*:)?)\s*",
     re.I,
 )
-GENERIC = """able about allow also another any approach base basic called case certain change common consider
-different do done easy effect example fact few form general get give given go good help however important include
-instead involve just kind large lead like main make many mean method most much need new often other own part
-particular possible process provide rather really result same see set show simple small so some specific such take
-thing think type typical use used useful usual various way well whole within without work"""
 
 
 @functools.cache
 def generic_words() -> frozenset[str]:
     """Glue words a paraphrase may bring without stating anything new ("helps", "process", "allows")."""
-    return content_words(GENERIC)
+    return content_words(" ".join(words("generic_words")))
 
 
 def uncited(sentence: str) -> str:

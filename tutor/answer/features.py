@@ -10,31 +10,19 @@ kind ("why" x "fun fact"): a flag that is the same for every sentence of one que
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from tutor.answer.sentence_kinds import (
-    asks_what,
-    asks_why,
-    defines,
-    instructs,
-    is_aside,
-    not_an_answer,
-    polarity,
-    refers_back,
-)
-from tutor.answer.sentences import LABEL, LEANS_BACK, Unit, clean, content_words
+from tutor.answer.sentences import Unit, clean
 from tutor.events import Source
+from tutor.ingest.mdx import LABELS
+from tutor.text import kinds
+from tutor.text.kinds import LABEL
+from tutor.text.words import content_words
 
-ASKS_HOW = re.compile(r"^\s*(how\b|what\s+(are\s+)?(the\s+)?(steps|ways)\b|can\s+i\b|should\s+i\b)", re.I)
-CAUSAL = re.compile(
-    r"\b(because|since|so that|therefore|thus|hence|due to|reason|causes?|leads? to|means that)\b", re.I
-)
-CODE = re.compile(r"`|\b\w+\(\w*\)|[{}<>=]=?|\w+\.\w+\(")
-IMAGE = re.compile(r"^(image|illustration|figure|photo|diagram)\b|!\[|\.(png|jpe?g|gif|svg)\b", re.I)
+ASIDE = LABELS["FunFact"] + ":"  # how tutor/ingest/mdx.py opens a "Fun fact" call-out: the author's digression
 
 NAMES: tuple[str, ...] = (
     "cosine",  # unit vectors: sentence . question
@@ -93,10 +81,10 @@ class Asked:
     def of(cls, question: str) -> Asked:
         return cls(
             content_words(question),
-            asks_what(question),
-            asks_why(question),
-            bool(ASKS_HOW.match(question)),
-            polarity(question),
+            kinds.asks_what(question),
+            kinds.asks_why(question),
+            kinds.asks_how(question),
+            kinds.polarity(question),
         )
 
 
@@ -127,7 +115,7 @@ def _passage(
         [u for u in units if u.kind in ("sentence", "item")],
         _share(asked.words, content_words(" ".join(crumbs[1:]))),
         _share(asked.words, content_words(crumbs[0])),
-        polarity(crumbs[-1]) if len(crumbs) > 1 else 0,
+        kinds.polarity(crumbs[-1]) if len(crumbs) > 1 else 0,
         opening,
     )
 
@@ -161,7 +149,7 @@ def rows(
         units = every[c.i]
         prose, heading_share, title_share, section, opening_hook = passage[c.i]
         opener = clean(next(u for u in units if u.block == c.unit.block).text(s.text))
-        aside = is_aside(opener)
+        aside = opener.startswith(ASIDE)
         f = out[r]
         f[INDEX["cosine"]] = sim
         f[INDEX["cosine_gap"]] = sim - best
@@ -175,27 +163,27 @@ def rows(
         f[INDEX["title_share"]] = title_share
         f[INDEX["opening"]] = opening_hook
         f[INDEX["polarity_match"]] = bool(asked.polarity) and section == asked.polarity
-        f[INDEX["polarity_against"]] = bool(asked.polarity) and (polarity(c.body) or section) == -asked.polarity
-        d = defines(c.body, asked.words)
+        f[INDEX["polarity_against"]] = bool(asked.polarity) and (kinds.polarity(c.body) or section) == -asked.polarity
+        d = kinds.defines(c.body, asked.words)
         f[INDEX["defines"]] = d
         f[INDEX["what_defines"]] = d and asked.what
         f[INDEX["aside"]] = aside
         f[INDEX["why_aside"]] = aside and asked.why
         f[INDEX["callout"]] = bool(LABEL.match(opener))
-        f[INDEX["why_causal"]] = asked.why and bool(CAUSAL.search(c.body))
+        f[INDEX["why_causal"]] = asked.why and kinds.causal(c.body)
         f[INDEX["how_item"]] = asked.how and c.unit.kind == "item"
         f[INDEX["item"]] = c.unit.kind == "item"
         f[INDEX["table"]] = c.unit.kind == "table"
         f[INDEX["lead_in"]] = c.body.endswith(":")
-        f[INDEX["leans_back"]] = bool(LEANS_BACK.match(LABEL.sub("", c.body)))
-        f[INDEX["refers_back"]] = refers_back(c.body)
+        f[INDEX["leans_back"]] = kinds.leans_back(LABEL.sub("", c.body))
+        f[INDEX["refers_back"]] = kinds.refers_back(c.body)
         words = len(c.body.split())
         f[INDEX["log_words"]] = math.log1p(words)
         f[INDEX["short"]] = words < 6
-        f[INDEX["code"]] = bool(CODE.search(c.body))
-        f[INDEX["image"]] = bool(IMAGE.search(c.body))
-        f[INDEX["not_an_answer"]] = not_an_answer(c.body)
-        f[INDEX["instructs"]] = instructs(c.body)
+        f[INDEX["code"]] = kinds.code(c.body)
+        f[INDEX["image"]] = kinds.image(c.body)
+        f[INDEX["not_an_answer"]] = kinds.not_an_answer(c.body)
+        f[INDEX["instructs"]] = kinds.instructs(c.body)
         f[INDEX["exclaims"]] = c.body.endswith("!")
         at = prose.index(c.unit) if c.unit in prose else units.index(c.unit)
         f[INDEX["position"]] = at / (len(prose) - 1) if len(prose) > 1 else 0.0

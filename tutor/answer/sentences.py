@@ -3,43 +3,22 @@
 A passage is cut into units with character spans into it (end exclusive): a prose sentence, one list item,
 a heading or a table row. Each unit knows its block (paragraph or list), so a list item can bring the
 sentence that introduces the list, and a sentence that opens with "This" or a pronoun can bring the one
-before it. Words are compared as the keyword search compares them (Snowball stems, stop words dropped).
+before it. Words are compared as the keyword search compares them (tutor/text/words.py).
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
-from tutor.search.keywords import stem_set
 from tutor.text import segment
+from tutor.text.words import glue_words, stem_set
 
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]*_]*\s+(?=[\"'(\[*_]*[A-Z0-9])")
 ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 HEADING = re.compile(r"^\s*#{1,6}\s")
 TABLE = re.compile(r"^\s*\|")
-LABEL = re.compile(r"^(?:[A-Z][\w ']{1,30}):\s+")  # a call-out's label: "Think about it: ..."
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-LEANS_BACK = re.compile(
-    r"^(?:this|that|these|those|it|its|they|their|them|such|here|then|so|also|"
-    r"there(?!['’]s\b|\s+(?:is|are|was|were|will|would|may|might|can|could|has|have|had|seems?)\b)|"  # not "There is"
-    r"however|but|and|or|instead|otherwise|both|each|the latter|the former|others?|another|the other|"
-    r"to \w+ (?:this|that|these|those|the point|the idea)|"  # "To prove the point they trained Chinchilla"
-    r"(?:by|in|at|for|from|on|with|after|before|unlike|despite|beyond|without) (?:that|it|them))\b",  # "In it, he"
-    re.I,
-)
-STOP = frozenset(
-    re.findall(
-        r"\w+",
-        """a an the and or but of to in on at for with by from as is are was were be been being it its this that these
-those there their they them he she we you your i do does did not no so than then can could will would should
-may might must has have had what which who whom how why when where also very more most such into about over
-under out up down just only some any all each every other one two many much same own our us his her him if
-while because though although whether yes both either neither let lets tell explain describe mean means meant
-versus vs between""",
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -105,24 +84,13 @@ def answer_sentences(text: str) -> list[str]:
     return [text[u.start : u.end].strip() for u in units(text) if u.kind != "table"]
 
 
-@functools.cache
-def _extra_stop() -> frozenset[str]:
-    return stem_set(" ".join(STOP))
-
-
-def content_words(text: str) -> frozenset[str]:
-    """Stemmed content words of `text`, as the keyword search sees them (Snowball stems, no stop words),
-    without question words ("what", "explain") that say nothing of the topic."""
-    return stem_set(text) - _extra_stop()
-
-
 def names_and_numbers(text: str) -> set[str]:
     """Words that state a specific fact: numbers, and capitalised words that do not open the sentence
     (names, acronyms), stemmed like `content_words`."""
     out: set[str] = set()
     for i, m in enumerate(WORD.finditer(text)):
         w = m.group()
-        if any(ch.isdigit() for ch in w) or (i > 0 and w[0].isupper() and w.lower() not in STOP):
+        if any(ch.isdigit() for ch in w) or (i > 0 and w[0].isupper() and w.lower() not in glue_words()):
             out |= stem_set(w)
     return out
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from tutor.events import Answer, Source
 from tutor.models.ports import Embedder
-from tutor.search.keywords import stem_set
+from tutor.text.words import stem_set
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 LABELS = DATA / "support_labels.jsonl"

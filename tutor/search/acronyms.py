@@ -23,20 +23,17 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from tutor.text.phrases import words
+
 DEFINED = re.compile(r"((?:[\w'’*-]+[ \t]+){1,9}?[\w'’*-]+)[ \t]*\((?:the[ \t]+)?([A-Z][A-Za-z]{1,7}?)s?\)")
 DEFINED_OR = re.compile(  # "**Artificial Intelligence** - or **AI** -", "machine learning, or ML,"
     r"((?:[\w'’*-]+[ \t]+){1,9}?[\w'’*-]+)[ \t]*[-–—,][ \t]*or[ \t]+\**([A-Z][A-Za-z]{1,7}?)s?\**(?=[ \t]*[-–—,)])"
 )
 WORD = re.compile(r"[A-Za-z]+")
 ANY_WORD = re.compile(r"\w+")  # a word in any script
-SMALL = frozenset(
-    ["a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with"]
-)
+SMALL = frozenset(words("small_words"))  # words an acronym may skip: "from" in "learning from human feedback"
 TOKEN = re.compile(r"\b[A-Za-z]{2,8}\b")
-ASKING = frozenset(  # the words of a question asking what an acronym is ("What does AI stand for?")
-    ["what", "whats", "is", "are", "was", "does", "do", "mean", "means", "stand", "stands", "for", "the", "a", "an"]
-    + ["define", "explain", "tell", "me", "about", "s"]
-)
+ASKING = frozenset(words("asks_acronym"))  # the words of "What does AI stand for?" and the like
 SUBJECT_SHARE = 0.5  # an acronym in more of the passages than this is the course's subject (the seeds' "AI": 83 %)
 
 

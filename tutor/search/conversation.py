@@ -29,45 +29,25 @@ from typing import Protocol
 import numpy as np
 
 from tutor.search import gate
-from tutor.search.keywords import stem_set
 from tutor.search.retriever import Filters, Retrieval, Retriever
+from tutor.text.phrases import pattern, words
+from tutor.text.words import stem_set
 
 # a question that leans on the conversation: a pronoun, or an opener that continues the last one ("why" is not
-# one: "Why do bigger models need more data?" is a question of its own, and a bare "Why?" is short)
-# (and in Spanish, the other language of the bundled course and of the page: "¿Y por qué es eso?")
-OPENERS = r"^[¿¡\s]*(and|but|so|also|what about|how about|then|y|pero|entonces|también|tambien|qué tal|que tal)\b"
-FOLLOW_UP = re.compile(
-    r"\b(it|its|it's|this|that|these|those|they|them|their|theirs|he|she|his|her|same|above|previous|former|"
-    r"latter|eso|esto|ello|ese|esa|esos|esas|aquello|su|sus)\b|\b(?:which|the|that|this|another|each) (?:one|ones)\b|"
-    + OPENERS,
-    re.I,
-)
-OPENER = re.compile(OPENERS, re.I)  # a follow-up that points back, then names something: "And football?"
+# one: "Why do bigger models need more data?" is a question of its own, and a bare "Why?" is short), in any
+# language with phrases (tutor/text/data: "¿Y por qué es eso?")
+OPENER = re.compile(r"^[¿¡\s]*" + pattern("continues", None) + r"\b", re.I)  # "And football?": points back, names
+FOLLOW_UP = re.compile(r"\b" + pattern("points_to_conversation", None) + r"\b|" + OPENER.pattern, re.I)
 # a possessive bound to a noun before it: "Why do LLMs make up their sources?", "¿Cómo mide un modelo su error?"
-POSSESSIVE = frozenset({"its", "their", "su", "sus"})
-NOT_A_NOUN = stem_set(
-    "do did does can could would should will may might must you i we me up "
-    "qué que cómo como cuál cual cuáles cuándo dónde quién por para es son está están hay puede pueden se un una "
-    "el la los las lo de del al y o en con me te nos"
-)
+POSSESSIVE = frozenset(words("possessives", None))
+NOT_A_NOUN = stem_set(" ".join(words("not_a_noun", None)))
 SHORT_QUESTION_WORDS = 4  # a question this short leans on the conversation too
 # a short question asking for more of the same ("Any examples?", "Tell me more", "Simpler, please")
-MORE_OF_IT = re.compile(
-    r"\b(more|examples?|details?|elaborate|simpler|simply|again|please|else|further|instance|continue|go on|"
-    r"más|mas|ejemplos?|detalles?|otra vez|por favor|sigue|continúa)\b",
-    re.I,
-)
+MORE_OF_IT = re.compile(r"\b" + pattern("more_of_it", None) + r"\b", re.I)
 # the words of a request for more of the same, however long it is put: "Can you give me an example, please?"
-REQUEST_WORDS = stem_set(
-    "give show tell share provide offer some another any other one about please more example examples detail "
-    "details elaborate simpler simply again else further instance continue go on "
-    "dame darme dime muestra muéstrame otro otra otros algún alguno algunos ejemplo ejemplos más detalles"
-)
+REQUEST_WORDS = stem_set(" ".join(words("request_words", None)))
 # a follow-up asking to hear the same again, put differently: its key sentences may be the ones shown before
-SAY_AGAIN = re.compile(
-    r"\b(simpler|simply|again|rephrase|other words|plainer|explain (?:it|that|this)|más simple|otra vez|de nuevo)\b",
-    re.I,
-)
+SAY_AGAIN = re.compile(r"\b" + pattern("say_again", None) + r"\b", re.I)
 STANDALONE_SIMILARITY = 0.55  # cosine; lesson questions score 0.36-0.9, bare follow-ups rarely above 0.5
 KEPT_LESSONS = 2  # the previous turn's lessons a follow-up favours
 TOPIC_WORDS = 40  # a follow-up is searched with at most this many words of what the last turn searched

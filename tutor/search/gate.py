@@ -16,16 +16,14 @@ attention in class?" is close in meaning to self-attention, which holds "attenti
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 
-from tutor.answer.sentence_kinds import asks_what
-from tutor.search.keywords import TOKEN, stem_set
+from tutor.text.kinds import QUOTED, asks_what
+from tutor.text.phrases import words
+from tutor.text.words import TOKEN, stem_set
 
-# a quoted example of three words or more; a quoted name or term ("stochastic parrots") is the lesson's own word
-QUOTED = re.compile(r"\"(?=[^\"\n]*\s[^\"\n]*\s)[^\"\n]{0,200}\"|“(?=[^”\n]*\s[^”\n]*\s)[^”\n]{0,200}”")
-QUESTION_WORDS = stem_set("what how why which who whom when where explain describe tell mean does work")
-CHAT_WORDS = stem_set("hi hey hello please pls thanks thank thx okay ok um uh lol")  # never named as unused
+QUESTION_WORDS = stem_set(" ".join(words("question_words")))
+CHAT_WORDS = stem_set(" ".join(words("chat_words")))  # never named as unused
 
 
 def question_terms(question: str) -> frozenset[str]:

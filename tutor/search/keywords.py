@@ -1,4 +1,4 @@
-"""The keyword (BM25) adapter: the only module that imports bm25s or PyStemmer.
+"""The keyword (BM25) adapter: the only module that builds a bm25s index.
 
 Texts are tokenised the same way for indexing and for questions: lower case, English stopwords dropped,
 English Snowball stems ('winters' matches 'winter'; words of other languages mostly pass through). Scores
@@ -9,19 +9,12 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
-from typing import Any
 
 import numpy as np
 
+from tutor.text.words import stemmer
+
 log = logging.getLogger(__name__)
-
-
-@functools.cache
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
 
 
 def _quiet() -> None:
@@ -33,7 +26,7 @@ def terms(text: str) -> list[str]:
     import bm25s
 
     _quiet()
-    out = bm25s.tokenize([text], stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False)
+    out = bm25s.tokenize([text], stopwords="en", stemmer=stemmer(), show_progress=False, return_ids=False)
     return list(out[0]) if out and out[0] else []
 
 
@@ -41,24 +34,6 @@ def terms(text: str) -> list[str]:
 def term_set(text: str) -> frozenset[str]:
     """`terms(text)` as a set, cached: passages are checked again and again by the evidence gate."""
     return frozenset(terms(text))
-
-
-TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
-
-
-@functools.cache
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN)
-
-
-@functools.lru_cache(maxsize=65536)
-def stem_set(text: str) -> frozenset[str]:
-    """The same terms as `term_set` (bm25s's token pattern, English stop words, Snowball stems), computed
-    directly: about 50x faster per sentence, for the answer's sentence-level checks."""
-    stop = _stopwords()
-    return frozenset(_stemmer().stemWords([w for w in TOKEN.findall(text.lower()) if w not in stop]))
 
 
 class KeywordIndex:
@@ -72,7 +47,7 @@ class KeywordIndex:
         self._model = bm25s.BM25()
         if texts:
             self._model.index(
-                bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False),
+                bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), show_progress=False),
                 show_progress=False,
             )
 

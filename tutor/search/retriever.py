@@ -26,9 +26,10 @@ from tutor.fitted import Linear
 from tutor.ingest.chunking import Chunk
 from tutor.models.ports import Embedder
 from tutor.search import acronyms, fusion, gate
-from tutor.search.keywords import stem_set, term_set
+from tutor.search.keywords import term_set
 from tutor.search.snapshot import Snapshot
 from tutor.store.chroma import ChunkStore
+from tutor.text.words import stem_set
 
 log = logging.getLogger(__name__)
 
