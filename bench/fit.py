@@ -360,13 +360,9 @@ SWITCHES = (
     ("key_sentences", "HARD_FILTERS", 0),
     ("key_sentences", "DEFINITIONS_FIRST", 0),
     ("key_sentences", "RESTATES", 0),
-    ("key_sentences", "COMPARES", 0),
     ("key_sentences", "TABLE_ROWS", 0),
     ("key_sentences", "NAMES_THE_TERM", 0),
     ("key_sentences", "LEAD_IN_WITH_LIST", 0),
-    ("context", "SHORT_LEADS", 0),
-    ("context", "LEANS_ANYWHERE", 0),
-    ("context", "DEFINITE_BACK", 0),
     ("context", "REASONS_BEFORE", 0),
 )
 

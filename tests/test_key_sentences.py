@@ -13,9 +13,10 @@ import pytest
 
 from tests.conftest import LEAVES, src
 from tutor.answer.key_sentences import KeySentencePicker
-from tutor.answer.sentence_kinds import addresses_learner, asks_why, defines, instructs, polarity
-from tutor.answer.sentences import content_words, units
+from tutor.answer.sentences import units
 from tutor.events import Source
+from tutor.text.kinds import addresses_learner, asks_why, defines, instructs, polarity
+from tutor.text.words import content_words
 
 
 def keys_for(picker: KeySentencePicker, question: str, *sources: Source) -> list:
@@ -265,14 +266,6 @@ LEANING = [
         "that the yeast in a starter is alive.",
         "Is the yeast in a sourdough starter alive?",
         "Some bakers call",
-    ),
-    # "The X ..." names what a sentence before it in the paragraph introduced (found on "What is algorithmic
-    # bias?": "The algorithm was quietly scrapped when the bias was discovered." was shown alone)
-    (
-        "A bakery in Lyon built a bread robot that burned every loaf. It had been tested only on cold dough. The "
-        "robot was quietly retired after a week.",
-        "When was the robot retired?",
-        "A bakery in Lyon built",
     ),
 ]
 

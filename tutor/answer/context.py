@@ -1,40 +1,31 @@
 """What a picked key sentence brings along, so that it reads on its own in the answer bubble.
 
-A sentence that leans on the one before it ("This ...", a pronoun, "that failure", "all of them", "the same
-principle", "Others argue ...", "By that standard") brings that sentence, and a chain of them in one
-paragraph comes whole ("Some call X. Others argue Y. But Z."), and so does one whose subject "The X" a
-sentence before it in the paragraph introduced ("Amazon built a hiring algorithm ... The algorithm was
-quietly scrapped."); a list item brings the sentence that introduces its list; a lead-in ending with ":"
-brings its first items, or all of a short list ("Here are five simple tips: 1. Be Specific, 2. Give
-Context, ..."), and so does a sentence whose paragraph goes on to such a lead-in; a short opener ("Portrait
-mode is particularly impressive.") brings the sentence after it. For a "Why ...?" question, a best pick that
-closes its paragraph brings the sentences before it, where the reasons stand ("Postcode correlates with race
-... You can remove race from the data but the algorithm can still learn to discriminate."), back to advice to
-the learner. tutor/answer/key_sentences.py decides which sentences to pick; this module only reads the units
-(tutor/answer/sentences.py) around them.
+A sentence that leans on the one before it (it opens with "This ...", a pronoun, "However"; it is short and
+points back, "that failure"; it counts back, "all of them"; it names "the same principle") brings that
+sentence, and a chain of them in one paragraph comes whole ("Some call X. Others argue Y. But Z."); a list
+item brings the sentence that introduces its list; a lead-in ending with ":" brings its first items, or all
+of a short list ("Here are five simple tips: 1. Be Specific, 2. Give Context, ..."), and so does a sentence
+whose paragraph goes on to such a lead-in. For a "Why ...?" question, a best pick that closes its paragraph
+brings the sentences before it, where the reasons stand ("Postcode correlates with race ... You can remove
+race from the data but the algorithm can still learn to discriminate."), back to advice to the learner.
+What leans back is read by tutor/text/kinds.py; tutor/answer/key_sentences.py decides which sentences to
+pick; this module only reads the units (tutor/answer/sentences.py) around them.
 """
 
 from __future__ import annotations
 
-import re
 from itertools import takewhile
 
-from tutor.answer.sentence_kinds import addresses_learner, refers_back
-from tutor.answer.sentences import LABEL, LEANS_BACK, Unit, clean
+from tutor.answer.sentences import Unit, clean
+from tutor.text import kinds
+from tutor.text.kinds import LABEL
 
 SHORT = 8  # words: a sentence this short that points back ("that failure") brings the one before it
-POINTS_BACK = re.compile(r"\b(that|this|these|those|such|it|they)\b", re.I)
-DEMONSTRATIVE = re.compile(r"\b(this|these|those|such)\s+(?!is\b|are\b|was\b|means\b)[a-z]", re.I)  # "this loop"
 LEAD_IN_ITEMS = 2  # a picked sentence that ends with ":" brings this many of the items it introduces
 SHORT_ITEMS = 6  # ... or all of them, up to this many, when each is a few words (a section's tips, steps, types)
 SHORT_ITEM = 10  # words ("Measurement Bias — What You Measure Shapes What You Get": 10)
 LIST_AFTER = 2  # a pick followed, this many sentences on in its paragraph, by a lead-in to a short list brings them
-SHORT_LEADS = 1  # 1: a short sentence that does not point back brings the sentence after it
-LEANS_ANYWHERE = 1  # 1: "this/these/such + noun" anywhere in a sentence brings the sentence before it
 LEANS_CHAIN = 2  # sentences brought, at most, for a chain of sentences each leaning on the one before (1: one)
-DEFINITE_BACK = 1  # 1: "The algorithm ..." after a sentence naming an algorithm brings that sentence
-THE_NOUN = re.compile(r"^The (\w+)\b(?! of\b)")  # "The algorithm was ...", not "The idea of X is ..."
-WORDS = re.compile(r"\w+")
 REASONS_BEFORE = 3  # a why-question's best pick ending its paragraph brings this many sentences before it (0: off)
 
 
@@ -45,19 +36,6 @@ def with_context(u: Unit, every: list[Unit], text: str) -> list[Unit]:
     items = items_after(k, every, text)
     if u.kind == "sentence" and items:
         return [u, *items]
-    after = every[k + 1] if k + 1 < len(every) else None
-    if (
-        SHORT_LEADS
-        and not dangles(k + 1, every, text)
-        and u.kind == "sentence"
-        and len(clean(u.text(text)).split()) < SHORT
-        and after is not None
-        and after.kind == "sentence"
-        and after.block == u.block
-        and not LEANS_BACK.match(clean(u.text(text)))
-    ):
-        # "Portrait mode is particularly impressive." says what comes next, not what it is
-        return [u, after, *items_after(k + 1, every, text)]
     prev = every[k - 1] if k > 0 else None
     if prev is None or prev.kind in ("heading", "table"):
         return [u]
@@ -67,9 +45,6 @@ def with_context(u: Unit, every: list[Unit], text: str) -> list[Unit]:
             listed = short_list(every.index(lead), every, text)
             return [lead, *listed] if u in listed else [lead, u]  # a short list comes whole
         return [u]
-    back = _named_before(k, every, text)  # "The algorithm ..." two sentences after "a hiring algorithm"
-    if back:
-        return every[k - back : k + 1]
     if not _leans(u, text):
         return [u]
     run = [prev, u]
@@ -82,29 +57,11 @@ def with_context(u: Unit, every: list[Unit], text: str) -> list[Unit]:
     return run
 
 
-def _named_before(k: int, every: list[Unit], text: str) -> int:
-    """How many sentences back, in its paragraph and at most LEANS_CHAIN, the sentence naming what unit k's
-    subject "The X" refers to stands ("Amazon built a hiring algorithm ... The algorithm was scrapped."); 0 when
-    it opens otherwise or nothing before names X."""
-    u = every[k]
-    m = THE_NOUN.match(LABEL.sub("", clean(u.text(text)))) if DEFINITE_BACK and u.kind == "sentence" else None
-    if not m:
-        return 0
-    for back in range(1, LEANS_CHAIN + 1):
-        before = every[k - back] if k - back >= 0 else None
-        if before is None or before.kind != "sentence" or before.block != u.block:
-            return 0
-        if m.group(1).lower() in WORDS.findall(clean(before.text(text)).lower()):
-            return back
-    return 0
-
-
 def _leans(u: Unit, text: str) -> bool:
     """The sentence needs the one before it to be understood."""
     body = LABEL.sub("", clean(u.text(text)))
-    short_and_pointing = len(body.split()) < SHORT and POINTS_BACK.search(body)  # "X is exactly that failure."
-    demonstrative = LEANS_ANYWHERE and DEMONSTRATIVE.search(body)  # "... its version of this feedback loop."
-    return bool(LEANS_BACK.match(body) or short_and_pointing or demonstrative or refers_back(body))
+    short_and_pointing = len(body.split()) < SHORT and kinds.points_back(body)  # "X is exactly that failure."
+    return kinds.leans_back(body) or short_and_pointing or kinds.refers_back(body)
 
 
 def items_after(k: int, every: list[Unit], text: str) -> list[Unit]:
@@ -152,12 +109,12 @@ def dangles(k: int, every: list[Unit], text: str) -> bool:
 def with_reasons(u: Unit, run: list[Unit], every: list[Unit], text: str) -> list[Unit]:
     """`run` (picked unit `u` with its context) with up to REASONS_BEFORE sentences of its paragraph before it,
     when it closes the paragraph and does not advise the learner; the sentences stop at advice too."""
-    if not REASONS_BEFORE or addresses_learner(clean(u.text(text))) or not _ends_paragraph(run[-1], every):
+    if not REASONS_BEFORE or kinds.addresses_learner(clean(u.text(text))) or not _ends_paragraph(run[-1], every):
         return run
     first = every.index(run[0])
 
     def reason(w: Unit) -> bool:
-        return w.block == run[0].block and w.kind == "sentence" and not addresses_learner(clean(w.text(text)))
+        return w.block == run[0].block and w.kind == "sentence" and not kinds.addresses_learner(clean(w.text(text)))
 
     before = list(takewhile(reason, reversed(every[max(0, first - REASONS_BEFORE) : first])))
     return before[::-1] + run

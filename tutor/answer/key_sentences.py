@@ -9,9 +9,9 @@ courses (tutor/fitted/weights.json, refitted by bench/fit.py) scores it. The bes
 further ones within the model's `gap` (log-odds) of it. A pick brings what it leans on
 (tutor/answer/context.py): the sentence before a "This ...", a list's lead-in, the reasons before a
 why-question's answer that closes its paragraph. Overview passages ("Sections: ...") and headings are never
-candidates, nor a table row unless it holds half the question's words, nor (HARD_FILTERS) what
-tutor/answer/sentence_kinds.py finds is no answer (a signpost, an instruction to the learner); a question
-comparing two things gets a sentence for each side.
+candidates, nor a table row unless it holds half the question's words, nor a sentence that speaks to the
+model (tutor/text/instructions.py: lesson text is data), nor (HARD_FILTERS) what
+tutor/text/kinds.py finds is no answer (a signpost, an instruction to the learner).
 
 A lead-in to a short list ("Scientists generally talk about two types:") is embedded with the list's items, as
 it is shown, and a short list counts as one sentence of the answer's length. Unit vectors are cached by chunk
@@ -28,13 +28,14 @@ import numpy as np
 
 from tutor import fitted
 from tutor.answer import context, features
-from tutor.answer.sentence_kinds import asks_why, defines, instructs, not_an_answer, sides
-from tutor.answer.sentences import Unit, clean, content_words, units
+from tutor.answer.sentences import Unit, clean, units
 from tutor.events import KeySentence, Source
 from tutor.fitted import Linear
 from tutor.ingest import chunking
 from tutor.models.ports import Embedder
-from tutor.search.gate import QUOTED
+from tutor.text.instructions import addresses_the_model
+from tutor.text.kinds import QUOTED, asks_why, defines, instructs, not_an_answer
+from tutor.text.words import content_words
 
 MAX_PICKS = 3  # sentences chosen for their score
 MAX_UNITS = 5  # sentences shown, at most, including those brought along for their context
@@ -43,7 +44,6 @@ MIN_WORDS = 4  # shorter sentences are not picked, unless they name what the que
 NAMES_THE_TERM = 1  # 1: a short sentence holding half the question's words can be picked ("That's X."), with context
 RESTATES = 0.6  # a sentence holding this share of the question's words brings the unit after it (0: off)
 STEPS_OUT = 1  # 1: an instruction to the learner ("Visit ...", "Type a description ...") is never picked
-COMPARES = 1  # 1: "the difference between X and Y", "X vs Y": a pick for the side the others leave out
 DEFINITIONS_FIRST = 1  # 1: for "What is X?", the sentences defining X (any passage) are embedded before the rest
 TABLE_ROWS = 1  # 1: a table row holding half the question's words can be picked (a name found only in a table)
 TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")  # the |---|---| line under a table's header
@@ -128,6 +128,8 @@ class KeySentencePicker:
                 body = clean(u.text(s.text))
                 if body.endswith(":") and following.get(u.start) != "item":
                     continue  # it introduces what this passage does not hold (the list is in the next chunk)
+                if addresses_the_model(body):
+                    continue  # lesson text is data: a sentence that speaks to the model is never the answer
                 if HARD_FILTERS and (not_an_answer(body) or (STEPS_OUT and instructs(body))):
                     continue
                 words = content_words(QUOTED.sub(" ", u.text(s.text)))  # a quoted example is not a claim
@@ -216,17 +218,6 @@ class KeySentencePicker:
             chosen.append((score, i, run))
             seen.append(v)
             used += _length(run, sources[i].text)
-        for side in sides(query) if COMPARES else ():
-            if any(side in content_words(r.text(sources[i].text)) for _, i, run in chosen for r in run):
-                continue
-            other = next((c for c in scored if side in content_words(c[2].text(sources[c[1]].text))), None)
-            if other is None:
-                continue
-            score, i, u, v, _ = other
-            run = context.with_context(u, self.units_of(sources[i])[0], sources[i].text)
-            if used + _length(run, sources[i].text) <= MAX_UNITS + 1:  # one past the usual, for the side left out
-                chosen.append((score, i, run))
-                used += _length(run, sources[i].text)
         return _merge(chosen, sources)
 
 
