@@ -140,7 +140,6 @@ def test_the_injected_lines_never_reach_the_model_and_back_no_explanation(probe_
     assert not any("1234" in t or "developer mode" in t for t in backed), backed
 
 
-@pytest.mark.xfail(strict=True, reason="wired by the lead: addresses_the_model in the key-sentence picker's filters")
 def test_the_injected_lines_are_never_key_sentences(probe_answers):
     for question, a in probe_answers.items():
         keys = [k.text for k in a.key_sentences]
