@@ -1,7 +1,7 @@
 """Re-index on save (`tutor serve --watch`, tutor/watch.py): bursts of file events make one sync once quiet; the
 watcher's syncs run one at a time, record what changed and keep a broken save's previous version (real index,
-real embedder); and a real `tutor serve --watch` process re-indexes an edited lesson, answers from the new
-text at the next question, and stops cleanly on SIGTERM."""
+real embedder); and a real `tutor serve --watch` process re-indexes at start a lesson edited while it was
+stopped, then an edited lesson, answers from the new text at the next question, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ from tutor.ingest.sync import sync_index
 from tutor.store.chroma import ChunkStore
 from tutor.watch import Burst, Watcher, WatchReport, load_report
 
+CHLOROPHYLL = lesson(
+    "Photosynthesis",
+    "## Leaf colour\n\nIn autumn the chlorophyll breaks down and the hidden carotenoids turn maple leaves orange.",
+)
 BASALT = lesson(
     "Volcanoes",
     "## Basalt columns\n\nCooling lava shrinks and cracks into hexagonal basalt columns, as at the Giant's Causeway.",
@@ -134,11 +138,13 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.slow
-def test_serve_watch_reindexes_a_saved_lesson_and_the_page_answers_from_it(tmp_path: Path):
+def test_serve_watch_reindexes_at_start_and_after_a_save_and_the_page_answers_from_it(tmp_path: Path):
     from gradio_client import Client
 
     lessons, idx = two_lessons(tmp_path), tmp_path / "idx"
     assert index(lessons, idx).returncode == 0
+    (lessons / "photosynthesis.mdx").write_text(CHLOROPHYLL, encoding="utf-8")  # edited while nothing serves
+    report = tmp_path / "watch.json"
     port = free_port()
     env = {**ENV, "TUTOR_MAX_TOKENS": "8", "GRADIO_ANALYTICS_ENABLED": "False", "TUTOR_INDEX_LOCK_TIMEOUT": "60"}
     cmd = [sys.executable, "-m", "tutor.cli", "serve", "--watch", "--lessons", str(lessons), "--index", str(idx)]
@@ -152,13 +158,22 @@ def test_serve_watch_reindexes_a_saved_lesson_and_the_page_answers_from_it(tmp_p
             assert line or server.poll() is None, seen
             seen += line
         assert "watching" in seen, seen
+        deadline = time.time() + 180
+        while time.time() < deadline and not (load_report(report) or WatchReport()).updated:
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            time.sleep(0.5)
+        r = load_report(report)
+        assert r is not None and r.at_start and r.updated == ["lessons/en/photosynthesis"] and not r.files, r
+        assert "while not watching" in r.line()
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        autumn = json.dumps(client.predict("Why do maple leaves turn orange in autumn?", "", "", api_name="/ask"))
+        assert "carotenoids" in autumn
         question = "Why does cooling lava form hexagonal basalt columns?"
         assert "Causeway" not in json.dumps(client.predict(question, "", "", api_name="/ask"))
 
         (lessons / "volcanoes.mdx").write_text(BASALT, encoding="utf-8")  # the teacher saves a lesson
-        report, deadline = tmp_path / "watch.json", time.time() + 180
-        while time.time() < deadline and not (load_report(report) or WatchReport()).updated:
+        deadline = time.time() + 180
+        while time.time() < deadline and (load_report(report) or WatchReport()).at_start:
             assert server.poll() is None, server.stdout.read() if server.stdout else ""
             time.sleep(0.5)
         r = load_report(report)

@@ -215,8 +215,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     watcher, syncs = _watcher(s)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` stops the page as Ctrl-C does, cleanly
-    watcher.start()
-    print(f"watching {s.lessons_dir} for saves: changed lessons are re-indexed", flush=True)
+    watcher.start(catch_up=True)  # a lesson edited while the page was stopped is re-indexed now
+    print(f"watching {s.lessons_dir} for saves (and syncing what changed while stopped)", flush=True)
     try:
         serve(s, announce=print)
     finally:

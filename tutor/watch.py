@@ -11,6 +11,9 @@ once a burst of saves has gone quiet, brings the index in step as `tutor index` 
   reopens it when another writer replaced the manifest; a second writer in the page's process would have its
   state stopped under it. So the syncs run in one child process (`SyncProcess`, started at the first save),
   a writer like `tutor index`, and the page's readers follow its new generation at their next question.
+- **Changes made while nobody watched.** `start(catch_up=True)` (as `tutor serve --watch` does) syncs once as
+  soon as the watch is set up, so a lesson edited while the page was stopped is re-indexed at start; a save
+  during that sync is seen by the watch and synced after it.
 - **What changed.** Each sync that changed something (or failed) is written to `watch.json` next to the
   index's progress and gap lists; the teacher page shows the last one.
 """
@@ -58,6 +61,7 @@ class WatchReport:
     warnings: list[str] = field(default_factory=list)
     error: str = ""  # the sync failed; the index is as before
     seconds: float = 0.0
+    at_start: bool = False  # the sync when watching began: changes made while nobody watched
 
     @classmethod
     def of(cls, s: SyncSummary) -> WatchReport:
@@ -80,7 +84,8 @@ class WatchReport:
         parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.removed)} removed"]
         if self.kept:
             parts.append(f"{len(self.kept)} unreadable (previous version kept)")
-        return f"lessons: {', '.join(parts)} in {self.seconds:.1f} s"
+        when = "changes made while not watching, re-indexed at start: " if self.at_start else ""
+        return f"{when}lessons: {', '.join(parts)} in {self.seconds:.1f} s"
 
 
 def report_path(settings: Settings) -> Path:
@@ -150,8 +155,9 @@ class Watcher:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="tutor-watch", daemon=True)
+    def start(self, catch_up: bool = False) -> None:
+        """Watch from now on; `catch_up`: first sync what changed while nobody watched, once the watch is set up."""
+        self._thread = threading.Thread(target=self._run, args=(catch_up,), name="tutor-watch", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = CLOSE_WAIT_S) -> None:
@@ -165,8 +171,9 @@ class Watcher:
         self.burst.add(paths, now)
         return self.sync(self.burst.take()) if self.burst.due(now) else None
 
-    def sync(self, paths: Sequence[str]) -> WatchReport | None:
-        """Run one sync for these changed files; the report, saved when the sync changed something or failed."""
+    def sync(self, paths: Sequence[str], at_start: bool = False) -> WatchReport | None:
+        """Run one sync for these changed files (none: the sync when watching began, `at_start`); the report,
+        saved when the sync changed something or failed."""
         with self._lock:
             try:
                 report = self.sync_fn()
@@ -177,12 +184,13 @@ class Watcher:
                 report = WatchReport(error=f"{type(exc).__name__}: {exc}")
             report.at = time.time()
             report.files = [os.path.relpath(p, self.lessons_dir) for p in paths]
+            report.at_start = at_start
             if report.changed:
                 save_report(report, self.report)
                 log.warning("%s (after saving %s)", report.line(), ", ".join(report.files[:3]))
             return report
 
-    def _run(self) -> None:
+    def _run(self, catch_up: bool) -> None:
         wanted = watchfiles.DefaultFilter(ignore_paths=self.ignore)
         try:
             for changes in watchfiles.watch(
@@ -193,6 +201,9 @@ class Watcher:
                 yield_on_timeout=True,
                 raise_interrupt=False,
             ):
+                if catch_up:  # the first turn: the watch is set up, so no save is lost during this sync
+                    catch_up = False
+                    self.sync([], at_start=True)
                 self.step({path for _, path in changes}, time.monotonic())
         except Exception as exc:  # noqa: BLE001 - the folder vanished, the system's watch limit was reached
             log.error("stopped watching %s: %s", self.lessons_dir, exc)
