@@ -472,6 +472,20 @@ def main() -> None:
                 "picker_fitted": picker.to_dict(),  # for the record, while "picker" holds the rules' weights
                 "gate": g.to_dict() if args.gate == "fitted" else None,
                 "gate_fitted": g.to_dict(),  # for the record; the gate's rules decide while "gate" is null
+                # what the shipped weights give on each course when fitted on the other two (`tutor eval`)
+                "left_out": {
+                    name: {
+                        "first_key": round((f if args.picker == "fitted" else rules[name])["picker"]["first_key"], 3),
+                        "quiz_of_ceiling": round(
+                            (f if args.picker == "fitted" else rules[name])["picker"]["quiz_of_ceiling"], 3
+                        ),
+                        "off_refused": round((f if args.gate == "fitted" else rules[name])["gate"]["off_refused"], 3),
+                        "learner_answered": round(
+                            (f if args.gate == "fitted" else rules[name])["gate"]["learner_answered"], 3
+                        ),
+                    }
+                    for name, f in fit.items()
+                },
             },
             indent=1,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -86,13 +86,15 @@ class Fitted:
     picker: Linear
     gate: Linear | None  # None: the gate's rules (tutor/search/gate.py) decide
     about: str = ""
+    # per course: the figures these weights give on it when fitted on the other courses (bench/fit.py)
+    left_out: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @functools.cache
 def load(path: Path = WEIGHTS) -> Fitted:
     d = json.loads(path.read_text(encoding="utf-8"))
     gate = Linear.from_dict(d["gate"]) if d.get("gate") else None
-    return Fitted(d["embedder"], Linear.from_dict(d["picker"]), gate, d.get("about", ""))
+    return Fitted(d["embedder"], Linear.from_dict(d["picker"]), gate, d.get("about", ""), d.get("left_out", {}))
 
 
 def describe(embedder: str, path: Path = WEIGHTS) -> str:
@@ -104,4 +106,9 @@ def describe(embedder: str, path: Path = WEIGHTS) -> str:
     fit_for = (
         "fitted for this embedding model" if same else f"fitted for {f.embedder}, not {embedder}: run bench/fit.py"
     )
-    return f"{f.about or path.name}; {gate}; {fit_for}"
+    figures = ", ".join(
+        f"{name} first key {v['first_key']:.2f}, off-topic refused {v['off_refused']:.2f}"
+        for name, v in f.left_out.items()
+    )
+    left_out = f"; each course left out: {figures}" if figures else ""
+    return f"{f.about or path.name}; {gate}; {fit_for}{left_out}"
