@@ -89,8 +89,8 @@ def vectors(texts: list[str], backends: list[str], reps: int) -> None:
 
 
 def decisions(tutor: Any, questions: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
-    """(answered, first passage, passages shown, key sentences) for each (question, language) as a turn makes
-    them, without the model."""
+    """(answered, first passage, passages shown, key sentences, passages cited) for each (question, language)
+    as a turn makes them, without the model."""
     out = []
     for q, lang in questions:
         r = tutor.retrieve(q, filters=Filters(language=lang) if lang else None)
@@ -100,7 +100,8 @@ def decisions(tutor: Any, questions: list[tuple[str, str | None]]) -> list[tuple
             s.number = i
         keys = tutor.picker.pick(tutor.retriever.expand(r.query), r.query_vector, sources) if answered else []
         shown = tuple(s.chunk_id for s in sources)
-        out.append((answered, shown[:1], frozenset(shown), tuple(k.text for k in keys)))
+        cited = frozenset(sources[k.number - 1].chunk_id for k in keys)  # the passages the answer quotes
+        out.append((answered, shown[:1], frozenset(shown), tuple(k.text for k in keys), cited))
     return out
 
 
@@ -121,14 +122,21 @@ def flips(lessons_dir: Path, backends: list[str], root: Path) -> None:
     base = got["torch"]
     n = len(base)
     print(f"\n{n} questions; share whose decision differs from the float32 (torch) backend's")
-    print(f"{'backend':8} {'gate':>7} {'1st passage':>12} {'passages':>9} {'key sentences':>14} {'any':>7}")
+    print(
+        f"{'backend':8} {'gate':>7} {'1st passage':>12} {'passages':>9} {'key sentences':>14} {'cited':>7} "
+        f"{'answer':>7} {'any':>7}"
+    )
     for b in backends:
         if b == "torch":
             continue
-        diff = [[x[i] != y[i] for i in range(4)] for x, y in zip(got[b], base)]
-        shares = [sum(d[i] for d in diff) / n for i in range(4)]
+        diff = [[x[i] != y[i] for i in range(5)] for x, y in zip(got[b], base)]
+        shares = [sum(d[i] for d in diff) / n for i in range(5)]
+        answer = sum(d[0] or d[3] or d[4] for d in diff) / n  # what the learner reads: gate, key sentences, cites
         anyone = sum(any(d) for d in diff) / n
-        print(f"{b:8} {shares[0]:7.3f} {shares[1]:12.3f} {shares[2]:9.3f} {shares[3]:14.3f} {anyone:7.3f}")
+        print(
+            f"{b:8} {shares[0]:7.3f} {shares[1]:12.3f} {shares[2]:9.3f} {shares[3]:14.3f} {shares[4]:7.3f} "
+            f"{answer:7.3f} {anyone:7.3f}"
+        )
 
 
 def main() -> None:
