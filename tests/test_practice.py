@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 
 import pytest
 
 from tests.conftest import CORPUS, run_cli
 from tutor.learn.next_lesson import course_order, read_programs, what_next
 from tutor.learn.practice import Feedback, QuizItem, Round
-from tutor.learn.progress import MIGRATIONS, LessonProgress, ProgressStore
+from tutor.learn.progress import MIGRATIONS, SPACED_RETRY_S, LessonProgress, ProgressStore
 
 FIRST = "ai-foundations/en/what-is-machine-learning"
 SECOND = "ai-foundations/en/neural-networks"
@@ -76,7 +77,7 @@ def test_progress_schema_is_created_and_migrated_from_an_older_version(tmp_path)
     assert fresh.version() == 2 and fresh.lessons("ana") == {}
 
 
-def test_progress_keeps_latest_first_tries_per_learner_and_ignores_retries(tmp_path):
+def test_progress_counts_first_tries_and_spaced_retries_per_learner_and_ignores_retries(tmp_path):
     store = ProgressStore(tmp_path / "p.sqlite")
     store.record("ana", "p/en/x", 1, "q1", 1, False)
     store.record("ana", "p/en/x", 1, "q1", 0, True, retry=True)  # a retry at the round's end: not counted
@@ -85,11 +86,13 @@ def test_progress_keeps_latest_first_tries_per_learner_and_ignores_retries(tmp_p
     ana = store.lessons("ana")["p/en/x"]
     assert ana.known == [2] and ana.missed == [1] and ana.wrong_answers == 1
     assert ana.score(4) == 0.25
-    store.record("ana", "p/en/x", 1, "q1", 0, True)  # a later round gets it right
-    assert store.lessons("ana")["p/en/x"].missed == []
+    store.record("ana", "p/en/x", 1, "q1", 0, True)  # a new round right after seeing the key: not counted
+    assert store.lessons("ana")["p/en/x"].missed == [1]
     assert store.lessons("bob")["p/en/x"].known == [1]
     (res,) = store.results_by_lesson()
-    assert (res.lesson_id, res.learners, res.attempts) == ("p/en/x", 2, 4)
+    assert (res.lesson_id, res.learners, res.attempts) == ("p/en/x", 2, 3)
+    store.record("ana", "p/en/x", 1, "q1", 0, True, at=time.time() + SPACED_RETRY_S)  # a spaced retry counts
+    assert store.lessons("ana")["p/en/x"].known == [1, 2]
 
 
 # --- course order and what next ----------------------------------------------------------------------
@@ -173,10 +176,36 @@ def test_a_coached_round_records_progress_and_moves_what_next_along(coach):
     assert rnd.right_first_try == rnd.total - 1
     p = coach.lessons(learner)[FIRST]
     assert p.missed == [1] and len(p.known) == rnd.total - 1
-    rnd = coach.start(FIRST)  # a second round, all right: the lesson is practised, the next one is named
+    rnd = coach.start(FIRST)  # a second round at once, all right: the missed item's key was just shown
     while not rnd.done:
         coach.answer(learner, rnd, keys[rnd.current.number - 1])  # type: ignore[union-attr]
+    assert coach.lessons(learner)[FIRST].missed == [1] and coach.next_steps(learner).next == FIRST
+    later = time.time() + SPACED_RETRY_S  # the next day, right again: the lesson is practised
+    coach.progress.record(learner, FIRST, 1, "q", keys[0], True, at=later)
     assert coach.next_steps(learner).next == SECOND
+
+
+def test_answering_wrong_to_see_the_keys_then_right_in_a_new_round_does_not_raise_the_score(coach, tmp_path):
+    """Issue 35, item 8: the probe's inflation, on the real index and a SQLite file of its own."""
+    from tutor.learn.coach import Coach
+
+    coach = Coach(coach.practice, ProgressStore(tmp_path / "p.sqlite"), coach.lessons_dir, coach.threshold)
+    learner, lesson = "test:inflate", SECOND
+    keys = [q["answer"] for q in coach.manifest().lessons[lesson].quizzes]
+    rnd = coach.start(lesson)
+    while not rnd.done:  # every first try wrong (each key shown), every retry right
+        cur = rnd.current
+        assert cur is not None
+        coach.answer(learner, rnd, keys[cur.number - 1] if rnd.is_retry else (keys[cur.number - 1] + 1) % 2)
+    for _ in range(2):  # new rounds at once, all right
+        rnd = coach.start(lesson)
+        while not rnd.done:
+            coach.answer(learner, rnd, keys[rnd.current.number - 1])  # type: ignore[union-attr]
+    p = coach.lessons(learner)[lesson]
+    assert p.known == [] and p.score(len(keys)) == 0.0 and len(p.missed) == len(keys)
+    assert coach.next_steps(learner).review == lesson or coach.next_steps(learner).next == lesson
+    teacher = {r.lesson_id: r for r in coach.progress.results_by_lesson()}[lesson]
+    assert teacher.right_share == 0.0  # the teacher's share counts first tries the same way
 
 
 def test_a_program_round_takes_its_lessons_in_course_order_in_one_language(coach):
@@ -199,7 +228,9 @@ def test_quiz_questions_and_close_rewordings_are_recognised_and_get_a_hint_not_t
         for it in coach.practice.items(lid):
             match = guard.match(it.question)
             assert match is not None and match.item.ref == it.ref, it.question
-    reworded = guard.match("how can I tell whether my model overfits?")
+    reworded = guard.match(  # the question and two of its options, reworded
+        "Is my model overfitting when it trains very fast, or when it scores far better on training data than on held-out data?"
+    )
     assert reworded is not None and reworded.item.lesson_id == FIRST
     hint = guard.hint(reworded)
     key = m.lessons[FIRST].quizzes[reworded.item.number - 1]

@@ -59,7 +59,7 @@ def build_coach(tutor: Tutor, progress: ProgressStore | None = None) -> Coach:
     kept in `settings.progress_path` unless a store is passed."""
     s = tutor.settings
     practice = Practice(tutor.store, tutor.retriever, tutor.embedder)
-    return Coach(practice, progress or ProgressStore(s.progress_path), s.lessons_dir, s.practice_threshold)
+    return Coach(practice, progress or ProgressStore.of(s), s.lessons_dir, s.practice_threshold)
 
 
 def build_quiz_guard(tutor: Tutor) -> QuizGuard:

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         None,
         description="A Chroma server (`chroma run --path DIR --port P`) holding the index, its manifest and the "
         "writers' lock, shared by every tutor process that names it, e.g. http://127.0.0.1:8000. Empty: the "
-        "index is embedded under index_dir (progress and gaps SQLite stay next to index_dir either way).",
+        "index is embedded under index_dir (progress and gaps SQLite stay inside index_dir either way).",
     )
     chroma_prefix: str = Field(
         "tutor_",
@@ -165,7 +165,7 @@ class Settings(BaseSettings):
     gaps_db: Path | None = Field(
         None,
         description="SQLite file of the course-gap list (refused and mostly unsupported questions). Empty: "
-        "gaps.sqlite next to the index.",
+        "gaps.sqlite inside index_dir (one found in the folder above it, where older tutors kept it, is moved in).",
     )
     watch: bool = Field(
         False,
@@ -180,7 +180,9 @@ class Settings(BaseSettings):
 
     # --- practice and progress --------------------------------------------------------------------
     progress_db: Path | None = Field(
-        None, description="SQLite file of learners' practice progress. Empty: progress.sqlite next to the index."
+        None,
+        description="SQLite file of learners' practice progress. Empty: progress.sqlite inside index_dir (one "
+        "found in the folder above it, where older tutors kept it, is moved in).",
     )
     practice_threshold: float = Field(
         0.8, ge=0.0, le=1.0, description="Share of a lesson's quiz items answered right that counts as practised."
@@ -188,11 +190,11 @@ class Settings(BaseSettings):
 
     @property
     def progress_path(self) -> Path:
-        return self.progress_db or self.index_dir.parent / "progress.sqlite"
+        return self.progress_db or self.index_dir / "progress.sqlite"
 
     @property
     def gaps_path(self) -> Path:
-        return self.gaps_db or self.index_dir.parent / "gaps.sqlite"
+        return self.gaps_db or self.index_dir / "gaps.sqlite"
 
     @field_validator(
         "embedding_model",

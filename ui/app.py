@@ -42,7 +42,7 @@ CHAT_CONCURRENCY = 16  # chat events handled at once; they wait in ui/turns.py's
 def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
     """The learner's page (`/`) and the teacher's (`/teacher`) for one Tutor, queued; launch with `launch()`."""
     settings = tutor.settings
-    gaps = gaps or GapLog(settings.gaps_path)
+    gaps = gaps or GapLog.of(settings)
     line, sessions = Line(lambda: tutor.llm.parallel), Sessions()
     i18n = gr.I18n(**CATALOGUE)
     coach = build_coach(tutor)  # practice, "Check yourself" and the teacher's results share its progress store

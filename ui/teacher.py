@@ -2,7 +2,9 @@
 per-lesson warnings, the last re-index after a save (`tutor serve --watch`), the course-gap list (refused and
 mostly unsupported questions) with a CSV export, and the practice results per lesson across learners (Practice
 tab and "Check yourself" answers, first tries only): counts and shares, never one learner's answers; a
-per-learner summary only for signed-in (auth) learners.
+per-learner summary only for signed-in (auth) learners. A progress or gap file found damaged and started
+again is named in a warning at the top; the CSV export is written at each refresh into Gradio's own cache
+folder (so no second copy is made), replacing the previous one, and removed once downloaded (`Exports`).
 
 With `teacher_auth` set, only a request signed in as that user sees it (`tutor serve` refuses teacher
 credentials without auth, so nobody reaches it unsigned); every handler checks again, so the re-index API is
@@ -12,8 +14,11 @@ open.
 
 from __future__ import annotations
 
+import html
 import logging
+import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -101,36 +106,113 @@ def learner_rows(results: list[LearnerResults]) -> list[list[str]]:
     ]
 
 
-def export(gaps: GapLog) -> str:
-    """The gap list written to a fresh CSV file; its path, for the download button."""
-    folder = Path(tempfile.mkdtemp(prefix="tutor-gaps-"))
-    path = folder / "course-gaps.csv"
-    path.write_text(gaps.csv(), encoding="utf-8")
-    return str(path)
+def store_warnings(progress: ProgressStore, gaps: GapLog, problems: list[str]) -> str:
+    """A warning per damaged file set aside (and per store that cannot be read now); '' when all is well."""
+    lines = [html.escape(p) for p in problems]
+    for what, files in (("progress database", progress.set_aside()), ("course-gap list", gaps.set_aside())):
+        for f in files:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(f.stat().st_mtime))
+            lines.append(
+                f"The {what} was damaged and started again (found {when}); the damaged file is kept at "
+                f"<code>{html.escape(str(f))}</code>: answers in it are not counted."
+            )
+    return "".join(f'<p class="error" role="alert">{line}</p>' for line in lines)
+
+
+class Exports:
+    """CSV exports of the gap list: each written into a folder (the page passes Gradio's cache, where it is
+    served without a copy), removed `keep_s` after its download starts, or after `max_s` if never
+    downloaded; a new export removes the earlier ones."""
+
+    def __init__(self, folder: Path | None = None, keep_s: float = 60.0, max_s: float = 900.0):
+        self.folder, self.keep_s, self.max_s = folder, keep_s, max_s
+        self._made: list[Path] = []
+        self._lock = threading.Lock()
+
+    def write(self, gaps: GapLog, folder: Path | None = None) -> Path:
+        self.forget()
+        where = folder or self.folder
+        if where is not None:
+            where.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(prefix="tutor-gaps-", dir=where)) / "course-gaps.csv"
+        path.write_text(gaps.csv(), encoding="utf-8")
+        with self._lock:
+            self._made.append(path)
+        self._later(self.max_s, path)
+        return path
+
+    def _later(self, seconds: float, path: Path) -> None:
+        timer = threading.Timer(seconds, self.remove, [path])
+        timer.daemon = True  # a server stopping does not wait for it
+        timer.start()
+
+    def downloaded(self, path: str | Path | None) -> None:
+        """The download of `path` started: remove it once the browser has had time to fetch it."""
+        if path:
+            self._later(self.keep_s, Path(path))
+
+    def remove(self, path: Path) -> None:
+        with self._lock:
+            if path in self._made:
+                self._made.remove(path)
+        if path.parent.name.startswith("tutor-gaps-"):
+            shutil.rmtree(path.parent, ignore_errors=True)
+
+    def forget(self) -> None:
+        """Remove every export made so far."""
+        with self._lock:
+            made = list(self._made)
+        for path in made:
+            self.remove(path)
 
 
 def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: ProgressStore | None = None) -> None:
     """The page's components and events; call inside `demo.route(...)`. `progress`: the learners' practice
     answers (by default the store at `settings.progress_path`)."""
     last: dict[str, SyncSummary | None] = {"summary": None}
-    progress = progress or ProgressStore(tutor.settings.progress_path)
+    progress = progress or ProgressStore.of(tutor.settings)
+    exports = Exports()
 
-    def practice() -> tuple:
+    def practice(problems: list[str]) -> tuple:
         try:
             manifest: Manifest | None = tutor.manifest()
         except TutorError:
             manifest = None
-        learners = learner_rows(progress.results_by_learner())
-        return practice_rows(progress.results_by_lesson(), manifest), gr.Dataframe(learners, visible=bool(learners))
+        try:
+            learners = learner_rows(progress.results_by_learner())
+            lessons = practice_rows(progress.results_by_lesson(), manifest)
+        except TutorError as exc:  # the progress database is busy or unreadable now: said, not shown raw
+            problems.append(f"Practice results are not shown: {exc}")
+            return gr.skip(), gr.skip()
+        return lessons, gr.Dataframe(learners, visible=bool(learners))
 
     def show(request: gr.Request) -> tuple:
         if not allowed(tutor, request):
-            return LOCKED, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return LOCKED, *(gr.skip(),) * 7
         summary = last["summary"]
         sync = render.sync_html(summary) if summary else '<p class="muted">No re-index since the server started.</p>'
         s = tutor.settings
         watch = render.watch_html(load_report(report_path(s)), str(s.lessons_dir) if s.watch else None)
-        return status(tutor), sync, watch, gap_rows(gaps), export(gaps), *practice()
+        problems: list[str] = []
+        try:
+            rows: object = gap_rows(gaps)
+        except TutorError as exc:
+            problems.append(f"The course gaps are not shown: {exc}")
+            rows = gr.skip()
+        results = practice(problems)
+        csv = export()
+        return status(tutor), store_warnings(progress, gaps, problems), sync, watch, rows, csv, *results
+
+    def export() -> object:
+        try:
+            return str(exports.write(gaps, Path(download.GRADIO_CACHE)))
+        except (TutorError, OSError) as exc:
+            log.warning("course gaps not exported: %s", exc)
+            return None
+
+    def downloaded(path: str | None, request: gr.Request) -> None:
+        if allowed(tutor, request):
+            exports.downloaded(path)  # removed shortly; the next refresh writes a new one
 
     def do_reindex(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
         """Gradio injects `request` and `progress` by their annotations, so the handler names them itself."""
@@ -155,6 +237,7 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
         "answer yet. Learners use the main page."
     )
     status_box = gr.HTML(LOCKED, elem_id="status")
+    warnings_box = gr.HTML("", elem_id="store-warnings")  # damaged progress or gap files set aside
     with gr.Row():
         reindex_btn = gr.Button("Re-index lessons", size="sm", elem_id="reindex")
     sync_box = gr.HTML("", elem_id="sync")
@@ -191,8 +274,9 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
         headers=LEARNER_HEADERS, value=[], interactive=False, visible=False, elem_id="practice-learners"
     )
 
-    outs = [status_box, sync_box, watch_box, gaps_table, download, practice_table, learners_table]
+    outs = [status_box, warnings_box, sync_box, watch_box, gaps_table, download, practice_table, learners_table]
     gr.on([refresh_btn.click], show, None, outs, api_visibility="private")
+    download.click(downloaded, download, None, api_visibility="private")
     gr.on(
         [reindex_btn.click],
         do_reindex,

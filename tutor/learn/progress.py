@@ -2,11 +2,17 @@
 
 One schema, created and migrated here: `schema_version` holds the number of MIGRATIONS applied, and opening
 the store applies the missing ones in a transaction. Every answer is a row in `attempts`, so progress is
-there as soon as a learner answers (a reload or a crash mid-round loses nothing). A retry of a missed item
-at the end of a round is stored with `retry = 1` and does not count toward the lesson's score: the score is
-the share of a lesson's items whose latest first-try answer was right.
+there as soon as a learner answers (a reload or a crash mid-round loses nothing).
+
+What counts toward a lesson's score: each item's first answer ever, and later a spaced retry, an answer
+given SPACED_RETRY_S or more after the learner's previous answer to that item (when the key was last shown).
+An answer sooner than that, in this round or a new one, is kept but does not count: answering wrong to see
+the key and then right in a new round does not raise the score. A retry of a missed item at the end of a
+round is stored with `retry = 1` and never counts.
 
 Connections are opened per call (handlers run on many threads); WAL lets readers run beside one writer.
+tutor/store/sqlite_file.py checks the tables on every open (a damaged file is set aside and recreated) and
+queues an answer the database cannot take now (locked, read-only, full), writing it when it is back.
 """
 
 from __future__ import annotations
@@ -14,14 +20,30 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutor.errors import ConfigError
+from tutor.errors import ConfigError, TutorError
+from tutor.settings import Settings
+from tutor.store.relocate import adopt
+from tutor.store.sqlite_file import SqliteFile
 
 log = logging.getLogger(__name__)
+
+SPACED_RETRY_S = 20 * 3600.0  # a later answer counts once the key was last seen this long ago (next day)
+INSERT = (
+    "INSERT INTO attempts (learner, lesson_id, item, question, choice, correct, retry, at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# every answer that counts (see above): a non-retry row that is an item's first or comes SPACED_RETRY_S or
+# more after the learner's previous answer to it; `?` is SPACED_RETRY_S
+COUNTED = """
+WITH seq AS (
+    SELECT *, LAG(at) OVER (PARTITION BY learner, lesson_id, item ORDER BY id IS NULL, id, at) AS prev
+    FROM attempts
+)
+SELECT * FROM seq WHERE retry = 0 AND (prev IS NULL OR at - prev >= ?)
+"""
 
 MIGRATIONS = [
     # 1: the answers themselves
@@ -46,9 +68,9 @@ MIGRATIONS = [
 @dataclass
 class LessonProgress:
     lesson_id: str
-    known: list[int] = field(default_factory=list)  # items whose latest first-try answer was right
-    missed: list[int] = field(default_factory=list)  # items whose latest first-try answer was wrong
-    wrong_answers: int = 0  # every wrong first-try answer ever given in this lesson
+    known: list[int] = field(default_factory=list)  # items whose latest counted answer was right
+    missed: list[int] = field(default_factory=list)  # items whose latest counted answer was wrong
+    wrong_answers: int = 0  # every wrong counted answer ever given in this lesson
     last_at: float = 0.0  # time of the latest answer
 
     @property
@@ -83,30 +105,38 @@ class LearnerResults:
 
 
 class ProgressStore:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, legacy: Path | None = None, spacing_s: float = SPACED_RETRY_S):
+        """`legacy`: where an older tutor kept this file; moved to `path` when only it exists."""
         self.path = Path(path)
+        self.spacing_s = spacing_s
+        if legacy is not None:
+            adopt(legacy, self.path, "progress database")
+        self.db = SqliteFile(self.path, {"attempts", "schema_version"}, self._migrate, "the progress database")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                self._migrate(db)
-        except (OSError, sqlite3.Error) as exc:
+            self.db.run(lambda db: None)
+        except (OSError, sqlite3.Error, TutorError) as exc:
             raise ConfigError(
                 f"cannot open the progress database {self.path}: {exc}; set TUTOR_PROGRESS_DB to a writable file"
             ) from exc
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=10)) as db, db:  # `with db`: commit or roll back
-            yield db
+    @classmethod
+    def of(cls, settings: Settings) -> ProgressStore:
+        """The store `settings` name; a file left by an older tutor in the folder above the index is moved
+        in when the setting is empty."""
+        legacy = None if settings.progress_db else settings.index_dir.parent / "progress.sqlite"
+        return cls(settings.progress_path, legacy=legacy)
 
     @staticmethod
     def _migrate(db: sqlite3.Connection) -> None:
+        db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         row = db.execute("SELECT version FROM schema_version").fetchone()
         version = row[0] if row else 0
         if version > len(MIGRATIONS):
-            raise sqlite3.DatabaseError(f"schema version {version} is newer than this tutor ({len(MIGRATIONS)})")
+            raise ConfigError(
+                f"the progress database has schema version {version}, newer than this tutor's ({len(MIGRATIONS)}): "
+                "upgrade the tutor or set TUTOR_PROGRESS_DB to another file"
+            )
         for n, sql in enumerate(MIGRATIONS[version:], start=version + 1):
             log.info("progress database: applying migration %d", n)
             db.executescript(
@@ -114,31 +144,51 @@ class ProgressStore:
             )
 
     def version(self) -> int:
-        with self._connect() as db:
-            return int(db.execute("SELECT version FROM schema_version").fetchone()[0])
+        return self.db.run(lambda db: int(db.execute("SELECT version FROM schema_version").fetchone()[0]))
+
+    def set_aside(self) -> list[Path]:
+        """Damaged progress files kept beside this one (the teacher page warns of them)."""
+        return self.db.set_aside()
 
     # --- writes -----------------------------------------------------------------------------------
     def record(
-        self, learner: str, lesson_id: str, item: int, question: str, choice: int, correct: bool, retry: bool = False
-    ) -> None:
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO attempts (learner, lesson_id, item, question, choice, correct, retry, at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (learner, lesson_id, item, question, choice, int(correct), int(retry), time.time()),
-            )
+        self,
+        learner: str,
+        lesson_id: str,
+        item: int,
+        question: str,
+        choice: int,
+        correct: bool,
+        retry: bool = False,
+        at: float | None = None,
+    ) -> bool:
+        """Keep one answer; True when written now, False when queued (the database is busy, read-only or
+        full: it is written as soon as it takes writes, and the reads below include it meanwhile)."""
+        row = (learner, lesson_id, item, question, choice, int(correct), int(retry), time.time() if at is None else at)
+        return self.db.write(INSERT, row)
 
     # --- reads ------------------------------------------------------------------------------------
+    def _counted(self, where: str = "", params: tuple = ()) -> list[tuple]:
+        """Counted answers as (learner, lesson_id, item, correct, at), queued ones included, in order."""
+        return self.db.read(lambda db, queued: self._select(db, queued, where, params))
+
+    def _select(self, db: sqlite3.Connection, pending: list[tuple], where: str, params: tuple) -> list[tuple]:
+        sql = COUNTED
+        if pending:  # queued rows (no id yet) come after the stored ones; the temp table ends with the connection
+            db.execute("CREATE TEMP TABLE queued AS SELECT * FROM main.attempts WHERE 0")
+            db.executemany(INSERT.replace("INTO attempts", "INTO temp.queued"), pending)
+            sql = sql.replace("FROM attempts", "FROM (SELECT * FROM main.attempts UNION ALL SELECT * FROM temp.queued)")
+        return db.execute(
+            f"SELECT learner, lesson_id, item, correct, at FROM ({sql}) {where} ORDER BY id IS NULL, id, at",
+            (self.spacing_s, *params),
+        ).fetchall()
+
     def lessons(self, learner: str) -> dict[str, LessonProgress]:
         """lesson id -> progress, for every lesson the learner has answered in."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT lesson_id, item, correct, at FROM attempts WHERE learner = ? AND retry = 0 ORDER BY id",
-                (learner,),
-            ).fetchall()
+        rows = self._counted("WHERE learner = ?", (learner,))
         latest: dict[tuple[str, int], bool] = {}
         out: dict[str, LessonProgress] = {}
-        for lesson_id, item, correct, at in rows:
+        for _, lesson_id, item, correct, at in rows:
             latest[(lesson_id, item)] = bool(correct)
             p = out.setdefault(lesson_id, LessonProgress(lesson_id))
             p.wrong_answers += not correct
@@ -148,28 +198,35 @@ class ProgressStore:
         return out
 
     def results_by_lesson(self) -> list[LessonResults]:
-        """Per lesson across all learners: how many learners, first-try answers and the share right."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT lesson_id, COUNT(DISTINCT learner), COUNT(*), AVG(correct) FROM attempts "
-                "WHERE retry = 0 GROUP BY lesson_id ORDER BY lesson_id"
-            ).fetchall()
-            wrong = db.execute(
-                "SELECT lesson_id, item, SUM(1 - correct) AS w FROM attempts WHERE retry = 0 "
-                "GROUP BY lesson_id, item HAVING w > 0 ORDER BY lesson_id, w DESC, item"
-            ).fetchall()
-        worst: dict[str, tuple[int, int]] = {}
-        for lid, item, w in wrong:
-            worst.setdefault(lid, (int(item), int(w)))
-        return [LessonResults(lid, n, a, round(float(r), 4), *worst.get(lid, (None, 0))) for lid, n, a, r in rows]
+        """Per lesson across all learners: how many learners, counted answers and the share right."""
+        rows = self._counted()
+        per: dict[str, list[tuple]] = {}
+        for r in rows:
+            per.setdefault(r[1], []).append(r)
+        out = []
+        for lid in sorted(per):
+            rs = per[lid]
+            wrong: dict[int, int] = {}
+            for _, _, item, correct, _ in rs:
+                if not correct:
+                    wrong[item] = wrong.get(item, 0) + 1
+            worst = min(wrong, key=lambda i: (-wrong[i], i)) if wrong else None
+            right = sum(r[3] for r in rs) / len(rs)
+            out.append(
+                LessonResults(
+                    lid, len({r[0] for r in rs}), len(rs), round(right, 4), worst, wrong.get(worst, 0) if worst else 0
+                )
+            )
+        return out
 
     def results_by_learner(self, prefix: str = "user:") -> list[LearnerResults]:
-        """Per learner whose id starts with `prefix` (signed-in users): lessons practised, first-try
-        answers and the share right."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT learner, COUNT(DISTINCT lesson_id), COUNT(*), AVG(correct) FROM attempts "
-                "WHERE retry = 0 AND substr(learner, 1, ?) = ? GROUP BY learner ORDER BY learner",
-                (len(prefix), prefix),
-            ).fetchall()
-        return [LearnerResults(who, n, a, round(float(r), 4)) for who, n, a, r in rows]
+        """Per learner whose id starts with `prefix` (signed-in users): lessons practised, counted answers
+        and the share right."""
+        rows = self._counted("WHERE substr(learner, 1, ?) = ?", (len(prefix), prefix))
+        per: dict[str, list[tuple]] = {}
+        for r in rows:
+            per.setdefault(r[0], []).append(r)
+        return [
+            LearnerResults(who, len({r[1] for r in rs}), len(rs), round(sum(r[3] for r in rs) / len(rs), 4))
+            for who, rs in sorted(per.items())
+        ]
