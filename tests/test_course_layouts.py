@@ -61,13 +61,15 @@ def test_lesson_folders_sections_and_what_stays_out(tmp_path: Path):
         "1-intro/en/1-intro",
         "2-regression/en/2-regression",  # the section's README: its program's overview
         "2-regression/en/1-tools",
+        "2-regression/es/1-tools",  # README.es.md: the same lesson in Spanish
         "2-regression/en/1-tools/lab",
         "2-regression/en/2-data",
         "2-regression/en/10-logistic",
     }
     assert by_id["2-regression/en/1-tools"].title == "Tools of the trade"
+    assert by_id["2-regression/es/1-tools"].title == "Herramientas"
     assert by_id["2-regression/en/2-data"].path == "2-Regression/2-Data/index.md"
-    in_order = [le.slug for le in report.lessons if le.program == "2-regression"]
+    in_order = [le.slug for le in report.lessons if le.program == "2-regression" and le.language == "en"]
     assert in_order == ["2-regression", "1-tools", "1-tools/lab", "2-data", "10-logistic"]  # numbers, not text
     assert program_titles(root)["2-regression"] == "Regression"
     left = {x.path: x.reason for x in report.left_out}
@@ -75,14 +77,85 @@ def test_lesson_folders_sections_and_what_stays_out(tmp_path: Path):
         "README.md",
         "LICENSE.md",
         "CONTRIBUTING.md",
-        "2-Regression/1-Tools/README.es.md",
         "2-Regression/1-Tools/translations/",
         "sketchnotes/",
         "3-Later/README.md",
     }
-    assert "repository" in left["README.md"] and "translation" in left["2-Regression/1-Tools/README.es.md"]
+    assert "repository" in left["README.md"] and "translation" in left["2-Regression/1-Tools/translations/"]
     assert "placeholder" in left["3-Later/README.md"]
     assert not report.warnings and not report.failed_paths
+
+
+TRANSLATED = {  # READMEs beside READMEs, as courses translated in place publish them
+    "README.md": page("Welcome to the course"),
+    "README.es.md": page("Bienvenida al curso"),  # the repository's: left out, as its original
+    "lessons/README.es.md": page("Las lecciones"),  # the course folder's: left out too
+    "lessons/1-Plants/README.md": page("Plants", "This section is about plants."),
+    "lessons/1-Plants/README.es.md": page("Plantas", "Esta sección trata de las plantas."),
+    "lessons/1-Plants/03-Leaves/README.md": page("How leaves work", "[Pre-lecture quiz](https://q.example/quiz/103)"),
+    "lessons/1-Plants/03-Leaves/README.es.md": page("Cómo funcionan las hojas", "[Quiz](https://q.example/quiz/103)"),
+    "lessons/1-Plants/03-Leaves/README.pt-BR.md": page("Como funcionam as folhas"),
+    "lessons/1-Plants/03-Leaves/index.es.md": page("Otra traducción"),  # one file a language: the README wins
+    "lessons/1-Plants/03-Leaves/README.es.txt": "Hojas, en texto plano.\n",
+    "lessons/1-Plants/04-Roots/README.md": page("Roots"),
+    "lessons/1-Plants/04-Roots/quiz.yaml": "- question: Do roots drink water?\n  options: [Yes, No]\n  answer: 0\n",
+    "lessons/1-Plants/04-Roots/README.es.md": page("Raíces"),
+    "lessons/1-Plants/04-Roots/quiz.es.yaml": "- question: ¿Beben agua las raíces?\n  options: [Sí, No]\n  answer: 0\n",
+    "lessons/1-Plants/05-Seeds/README.fr.md": page("Les graines"),  # a lesson in French alone
+}
+
+
+def test_translated_readmes_are_the_same_lesson_in_their_language(tmp_path: Path, embedder):
+    from tutor.ingest.sync import sync_index
+    from tutor.search.retriever import Filters, Retriever
+    from tutor.store.chroma import ChunkStore
+
+    qa = "etc/quiz-app/src/assets/translations"
+    q = ("What do leaves turn light into?", ["Sugar", "Stone"], 0)
+    root = write(
+        tmp_path / "garden",
+        {
+            **TRANSLATED,
+            f"{qa}/en/lesson-3.json": quiz_app(103, "How leaves work", [q]),
+            f"{qa}/es/lesson-3.json": quiz_app(
+                103, "Cómo funcionan las hojas", [("¿En qué convierten la luz?", ["Azúcar", "Piedra"], 0)]
+            ),
+        },
+    )
+    report = load_lessons(root)
+    by_id = {le.id: le for le in report.lessons}
+    assert set(by_id) == {
+        "1-plants/en/1-plants",
+        "1-plants/es/1-plants",
+        "1-plants/en/03-leaves",
+        "1-plants/es/03-leaves",
+        "1-plants/pt-BR/03-leaves",
+        "1-plants/en/04-roots",
+        "1-plants/es/04-roots",
+        "1-plants/fr/05-seeds",
+    }
+    leaves = by_id["1-plants/es/03-leaves"]
+    assert (leaves.title, leaves.path) == ("Cómo funcionan las hojas", "lessons/1-Plants/03-Leaves/README.es.md")
+    assert leaves.meta["order"] == by_id["1-plants/en/03-leaves"].meta["order"] == 3.0  # its place in the course
+    assert [x.question for x in leaves.quizzes] == ["¿En qué convierten la luz?"]  # the quiz app's Spanish file
+    assert [x.question for x in by_id["1-plants/en/03-leaves"].quizzes] == [q[0]]
+    assert [x.question for x in by_id["1-plants/es/04-roots"].quizzes] == ["¿Beben agua las raíces?"]
+    assert [x.question for x in by_id["1-plants/en/04-roots"].quizzes] == ["Do roots drink water?"]
+    assert program_titles(root)["1-plants"] == "Plants"  # the section's title stays its own README's
+    left = {x.path: x.reason for x in report.left_out}
+    assert set(left) == {
+        "README.md",
+        "README.es.md",
+        "lessons/README.es.md",
+        "lessons/1-Plants/03-Leaves/index.es.md",
+        "lessons/1-Plants/03-Leaves/README.es.txt",
+    }
+    assert "README.es.md" in left["lessons/1-Plants/03-Leaves/index.es.md"]
+    store = ChunkStore(tmp_path / "idx")
+    assert len(sync_index(root, store, embedder).added) == 8
+    hits = Retriever(store, embedder).search("hojas", Filters(language="es"), k=3).passages
+    assert hits and {h.chunk.lesson_id for h in hits} <= {lid for lid in by_id if "/es/" in lid}
+    assert "1-plants/es/03-leaves" in {h.chunk.lesson_id for h in hits}
 
 
 def test_existing_layouts_keep_their_ids(tmp_path: Path):
@@ -179,10 +252,11 @@ def test_cli_dry_run_index_and_lessons_with_quiz_counts(tmp_path: Path):
     assert not idx.exists()  # a dry run touches no index
     r = run_cli("index", "--lessons", str(root), "--index", str(idx), "--strict")
     assert r.returncode == 1 and "quiz.yaml" in r.stderr  # the key-less question is a warning
-    assert "6 added" in r.stdout and "note: left out" in r.stdout and "README.md" in r.stdout
+    assert "7 added" in r.stdout and "note: left out" in r.stdout and "README.md" in r.stdout  # 7th: README.es
     r = run_cli("lessons", "--index", str(idx), "--json")
     quizzes = {row["lesson_id"]: row["quizzes"] for row in map(json.loads, r.stdout.splitlines())}
     assert quizzes["2-regression/en/1-tools"] == 2 and quizzes["2-regression/en/10-logistic"] == 1
+    assert quizzes["2-regression/es/1-tools"] == 0  # the English quiz.yaml is not the Spanish lesson's
 
 
 def test_a_run_that_takes_in_little_says_so_and_strict_fails(tmp_path: Path):

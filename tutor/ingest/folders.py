@@ -13,11 +13,14 @@ read here. Three shapes are told apart:
 - A **companion folder** (`lab/`, `assignment/`, `exercises/`) inside a lesson folder: its README is a lesson
   of its own, ordered right after its lesson (`03-perceptron/lab`).
 
-Other `.md` files inside those folders are lessons too, slugged below their folder. Left out, each with its
-reason: the repository's or the course folder's own README, LICENSE / CONTRIBUTING / SOURCE and such, a
-tool's .txt list (requirements.txt, robots.txt), `README.<lang>.md` translations, files outside a course's
-`lessons/` folder, and whole folders of translations, images, sketchnotes, solutions or an app (a folder with a
-package.json); the walk skips those folders (`skip_folder`), and their files are not counted as candidates.
+A **translated README** (`README.es.md`, `index.pt-BR.md`) beside a lesson folder's README is that lesson in
+the language its name gives: the same program and slug, another language (`2-regression/es/1-tools`), as a
+file under `lessons/es/` is for the course layout. Other `.md` files inside those folders are lessons too,
+slugged below their folder. Left out, each with its reason: the repository's or the course folder's own README
+(and their translations), LICENSE / CONTRIBUTING / SOURCE and such, a tool's .txt list (requirements.txt,
+robots.txt), files outside a course's `lessons/` folder, and whole folders of translations, images,
+sketchnotes, solutions or an app (a folder with a package.json); the walk skips those folders (`skip_folder`),
+and their files are not counted as candidates.
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ SKIPPED_FOLDERS = {
 }
 APP_MARKER = "package.json"  # a folder holding one is an app (a quiz site), not lessons
 COMPANIONS = {"lab", "labs", "assignment", "assignments", "exercise", "exercises", "homework"}
-TRANSLATED_README = re.compile(r"^(readme|index)\.[a-z]{2}([-_][a-z]{2,4})?$")  # README.es, index.pt-br
+TRANSLATED_README = re.compile(r"^(readme|index)\.([a-z]{2}([-_][a-z]{2,4})?)$", re.I)  # README.es, index.pt-BR
+MARKDOWN = (".md", ".mdx")
 LEADING_NUMBER = re.compile(r"^(\d+)(?=\D|$)")
 OUTSIDE_LESSONS = "outside the course's lessons/ folders"
 DATA_TXT = re.compile(r"^(requirements|constraints|robots|cmakelists|runtime|environment)([-_.].*)?$")  # .txt
@@ -88,6 +92,13 @@ def folder_number(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def translated_language(name: str) -> str | None:
+    """The language a translated README's file name gives ('README.pt-BR.md' -> 'pt-BR'), else None."""
+    p = PurePosixPath(name)
+    m = TRANSLATED_README.match(p.stem) if p.suffix.lower() in MARKDOWN else None
+    return m.group(2)[:2].lower() + m.group(2)[2:] if m else None
+
+
 def skip_folder(name: str, has_app_marker: bool) -> str | None:
     """The reason a folder is not walked into, or None."""
     if has_app_marker:
@@ -108,6 +119,7 @@ def plan(rels: list[str], root_name: str) -> tuple[dict[str, Place | None], list
     take: dict[str, Place | None] = {}
     left: list[LeftOut] = []
     folder_files: dict[tuple[str, ...], str] = {}  # lesson folder (parts) -> its README/index path
+    translated: dict[tuple[str, ...], dict[str, str]] = {}  # lesson folder -> language -> its README.<lang>.md
     for p, rel in zip(paths, rels):
         name, stem = p.name.lower(), p.stem.lower()
         folders = p.parts[:-1]
@@ -119,14 +131,24 @@ def plan(rels: list[str], root_name: str) -> tuple[dict[str, Place | None], list
             left.append(LeftOut(rel, "a repository file (licence, contributing, source notes), not a lesson"))
         elif p.suffix.lower() == ".txt" and DATA_TXT.match(stem):
             left.append(LeftOut(rel, "a tool's list (requirements, robots), not a lesson"))
-        elif TRANSLATED_README.match(stem):
-            left.append(LeftOut(rel, "a translation of its folder's README; translations are not read"))
+        elif TRANSLATED_README.match(stem) and not translated_language(p.name):
+            left.append(LeftOut(rel, "a README's translation in another format than Markdown; not read"))
+        elif translated_language(p.name) and not folders:
+            left.append(LeftOut(rel, "a translation of the repository's own README, not a lesson"))
         elif name in FOLDER_LESSON_FILES and not folders:
             left.append(LeftOut(rel, "the repository's own README (an overview of the repository), not a lesson"))
         elif in_course and "lessons" not in folders:
             left.append(LeftOut(rel, OUTSIDE_LESSONS))
         elif name in FOLDER_LESSON_FILES and not inner:
             left.append(LeftOut(rel, "the course folder's own README (an overview of the course), not a lesson"))
+        elif translated_language(p.name) and not inner:
+            left.append(LeftOut(rel, "a translation of the course folder's own README, not a lesson"))
+        elif lang := translated_language(p.name):
+            same = translated.setdefault(tuple(folders), {})
+            if lang in same:  # README.es.md and index.es.md: the README wins, as for the lesson itself
+                left.append(LeftOut(rel, f"its folder's lesson in {lang} is {same[lang]}; one file a language"))
+            else:
+                same[lang] = rel
         elif name in FOLDER_LESSON_FILES:
             key = tuple(folders)
             if key in folder_files:  # README.md and index.md in one folder: the README wins
@@ -135,11 +157,15 @@ def plan(rels: list[str], root_name: str) -> tuple[dict[str, Place | None], list
                 folder_files[key] = rel
         else:
             take[rel] = None
-    return _places(folder_files, take, root_name, in_course), left
+    return _places(folder_files, translated, take, root_name, in_course), left
 
 
 def _places(
-    folder_files: dict[tuple[str, ...], str], take: dict[str, Place | None], root_name: str, in_course: bool
+    folder_files: dict[tuple[str, ...], str],
+    translated: dict[tuple[str, ...], dict[str, str]],
+    take: dict[str, Place | None],
+    root_name: str,
+    in_course: bool,
 ) -> dict[str, Place | None]:
     def inner(folders: tuple[str, ...]) -> tuple[tuple[str, ...], str | None, str | None]:
         """(folders inside the course tree, language folder, program from `<program>/lessons/`)."""
@@ -150,9 +176,10 @@ def _places(
         program = folders[start - 2] if start >= 2 else None
         return rest, lang, program
 
-    trees = {f: inner(f) for f in folder_files}
+    lesson_dirs = sorted({*folder_files, *translated})  # a folder with a translated README alone is a lesson too
+    trees = {f: inner(f) for f in lesson_dirs}
     companion = {f for f, (rest, _, _) in trees.items() if rest[-1].lower() in COMPANIONS and f[:-1] in trees}
-    lesson_trees = [trees[f][0] for f in folder_files if f not in companion]
+    lesson_trees = [trees[f][0] for f in lesson_dirs if f not in companion]
     sections = {t[:k] for t in lesson_trees for k in range(1, len(t))}  # folders with lesson folders below
     has_sections = bool(sections)
     out = dict(take)
@@ -176,11 +203,14 @@ def _places(
             order += 0.6
         return Place(program, slug, lang, order, kind, number if kind == "lesson" else None)
 
-    for f, rel in folder_files.items():
+    for f in lesson_dirs:
         rest, lang, program = trees[f]
         kind = "companion" if f in companion else "section" if rest in sections else "lesson"
-        out[rel] = place(rest, lang, program, kind)
-    lesson_folders = set(folder_files)
+        if f in folder_files:
+            out[folder_files[f]] = place(rest, lang, program, kind)
+        for language, rel in translated.get(f, {}).items():  # the same lesson, in the language of its name
+            out[rel] = place(rest, language, program, kind)
+    lesson_folders = set(lesson_dirs)
     for rel in take:  # another .md file inside a lesson folder or a section: slugged below that folder
         p = PurePosixPath(rel)
         folders = p.parts[:-1]

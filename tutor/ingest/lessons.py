@@ -26,7 +26,7 @@ from typing import Any
 from tutor.errors import LessonError, LessonsNotFound
 from tutor.ingest import quizfiles, readers
 from tutor.ingest.coverage import coverage_warnings
-from tutor.ingest.folders import LeftOut, Place
+from tutor.ingest.folders import LeftOut, Place, translated_language
 from tutor.ingest.identity import frontmatter_ids, path_identity, place_identity
 from tutor.ingest.mdx import Block, Quiz
 from tutor.ingest.plaintext import shared_lines
@@ -258,7 +258,7 @@ def program_titles(root: Path) -> dict[str, str]:
     except LessonsNotFound:
         survey = None
     for path, place in survey.places.items() if survey else ():
-        if place and place.kind == "section" and place.slug == place.program:
+        if place and place.kind == "section" and place.slug == place.program and not translated_language(path.name):
             try:
                 heading = re.search(r"(?m)^#{1,6}\s+(.+?)\s*#*\s*$", path.read_text(encoding="utf-8-sig"))
             except (OSError, UnicodeDecodeError):

@@ -2,7 +2,8 @@
 
 **The tutor's own format**, for teachers who write their own: a file `<lesson>.quiz.yaml` next to the lesson
 (`photosynthesis.quiz.yaml` beside `photosynthesis.mdx`), or `quiz.yaml` in a lesson folder (beside its
-README.md). `.yml` and `.json` work too. A list of questions (or `questions:` holding the list):
+README.md; `quiz.es.yaml` for its README.es.md). `.yml` and `.json` work too. A list of questions (or
+`questions:` holding the list):
 
     - question: Which pigment captures light in leaves?
       options: [Chlorophyll, Haemoglobin, Melanin]
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.errors import LessonError
+from tutor.ingest.folders import translated_language
 from tutor.ingest.mdx import LANG_DIR, Quiz, parse_yaml
 
 QUIZ_SUFFIXES = (".quiz.yaml", ".quiz.yml", ".quiz.json")
@@ -69,10 +71,12 @@ def _words(text: str) -> set[str]:
 
 # --- the tutor's own quiz files ------------------------------------------------------------------------------
 def quiz_yaml_for(lesson: Path, folder_lesson: bool) -> Path | None:
-    """The quiz file beside a lesson, if there is one."""
+    """The quiz file beside a lesson, if there is one; a folder's translated README (README.es.md) takes the
+    folder's quiz in its language (quiz.es.yaml), never the untranslated quiz.yaml."""
     names = [lesson.name.rsplit(".", 1)[0] + s for s in QUIZ_SUFFIXES]
     if folder_lesson:
-        names += ["quiz" + s[len(".quiz") :] for s in QUIZ_SUFFIXES]
+        lang = translated_language(lesson.name)
+        names += [("quiz" if lang is None else f"quiz.{lang}") + s[len(".quiz") :] for s in QUIZ_SUFFIXES]
     return next((lesson.parent / n for n in names if (lesson.parent / n).is_file()), None)
 
 
