@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 MAX_LESSON_BYTES = 5 * 1024 * 1024
 MAX_BINARY_BYTES = 50 * 1024 * 1024  # a PDF or a notebook: images inside make them large
-READER_VERSION = "3"  # in every content hash: bump when a file reads into other blocks, and each is re-indexed
+READER_VERSION = "4"  # in every content hash: bump when a file reads into other blocks, and each is re-indexed
 MAX_HEADINGS = 1000  # per lesson, checked before any tokenising
 MAX_BLOCKS = 20000  # paragraphs, lists, call-outs and headings per lesson
 
