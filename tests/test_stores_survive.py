@@ -133,6 +133,26 @@ def test_a_read_the_database_refuses_is_a_plain_message_not_sqlites(tmp_path: Pa
     assert store.lessons("ana")["p/en/x"].known == [1]
 
 
+def test_an_answer_and_a_gap_given_while_the_files_are_read_only_are_written_when_they_are_writable(tmp_path: Path):
+    store, gaps = ProgressStore(tmp_path / "progress.sqlite"), GapLog(tmp_path / "gaps.sqlite")
+    store.record("ana", "p/en/x", 1, "q1", 1, False)
+    gaps.record(refused("first"))
+    files = [str(store.path), str(gaps.path)]
+    if subprocess.run(["chattr", "+i", *files], capture_output=True).returncode != 0:  # root ignores chmod
+        pytest.skip("chattr +i (an immutable file) is not allowed on this file system")
+    try:
+        assert store.record("ana", "p/en/x", 2, "q2", 0, True) is False  # no "attempt to write a readonly database"
+        assert gaps.record(refused("Can quizzes be skipped?"))
+        assert store.lessons("ana")["p/en/x"].known == [2]
+        assert [g.question for g in gaps.list()] == ["Can quizzes be skipped?", "first"]
+    finally:
+        subprocess.run(["chattr", "-i", *files], check=True)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and (store.db.pending() or gaps.db.pending()):
+        time.sleep(0.3)
+    assert rows_on_disk(store.path, "attempts") == 2 and rows_on_disk(gaps.path, "gaps") == 2
+
+
 # --- 10. data inside the index folder; an old file moved in; exports removed ---------------------------------
 def test_each_index_folder_keeps_its_own_progress_and_an_old_shared_file_is_moved_in(tmp_path: Path):
     lessons = lessons_dir(tmp_path, **MINI)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import sqlite3
 import threading
@@ -68,6 +69,8 @@ class SqliteFile:
         self._lock = threading.Lock()  # moving a damaged file aside; the queue
         self._queue: list[tuple[str, tuple[Any, ...]]] = []
         self._flushing = threading.Lock()  # one flush at a time, so no queued row is written twice
+        self._told = False  # the log said writes are being queued
+        atexit.register(self.flush)  # a last try for what is still queued when the process ends
         self._flusher: threading.Thread | None = None
 
     # --- connections ----------------------------------------------------------------------------------
@@ -94,8 +97,11 @@ class SqliteFile:
 
     def _set_aside(self, why: str) -> None:
         with self._lock:
-            stamp = time.strftime("%Y%m%d-%H%M%S")
+            stamp, n = time.strftime("%Y%m%d-%H%M%S"), 1
             aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+            while aside.exists():  # damaged twice within a second: keep both
+                n += 1
+                aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{n}")
             for suffix in ("", "-wal", "-shm"):
                 src = Path(f"{self.path}{suffix}")
                 if src.exists():
@@ -108,15 +114,16 @@ class SqliteFile:
         Raises StoreUnavailable when the file cannot be used now."""
         for attempt in (1, 2):
             try:
-                with self._open(wait_s) as db:
-                    return fn(db)
-            except Damaged as exc:
-                self._set_aside(str(exc))
-            except sqlite3.DatabaseError as exc:
-                if not is_damage(exc) or attempt == 2:
-                    raise StoreUnavailable(f"{self.what} cannot be used right now: {plain(exc)}") from exc
-                self._set_aside(str(exc))
-            except OSError as exc:
+                try:
+                    with self._open(wait_s) as db:
+                        return fn(db)
+                except Damaged as exc:
+                    self._set_aside(str(exc))
+                except sqlite3.DatabaseError as exc:
+                    if not is_damage(exc) or attempt == 2:
+                        raise
+                    self._set_aside(str(exc))
+            except (sqlite3.Error, OSError) as exc:  # setting aside can fail too (a read-only folder)
                 raise StoreUnavailable(f"{self.what} cannot be used right now: {plain(exc)}") from exc
         raise StoreUnavailable(f"{self.what} at {self.path} is damaged again as soon as it is recreated")
 
@@ -145,8 +152,13 @@ class SqliteFile:
             try:
                 self.run(insert, wait_s)
             except StoreUnavailable as exc:
-                log.warning("%s: %d write(s) queued until it is back (%s)", self.what, len(rows), exc)
+                if not self._told:  # once per outage, not once a second
+                    log.warning("%s: %d write(s) queued until it is back (%s)", self.what, len(rows), exc)
+                    self._told = True
                 return False
+            if self._told:
+                log.warning("%s is back: %d queued write(s) saved", self.what, len(rows))
+                self._told = False
             with self._lock:
                 del self._queue[: len(rows)]
                 return not self._queue
@@ -173,7 +185,6 @@ class SqliteFile:
         while True:
             time.sleep(RETRY_EVERY_S)
             if self.flush():
-                log.warning("%s is back: queued writes saved", self.what)
                 return
 
     # --- for the teacher page -------------------------------------------------------------------------
