@@ -279,19 +279,20 @@ def test_lesson_files_outside_the_lessons_folders_are_counted_and_named(tmp_path
 
     topics = ["Cells", "Leaves", "Roots", "Seeds"]
     root = write(tmp_path / "course", {f"programs/bio/lessons/en/{t.lower()}.mdx": page(t) for t in topics})
+    write(root, {"programs/bio/README.md": page("Biology")})  # a program's own README: counted, no warning
     write(root, {f"extra/topic-{i:03}.mdx": page(f"Extra topic {i}") for i in range(3)})  # under half: no rule
     store = ChunkStore(tmp_path / "idx")
     first = sync_index(root, store, embedder)
     assert len(first.added) == 4
-    assert "3 lesson-like files left out (3 outside the course's lessons/ folders)" in first.line()
+    assert "4 lesson-like files left out (3 outside the course's lessons/ folders; 1 a folder's README" in first.line()
     [warning] = first.warnings
     assert "extra/topic-000.mdx, extra/topic-001.mdx, extra/topic-002.mdx" in str(warning)
     assert "move them" in str(warning)
     write(root, {f"extra/topic-{i:03}.mdx": page(f"Extra topic {i}") for i in range(3, 300)})  # the probe's 300
     again = sync_index(root, store, embedder)
     assert again.unchanged == 4 and not again.added  # nothing new taken in, and it says why
-    assert "300 lesson-like files left out" in again.line()
+    assert "301 lesson-like files left out" in again.line()
     [warning] = again.warnings  # one warning, not a second "most files were left out" for the same files
     assert "300 lesson-like files" in str(warning) and "and 297 more" in str(warning)
     r = run_cli("index", "--lessons", str(root), "--index", str(tmp_path / "idx"), "--strict")
-    assert r.returncode == 1 and "300 lesson-like files left out" in r.stdout and "extra/topic-000.mdx" in r.stderr
+    assert r.returncode == 1 and "301 lesson-like files left out" in r.stdout and "extra/topic-000.mdx" in r.stderr

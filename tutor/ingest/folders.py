@@ -137,6 +137,8 @@ def plan(rels: list[str], root_name: str) -> tuple[dict[str, Place | None], list
             left.append(LeftOut(rel, "a translation of the repository's own README, not a lesson"))
         elif name in FOLDER_LESSON_FILES and not folders:
             left.append(LeftOut(rel, "the repository's own README (an overview of the repository), not a lesson"))
+        elif in_course and "lessons" not in folders and (name in FOLDER_LESSON_FILES or translated_language(p.name)):
+            left.append(LeftOut(rel, "a folder's README outside the course's lessons/ folders (its overview)"))
         elif in_course and "lessons" not in folders:
             left.append(LeftOut(rel, OUTSIDE_LESSONS))
         elif name in FOLDER_LESSON_FILES and not inner:
