@@ -5,6 +5,7 @@ SQLite files, changed or locked by real other processes; item 8 (scores) is in t
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import subprocess
 import sys
@@ -151,6 +152,34 @@ def test_an_answer_and_a_gap_given_while_the_files_are_read_only_are_written_whe
     while time.monotonic() < deadline and (store.db.pending() or gaps.db.pending()):
         time.sleep(0.3)
     assert rows_on_disk(store.path, "attempts") == 2 and rows_on_disk(gaps.path, "gaps") == 2
+
+
+def test_an_answer_given_on_a_full_disk_is_written_once_there_is_room(tmp_path: Path):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("mounting a small tmpfs (a disk to fill) is not allowed here")
+    try:
+        store = ProgressStore(disk / "progress.sqlite")
+        store.record("ana", "p/en/x", 1, "q1", 1, False)
+        filler = disk / "filler"
+        with pytest.raises(OSError), open(filler, "wb") as f:  # noqa: PT012 (fill until the disk says no)
+            while True:
+                f.write(b"\0" * 4096)
+                f.flush()
+        assert store.record("ana", "p/en/x", 2, "q2 " * 5000, 0, True) is False  # no "database or disk is full"
+        try:
+            assert store.lessons("ana")["p/en/x"].known == [2]
+        except StoreUnavailable as exc:  # WAL readers need room for their shared-memory file too
+            assert "disk" in str(exc) and "I/O error" not in str(exc)
+        filler.unlink()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and store.db.pending():
+            time.sleep(0.3)
+        assert rows_on_disk(store.path, "attempts") == 2
+    finally:
+        gc.collect()  # a connection whose statement an exception's traceback still holds closes now
+        subprocess.run(["umount", str(disk)], check=True)
 
 
 # --- 10. data inside the index folder; an old file moved in; exports removed ---------------------------------

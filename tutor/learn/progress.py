@@ -175,6 +175,7 @@ class ProgressStore:
     def _select(self, db: sqlite3.Connection, pending: list[tuple], where: str, params: tuple) -> list[tuple]:
         sql = COUNTED
         if pending:  # queued rows (no id yet) come after the stored ones; the temp table ends with the connection
+            db.execute("PRAGMA temp_store=MEMORY")  # queued rows stay in memory, never in a temporary file
             db.execute("CREATE TEMP TABLE queued AS SELECT * FROM main.attempts WHERE 0")
             db.executemany(INSERT.replace("INTO attempts", "INTO temp.queued"), pending)
             sql = sql.replace("FROM attempts", "FROM (SELECT * FROM main.attempts UNION ALL SELECT * FROM temp.queued)")
