@@ -52,6 +52,10 @@ def test_stream_yields_retrieved_key_sentences_tokens_then_done(tutor):
         "What is a good recipe for banana bread?",
         "Who won the football world cup in 1998?",
         "What is the capital city of Australia?",
+        # off-topic with a word of the lessons ("engine", "form") or none ("heap"), at cosine 0.12-0.20
+        "How do I make a compost heap?",
+        "How does a steam engine work?",
+        "How do black holes form?",
     ],
 )
 def test_off_topic_is_refused_with_suggestions_and_no_llm_call(tutor, question, monkeypatch):
