@@ -18,7 +18,7 @@ For each lessons directory (default: the bundled corpus/), in one process:
 without bfloat16 instructions `bf16` is emulated: its vectors and decisions are those of a native run (the
 same rounding of the weights), its speed is not, so it is not timed there.
 
-Run: .venv/bin/python bench/backends.py [DIR ...] [--backends torch,bf16,int8] [--reps 5]
+Run: .venv/bin/python bench/backends.py [DIR ...] [--backends torch,bf16,int8] [--reps 5] [--skip-vectors]
 """
 
 from __future__ import annotations
@@ -145,6 +145,7 @@ def main() -> None:
     ap.add_argument("--backends", default="torch,bf16,int8")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--skip-decisions", action="store_true", help="part 1 only")
+    ap.add_argument("--skip-vectors", action="store_true", help="part 2 only")
     args = ap.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     print("== embedding backends: agreement with float32, speed, and the decisions that change ==")
@@ -153,7 +154,8 @@ def main() -> None:
     ref = Embedder(backend="torch")
     for d in (p.resolve() for p in args.lessons):
         print(f"\n=== {d}")
-        vectors(chunk_texts(d, ref), backends, args.reps)
+        if not args.skip_vectors:
+            vectors(chunk_texts(d, ref), backends, args.reps)
         if not args.skip_decisions:
             with tempfile.TemporaryDirectory(prefix="bench-backends-") as tmp:
                 flips(d, backends, Path(tmp))
