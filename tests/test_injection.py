@@ -146,3 +146,14 @@ def test_the_injected_lines_are_never_key_sentences(probe_answers):
         assert keys, f"the probe lesson answers {question!r} with its own sentences"
         assert not any(addresses_the_model(s) for k in keys for s in k.splitlines()), (question, keys)
         assert "1234" not in a.text and "developer mode" not in a.text  # the answer as shown: keys and backed
+
+
+def test_the_index_run_names_a_lesson_whose_text_speaks_to_the_model(tmp_path):
+    from tutor.ingest.lessons import load_lessons
+
+    for name, text in {**MINI, "lab.mdx": PROBE}.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    loaded = load_lessons(tmp_path)
+    warned = [w for w in loaded.warnings if "speak to the model" in str(w)]
+    assert len(warned) == 1 and "lab.mdx" in str(warned[0])  # the probe's lesson, and no other
+    assert len(loaded.lessons) == len(MINI) + 1  # still indexed: its other sentences teach

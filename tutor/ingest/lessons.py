@@ -31,6 +31,7 @@ from tutor.ingest.identity import frontmatter_ids, path_identity, place_identity
 from tutor.ingest.mdx import Block, Quiz
 from tutor.ingest.plaintext import shared_lines
 from tutor.ingest.walk import survey_lessons
+from tutor.text.instructions import model_addressed
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,15 @@ def read_lesson(path: Path, root: Path, place: Place | None = None, shared: froz
     if not any(b.kind != "heading" for b in blocks):
         raise LessonError(rel, "no lesson text after the frontmatter; write the lesson or delete the file")
     ids, problems = frontmatter_ids(meta, rel)  # a slug like "../../etc" is refused, with a warning
+    said = [s for b in blocks if b.kind in ("text", "callout") for s in model_addressed(b.text)]
+    if said:  # lesson text is data: such sentences are never quoted as the answer nor given to the model
+        problems.append(
+            LessonError(
+                rel,
+                f"{len(said)} sentence(s) speak to the model, not the learner (“{said[0][:80]}”): they are never "
+                "quoted as the lessons' answer; rewrite or remove them",
+            )
+        )
     if place is None:
         program, language, slug = path_identity(PurePosixPath(rel), ids, root.name)
         first = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
