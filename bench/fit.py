@@ -49,6 +49,7 @@ from tutor.events import KeySentence, Source  # noqa: E402
 from tutor.fitted import Fitted, Linear  # noqa: E402
 from tutor.ingest.lessons import load_lessons  # noqa: E402
 from tutor.search import gate  # noqa: E402
+from tutor.search.conversation import SAY_AGAIN  # noqa: E402
 from tutor.search.retriever import Filters  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 
@@ -64,10 +65,11 @@ RULES = Linear(
         "what_defines",
         "polarity_against",
         "why_aside",
+        "shown_before",  # the rules dropped what a follow-up's conversation showed, unless nothing else was left
     ),
-    np.zeros(9),
-    np.ones(9),
-    np.asarray([1, 0.35, 0.03, 0.2, -0.3, 0.2, 0.1, -0.2, -0.2], dtype=np.float64),
+    np.zeros(10),
+    np.ones(10),
+    np.asarray([1, 0.35, 0.03, 0.2, -0.3, 0.2, 0.1, -0.2, -0.2, -100], dtype=np.float64),
     0.0,
     gap=0.2,
 ).aligned(features.NAMES)
@@ -94,6 +96,7 @@ class Asked:
     question: labels.Question | None = None
     sections: set[tuple[str, str]] = field(default_factory=set)  # (path, breadcrumb) of labelled sections
     quiz: Any = None
+    shown: list[str] = field(default_factory=list)  # a follow-up's key sentences shown before, as the turn passes
 
 
 @dataclass
@@ -139,6 +142,8 @@ def collect(name: str, index_root: Path) -> Course:
             p.number = i
         a = Asked(kind, text, tutor.retriever.expand(r.query), r.query_vector, [p.source() for p in r.passages])
         a.gate_row, a.rules_covered = r.features(), r.covered(tutor.settings.min_evidence)
+        if r.follow_up and not SAY_AGAIN.search(text):  # as tutor/answer/turn.py passes them to the picker
+            a.shown = [k for t in history for k in t.keys]
         return a
 
     by_text = {q.q: q for q in course.learner}
@@ -187,7 +192,7 @@ def candidate_rows(c: Course) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for a in c.asked:
         if a.kind != "learner" or a.qvec is None or not a.sources:
             continue
-        cands, _, x = c.tutor.picker.table(a.query, a.qvec, a.sources)
+        cands, _, x = c.tutor.picker.table(a.query, a.qvec, a.sources, a.shown)
         y = np.asarray([labelled(k.body, a.sources[k.i].path, a, root) for k in cands], dtype=np.int64)
         near = np.asarray([(a.sources[k.i].path, a.sources[k.i].breadcrumb) in a.sections for k in cands])
         w = np.where(y == 1, 1.0, np.where(near, SECTION_WEIGHT, 1.0))
@@ -224,7 +229,7 @@ def picker_figures(c: Course, model: Linear, show: bool = False) -> dict[str, fl
     for a in c.asked:
         if a.kind == "off" or a.qvec is None or not a.sources:
             continue
-        keys: list[KeySentence] = c.tutor.picker.pick(a.query, a.qvec, a.sources, model=model)
+        keys: list[KeySentence] = c.tutor.picker.pick(a.query, a.qvec, a.sources, a.shown, model=model)
         picked += len(keys)
         if a.kind == "learner":
             n += 1

@@ -63,6 +63,7 @@ NAMES: tuple[str, ...] = (
     "position",  # where in its passage: 0 first sentence, 1 last
     "first_in_passage",  # the passage's first sentence
     "restates",  # holds most of the question's words (the answer may follow it)
+    "shown_before",  # a follow-up's candidate that an earlier answer of the conversation already showed
 )
 INDEX = {n: i for i, n in enumerate(NAMES)}
 
@@ -126,9 +127,10 @@ def rows(
     sims: np.ndarray,
     sources: Sequence[Source],
     every: Sequence[list[Unit]],
+    shown: Sequence[str] = (),
 ) -> np.ndarray:
     """Feature rows (len(cands) x len(NAMES)) for candidates with cosines `sims`; `every[i]` is the unit list
-    of sources[i]."""
+    of sources[i]; `shown`, the key sentences a follow-up's conversation already showed."""
     out = np.zeros((len(cands), len(NAMES)), dtype=np.float32)
     if not cands:
         return out
@@ -144,6 +146,7 @@ def rows(
     top_score = max((s.score for s in sources), default=0.0) or 1.0
     top_similarity = max((s.similarity for s in sources), default=0.0)
     passage = {i: _passage(asked, i, sources, every[i], sections) for i in {c.i for c in cands}}  # once each
+    seen_before = "\n".join(shown)
     for r, (c, sim) in enumerate(zip(cands, sims)):
         s = sources[c.i]
         units = every[c.i]
@@ -189,6 +192,7 @@ def rows(
         f[INDEX["position"]] = at / (len(prose) - 1) if len(prose) > 1 else 0.0
         f[INDEX["first_in_passage"]] = at == 0
         f[INDEX["restates"]] = c.overlap >= 0.6
+        f[INDEX["shown_before"]] = bool(shown) and c.unit.text(s.text).strip() in seen_before
     for name, gap in (("overlap", "overlap_gap"), ("rare_overlap", "rare_gap")):
         out[:, INDEX[gap]] = out[:, INDEX[name]] - out[:, INDEX[name]].max()
     out[int(np.argmax(sims)), INDEX["cosine_top"]] = 1.0

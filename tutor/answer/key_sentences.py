@@ -151,9 +151,10 @@ class KeySentencePicker:
         return asked, cands
 
     def table(
-        self, query: str, query_vector: np.ndarray, sources: Sequence[Source]
+        self, query: str, query_vector: np.ndarray, sources: Sequence[Source], shown: Sequence[str] = ()
     ) -> tuple[list[features.Candidate], np.ndarray, np.ndarray]:
-        """(candidates, their unit vectors, their feature rows) for `query` among `sources`."""
+        """(candidates, their unit vectors, their feature rows) for `query` among `sources`; `shown`: the key
+        sentences the conversation already showed (a follow-up's)."""
         asked, cands = self.candidates(query, sources)
         if not cands:
             return [], np.zeros((0, 1), dtype=np.float32), np.zeros((0, len(features.NAMES)), dtype=np.float32)
@@ -165,7 +166,7 @@ class KeySentencePicker:
         cands = [c for i in order for c in per[i]]
         vectors = np.concatenate(vecs)
         every = [self.units_of(s)[0] for s in sources]
-        return cands, vectors, features.rows(asked, cands, vectors @ query_vector, sources, every)
+        return cands, vectors, features.rows(asked, cands, vectors @ query_vector, sources, every, shown)
 
     def pick(
         self,
@@ -177,13 +178,14 @@ class KeySentencePicker:
     ) -> list[KeySentence]:
         """The key sentences for `query` among `sources` (those with a prompt number), best first: the
         candidates (`candidates`) ranked by the fitted scorer (tutor/fitted; `model` overrides it), each with
-        what it leans on. A follow-up passes the key sentences already `shown`: "Any examples?" gets the
-        lessons' next sentences, unless none is left."""
+        what it leans on. A follow-up passes the key sentences already `shown`: whether a candidate was shown
+        is a feature the scorer weighs ("Any examples?" wants the lessons' next sentences; "How do I fix it?"
+        may want the fix an earlier answer already quoted)."""
         sources = [s for s in sources if s.number > 0]
         if not sources:
             return []
         model = self.model if model is None else model.aligned(features.NAMES)
-        cands, vectors, x = self.table(query, query_vector, sources)
+        cands, vectors, x = self.table(query, query_vector, sources, shown)
         if not cands:
             return []
         why = asks_why(query)
@@ -191,9 +193,6 @@ class KeySentencePicker:
         scored = sorted(
             ((float(sc), c.i, c.unit, v, c.overlap) for sc, c, v in zip(logits, cands, vectors)), key=lambda t: -t[0]
         )
-        seen_before = "\n".join(shown)
-        fresh = [c for c in scored if c[2].text(sources[c[1]].text).strip() not in seen_before]
-        scored = fresh or scored
         best = scored[0][0]
         chosen: list[tuple[float, int, list[Unit]]] = []
         used = 0
