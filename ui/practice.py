@@ -18,9 +18,11 @@ import gradio as gr
 from tutor.answer.turn import Tutor
 from tutor.build import build_coach
 from tutor.errors import TutorError
+from tutor.ingest.lessons import program_titles
 from tutor.learn.coach import Coach
 from tutor.learn.practice import Round
-from ui import render
+from ui import render, scope
+from ui.i18n import browser_language, choose
 from ui.practice_html import CSS, feedback_html, lesson_choices, next_html, question_html, summary_html
 
 log = logging.getLogger(__name__)
@@ -48,18 +50,23 @@ def practice_tab(tutor: Tutor, coach: Coach | None = None) -> gr.State:
             m = coach.manifest()
         except TutorError as exc:
             return learner, keep, render.error_html(str(exc)), None, gr.skip(), gr.skip()
-        programs = render.program_choices(m)
+        programs = scope.program_choices(m, program_titles(tutor.settings.lessons_dir))
         return (
             learner,
             keep,
             next_html(steps, coach),
             steps.next,
             gr.Dropdown(choices=programs, value=render.ALL),
-            gr.Dropdown(choices=lesson_choices(coach)),
+            gr.Dropdown(choices=lesson_choices(coach, render.ALL, language(request))),
         )
 
-    def pick_program(program: str) -> Any:
-        return gr.Dropdown(choices=lesson_choices(coach, program), value=render.ALL)
+    def language(request: gr.Request | None) -> str:
+        """The learner's language: the browser's, when the catalogue speaks it."""
+        return choose(browser_language(request.headers.get("accept-language") if request else None))
+
+    def pick_program(program: str, every: bool, request: gr.Request) -> Any:
+        lang = None if every else language(request)
+        return gr.Dropdown(choices=lesson_choices(coach, program, lang), value=render.ALL)
 
     def start(program: str, lesson: str, suggested: str | None) -> tuple[Any, ...]:
         try:
@@ -136,9 +143,15 @@ def practice_tab(tutor: Tutor, coach: Coach | None = None) -> gr.State:
     gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, visible=False)
     next_box = gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, elem_id="practice-next")
     with gr.Row():
-        program = gr.Dropdown(render.program_choices(m), value=render.ALL, label="Program", elem_id="practice-program")
+        program = gr.Dropdown(
+            scope.program_choices(m, program_titles(tutor.settings.lessons_dir)),
+            value=render.ALL,
+            label="Program",
+            elem_id="practice-program",
+        )
         lesson = gr.Dropdown(choices(), value=render.ALL, label="Lesson", elem_id="practice-lesson")
         start_btn = gr.Button("Start a round", variant="primary", elem_id="practice-start")
+    every = gr.Checkbox(False, label="Show the lessons of every language", elem_id="practice-all-languages")
     gr.Markdown("Empty lesson and program: the round is the lesson named in “Next”.")
     question = gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, elem_id="practice-question")
     choice = gr.Radio([], type="index", label="Your answer", elem_id="practice-choice", visible=False)
@@ -154,7 +167,8 @@ def practice_tab(tutor: Tutor, coach: Coach | None = None) -> gr.State:
         api_visibility="private",
         trigger_mode="once",
     )
-    program.input(pick_program, program, lesson, api_visibility="private")
+    program.input(pick_program, [program, every], lesson, api_visibility="private")
+    every.input(pick_program, [program, every], lesson, api_visibility="private")
     start_btn.click(
         start,
         [program, lesson, suggested],

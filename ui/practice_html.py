@@ -10,7 +10,7 @@ from tutor.learn.coach import Coach
 from tutor.learn.next_lesson import NextSteps
 from tutor.learn.practice import Feedback, QuizItem, Round
 from ui import render
-from ui.i18n import t
+from ui.i18n import LANGUAGE_NAMES, t
 from ui.render import esc
 
 CSS = """
@@ -50,13 +50,8 @@ def offer_html(item: QuizItem, lang: str = "en") -> str:
 def feedback_html(fb: Feedback) -> str:
     verdict = "Right." if fb.correct else f"Not quite: you chose “{esc(fb.item.options[fb.choice])}”."
     passage = ""
-    if fb.passage is not None:
-        passage = (
-            "<h4>From the lesson</h4>"
-            + render.source_card(fb.passage)
-            + f'<p class="muted where">{esc(fb.passage.path)}#{esc(fb.passage.anchor)} '
-            f"(characters {fb.passage.start}-{fb.passage.end})</p>"
-        )
+    if fb.passage is not None:  # the card names the lesson and section; its file is the teacher's business
+        passage = "<h4>From the lesson</h4>" + render.source_card(fb.passage)
     explanation = f'<p class="explanation">{esc(fb.explanation)}</p>' if fb.explanation else ""
     return (
         f'<div class="panel practice feedback {"right" if fb.correct else "wrong"}" '
@@ -111,13 +106,16 @@ def next_html(steps: NextSteps, coach: Coach) -> str:
     return f'<div class="panel practice what-next">{nxt}{review}{table}</div>'
 
 
-def lesson_choices(coach: Coach, program: str = render.ALL) -> list[tuple[str, str]]:
+def lesson_choices(coach: Coach, program: str = render.ALL, language: str | None = None) -> list[tuple[str, str]]:
+    """The lessons with quiz items, in course order: those in `language` (all when None, or when the program
+    has none in it), each by its title and number of questions; with every language, its language named."""
     m = coach.manifest()
     ids = [lid for lid in coach.order() if not program or m.lessons[lid].program == program]
-    return [
-        ("Choose a lesson", render.ALL),
-        *(
-            (f"{m.lessons[lid].title} ({m.lessons[lid].language}, {len(m.lessons[lid].quizzes)} items)", lid)
-            for lid in ids
-        ),
-    ]
+    mine = [lid for lid in ids if m.lessons[lid].language == language]
+
+    def name(lid: str) -> str:
+        e, n = m.lessons[lid], len(m.lessons[lid].quizzes)
+        where = "" if mine else f" · {LANGUAGE_NAMES.get(e.language, e.language)}"
+        return f"{e.title}{where} ({n} question{'s' if n != 1 else ''})"
+
+    return [("Choose a lesson", render.ALL), *((name(lid), lid) for lid in mine or ids)]
