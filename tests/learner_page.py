@@ -21,7 +21,7 @@ BOTS = "#chat [data-testid='bot']"
 LAST_BOT = (
     f"() => {{ const b = document.querySelectorAll(\"{BOTS}\"); return b.length ? b[b.length-1].innerText : ''; }}"
 )
-DONE = "q => [...document.querySelectorAll('#sources .answer')].some(e => e.dataset.question === q)"
+DONE = "q => [...document.querySelectorAll('#sources .answer:not(.earlier)')].some(e => e.dataset.question === q)"
 
 
 @contextlib.contextmanager

@@ -35,6 +35,26 @@ HOSTILE_LESSON = lesson(
     """,
     order=99,
 )
+# a lesson whose passage holds a list, a link and a table (issue 33: raw "- ", "[text](url)" and "|" on the page)
+AXOLOTL_LESSON = lesson(
+    "Axolotl Tank Care",
+    """
+    ## Setting up an axolotl tank
+
+    An axolotl tank needs three things before the axolotl moves in:
+
+    - Cool water between 16 and 18 degrees, because warm water stresses an axolotl.
+    - A soft sand floor, since an axolotl swallows gravel while feeding.
+    - A gentle filter, because strong currents tire an axolotl out.
+
+    The [axolotl care sheet](https://example.org/axolotl-care) lists the water values an axolotl tank needs.
+
+    | Part | Why the axolotl needs it |
+    |---|---|
+    | Chiller | keeps the axolotl tank water cool |
+    """,
+    order=98,
+)
 NEW_WORD = "Zorblaxian"
 NEW_SENTENCE = (
     f"\n\nThe {NEW_WORD} index is a made-up kind of vector index that stores every embedding "
@@ -45,12 +65,15 @@ LAST_BOT = """() => { const b = document.querySelectorAll('#chat [data-testid="b
                       return b.length ? b[b.length - 1].innerText : ''; }"""
 LAST_USER = """() => { const u = document.querySelectorAll('#chat [data-testid="user"]');
                        return u.length ? u[u.length - 1].innerText : ''; }"""
-DONE = """q => [...document.querySelectorAll('#sources .answer')].some(e => e.dataset.question === q)"""
+DONE = """q => [...document.querySelectorAll('#sources .answer:not(.earlier)')].some(e => e.dataset.question === q)"""
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, embedder, llm):
-    hostile = {"programs/ai-foundations/lessons/en/quokka-grooming.mdx": HOSTILE_LESSON}
+    hostile = {
+        "programs/ai-foundations/lessons/en/quokka-grooming.mdx": HOSTILE_LESSON,
+        "programs/ai-foundations/lessons/en/axolotl-tank-care.mdx": AXOLOTL_LESSON,
+    }
     with running_site(tmp_path_factory, embedder, llm, "browser", extra_lessons=hostile, max_tokens=48) as site:
         page = site.browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(site.url, wait_until="domcontentloaded")
@@ -173,8 +196,60 @@ def test_unsupported_sentences_are_greyed_and_marked_inline(site, monkeypatch):
     assert color in ("rgb(140, 149, 159)",), color  # grey, not the normal text colour
     supported = bot.locator(".supported")
     assert supported.count() == 2 and supported.locator("a.cite").count() == 2  # the second one's is inferred
+    # issue 33: the invented sentence is only inside the explanation, never a box above the sources (nor in
+    # the phone's copy of them)
+    assert bot.locator(".explain span.unsupported").count() == 1
+    assert "Zanzibar" not in sources_text(page) and page.locator("#sources .unsupported").count() == 0
+    assert "Zanzibar" not in (bot.locator(".phone-sources").text_content() or "")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "answer_marks.png"), full_page=True)
+
+
+def cited_card(page, link):
+    """Click a citation link; the source card it opened (the visible one that flashes)."""
+    link.click()
+    page.wait_for_selector("#sources .src.flash", timeout=5_000)
+    card = page.locator("#sources .src.flash")
+    assert card.count() == 1 and card.is_visible()
+    return card
+
+
+def test_a_citation_of_an_earlier_answer_opens_that_answers_own_source(site):
+    """Issue 33: the sources panel showed only the newest answer's passages, so [1] in an earlier answer
+    flashed another answer's card. Three answers on three lessons; each answer's first citation opens a
+    card of the lesson its key sentence quotes."""
+    page = site.page
+    questions = ["What is quantisation?", "How does self-attention work?", "What are embeddings used for?"]
+    for q in questions:
+        ask(page, q)
+    bots = page.locator('#chat [data-testid="bot"]')
+    assert bots.count() == 3
+    lessons = []
+    for i in (0, 1, 2, 0):  # oldest first, then the newest, then the oldest again
+        key = bots.nth(i).locator("blockquote.key").first
+        quoted = key.locator("small").inner_text().split(" > ")[0].strip()  # the key sentence's lesson title
+        card = cited_card(page, key.locator("a.cite").first)
+        assert card.locator(".title").inner_text().strip() == quoted, (i, quoted)
+        assert questions[i] in page.locator("#sources .answer:visible").inner_text()  # which answer's sources
+        page.wait_for_timeout(1_600)  # the flash is over
+        lessons.append(quoted)
+    assert len(set(lessons)) >= 2  # the answers rest on different lessons: a mix-up would show
+
+
+def test_lists_links_and_tables_of_a_lesson_read_as_such(site):
+    """Issue 33: a highlighted list item showed a raw "- ", a markdown link and a table showed their syntax
+    in the key sentences and the source cards."""
+    page = site.page
+    ask(page, "What does an axolotl tank need?")
+    card = page.locator("#sources .src", has_text="Axolotl").first
+    text = card.inner_text()
+    assert "](" not in text and "axolotl care sheet" in text  # the link's words, no markdown
+    assert "|" not in text and card.locator("table td").count() >= 2
+    assert card.locator("li").count() == 3
+    assert not [line for line in text.splitlines() if line.strip().startswith(("- ", "* "))], text
+    keys = page.locator('#chat [data-testid="bot"]').last.locator("blockquote.key")
+    for quote in keys.all_inner_texts():
+        assert "](" not in quote and "|" not in quote and not quote.strip().startswith("- "), quote
 
 
 def test_off_topic_question_is_refused_with_suggestions(site):

@@ -186,3 +186,44 @@ def test_teacher_page_needs_the_teachers_credentials(server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "teacher.png"), full_page=True)
     page.context.close()
+
+
+IN_VIEW = """s => { const r = document.querySelector(s).getBoundingClientRect();
+                    return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight; }"""
+CUT = """() => [...document.querySelectorAll('#examples .gallery-item')]
+                .map(e => e.innerText.trim()).filter(t => t.endsWith('...') || t.endsWith('…'))"""
+UPPERCASE = """() => [...document.querySelectorAll('#chat [data-testid="bot"] *, #sources *')]
+                      .filter(e => getComputedStyle(e).textTransform === 'uppercase').map(e => e.innerText)"""
+
+
+@pytest.mark.parametrize(
+    "device",
+    [{"viewport": {"width": 1366, "height": 768}}, {"viewport": {"width": 390, "height": 844}, "is_mobile": True}],
+    ids=["desktop", "phone"],
+)
+def test_check_yourself_leaves_the_question_box_in_view(server, monkeypatch, device):
+    """Issue 33 (3, 6): the "Check yourself" card sat between the answer and the box and pushed the box below
+    the fold; a phone repeated the whole sources panel under the chat; labels were set in capitals by CSS
+    (read "EXPLᴀNATION"); example questions were cut mid-word by the examples list."""
+    monkeypatch.setattr(server.tutor.llm, "stream", slow_stream(pieces=4, delay=0.05))
+    page = open_page(server, **device)
+    assert page.evaluate(CUT) == []  # every example question whole
+    question = "What is supervised learning?"  # its lessons have quiz items: "Check yourself" is offered
+    send(page, question)
+    wait_done(page, question)
+    page.wait_for_selector("#check-yourself .check-offer", state="visible", timeout=WAIT_MS)
+    page.wait_for_timeout(500)  # the page settles (the box takes focus back)
+    assert page.evaluate(IN_VIEW, "#question textarea"), "the question box is out of view"
+    box = page.locator("#question textarea").bounding_box()
+    card = page.locator("#check-yourself .check-offer").bounding_box()
+    assert box and card and card["y"] >= box["y"] + box["height"]  # below the box, not between chat and box
+    assert page.evaluate(UPPERCASE) == []
+    label = page.locator(f"{BOTS} .keys .label").first
+    assert label.inner_text().strip() == "From the lessons"
+    if device.get("is_mobile"):
+        assert page.locator("#sources").is_hidden()  # the sources are under the answer, folded: not twice
+        height = page.evaluate("() => document.documentElement.scrollHeight")
+        assert height < 3 * 844, height
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"check_in_view_{'phone' if device.get('is_mobile') else 'desktop'}.png"))
+    page.context.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from html import unescape
@@ -125,11 +124,13 @@ def test_highlights_wrap_the_supporting_spans_and_stay_escaped():
     assert render.highlighted("a<b", []) == "a&lt;b"
 
 
-def test_answer_panel_shows_cited_first_folds_the_rest_and_flags_unsupported_sentences():
+def test_answer_panel_shows_cited_first_folds_the_rest_and_leaves_unsupported_sentences_to_the_answer():
     html = render.answer_panel(answer())
     cited, details = html.index('class="src cited"'), html.index("<details>")
     assert cited < details < html.index('class="src uncited"')
-    assert "Not backed by the lessons" in html and 'class="warn unsupported"' in html
+    # issue 33: the model's unsupported sentences stay greyed in the explanation, never a box above the sources
+    assert "Not backed by the lessons" not in html and "unsupported" not in html
+    assert "unsupported" not in render.phone_sources(answer())
     assert "<mark>Plain start.</mark>" in html
     assert 'style="width:58%"' in html  # the score bar is the similarity
     nothing_cited = render.answer_panel(answer(citations=[], sources=[source(1, False), source(2, False)]))
@@ -155,7 +156,8 @@ def test_answer_bubble_puts_the_lessons_words_first_and_sets_unsupported_sentenc
     html = bubble.answer_bubble(answer())
     keys, explain = html.index(bubble.KEYS_LABEL), html.index(bubble.MODEL_LABEL)
     assert keys < explain  # the lessons' own words come first
-    assert 'href="#src-1"' in html  # citation links scroll to the source card
+    assert 'href="#src-0-1"' in html  # citation links scroll to the source card of this answer (number 0)
+    assert 'href="#src-2-1"' in bubble.answer_bubble(answer(), turn=2)
     supported, unsupported = html.index('class="supported"'), html.index('class="unsupported"')
     assert supported < unsupported and html.count(bubble.FLAG) == 1
     assert "An answer. <a" in html  # the supported sentence carries its citation link
@@ -169,6 +171,29 @@ def test_answer_bubble_puts_the_lessons_words_first_and_sets_unsupported_sentenc
     assert bubble.DRAFT_LABEL in draft and "Half a senten" in draft and bubble.MODEL_LABEL not in draft
     card = render.source_card(source(3, True))
     assert 'id="src-3"' in card
+
+
+def test_each_answer_keeps_its_own_sources_under_its_own_ids():
+    """Issue 33: an earlier answer's citations open that answer's passages, not the newest answer's."""
+    first, second = answer(question="first?"), answer(question="second?")
+    panel = render.answers_panel([first, second])
+    assert 'id="src-0-1"' in panel and 'id="src-1-1"' in panel
+    older, newer = panel.index('data-turn="0"'), panel.index('data-turn="1"')
+    assert "earlier" in panel[panel.rindex("<div", 0, older) : older] and "earlier" not in panel[older:newer]
+    msgs = render.chat_messages([first, second], links=render.no_link)
+    assert 'href="#src-0-1"' in msgs[1]["content"] and 'id="m-src-0-1"' in msgs[1]["content"]
+    assert 'href="#src-1-1"' in msgs[3]["content"] and 'id="m-src-1-1"' in msgs[3]["content"]
+
+
+def test_a_passage_list_link_and_table_read_as_such():
+    """Issue 33: a highlight over list items left their "- " raw; links and tables showed their markdown."""
+    text = "Needs:\n\n- Cool water.\n- Sand floor.\n\nSee the [care sheet](https://example.org/a).\n\n| A | B |\n|---|---|\n| c | d |"
+    html = render.passage_html(text, [(8, 35), (text.index("See"), text.index("See") + 5)])
+    assert "<li><mark>Cool water.</mark></li>" in html and "<li><mark>Sand floor.</mark></li>" in html
+    assert "care sheet" in html and "](" not in html and "href" not in html and "<td>c</td>" in html
+    row = replace(answer().key_sentences[0], text="See the [care sheet](https://example.org/a).\n|---|---|\n| c | d |")
+    keys = bubble.keys_html([row])
+    assert "See the care sheet.<br>c · d" in keys and "example.org" not in keys
 
 
 def test_a_key_sentence_list_or_quotation_reads_as_lines_without_markdown_marks():
@@ -216,9 +241,10 @@ def test_the_line_lets_as_many_answers_through_as_the_model_writes_at_once():
 def test_filter_choices_come_from_the_manifest():
     lessons = {"a/en/one": entry("One", "a", "en"), "b/es/two": entry("Dos", "b", "es")}
     m = Manifest(collection="c", lessons=lessons)
-    assert render.program_choices(m) == [("All programs", ""), ("a", "a"), ("b", "b")]
-    assert render.lesson_choices(m, "b") == [("All lessons", ""), ("Dos (es)", "b/es/two")]
-    assert len(render.lesson_choices(m)) == 3 and render.lesson_choices(None) == [("All lessons", "")]
+    titles = {"a": "Alpha Course"}  # a program's title from its program.json; none: its slug
+    assert scope.program_choices(m, titles) == [("All programs", ""), ("Alpha Course", "a"), ("b", "b")]
+    assert scope.lesson_choices(m, scope.Scope(program="b")) == [("All lessons", ""), ("Dos (es)", "b/es/two")]
+    assert len(scope.lesson_choices(m, scope.Scope())) == 3
     assert "no index yet" in render.status_html("m.gguf", False, None)
 
 
@@ -280,11 +306,6 @@ def texts(chat: list[dict]) -> list[tuple[str, str]]:
     return out
 
 
-def without_phone_sources(bubble: str) -> str:
-    """An answer bubble without the phone's folded copy of its sources (the last element in it)."""
-    return re.sub(r'<details class="phone-sources">.*</details>(?=</div>$)', "", bubble, flags=re.S)
-
-
 CONVERSATIONS = [
     ("How does self-attention work?", "Why does it need queries and keys?"),
     ("What are embeddings used for?", "How are they compared?"),
@@ -312,9 +333,9 @@ def test_four_sessions_at_once_each_keep_their_own_history(app_url):
     for (q1, q2), (chat1, chat2, sources1) in zip(CONVERSATIONS, results, strict=True):
         assert [r for r, _ in chat1] == ["user", "assistant"] and chat1[0][1] == q1 and chat1[1][1]
         # the follow-up shows this session's own first turn, then its own new turn: nobody else's
-        # (the last answer alone carries its sources folded for phones)
-        assert [t for _, t in chat2[:2]] == [without_phone_sources(t) for _, t in chat1]
-        assert 'class="phone-sources"' in chat1[1][1] and 'class="phone-sources"' not in chat2[1][1]
+        # (each answer carries its own sources folded for phones)
+        assert [t for _, t in chat2[:2]] == [t for _, t in chat1]
+        assert 'class="phone-sources"' in chat1[1][1] and 'id="m-src-1-' in chat2[3][1]
         assert [(r, t) for r, t in chat2 if r == "user"] == [("user", q1), ("user", q2)]
         assert chat2[3][0] == "assistant" and chat2[3][1]
         assert 'class="src' in sources1  # the sources panel came with the answer
@@ -339,3 +360,24 @@ def test_example_questions_read_the_section_headings_as_written():
     assert scope.topic("RLHF in practice") == "RLHF in practice"
     assert scope.topic("You Already Use AI Every Day") == "“You Already Use AI Every Day”"
     assert scope.topic("What Exactly Are AI Chatbots?") == "“What Exactly Are AI Chatbots”"
+
+
+def test_example_questions_fit_the_examples_list_whole():
+    """Issue 33: Gradio's examples list shows 60 characters of a sample, so a longer question read "...a RAG
+    sys..."; a heading of marks alone, or a title holding ">", gave "What does the lesson teach about ?"."""
+    m = Manifest(collection="c", lessons={f"p/en/{n}": entry(n, "p", "en") for n in ("a", "b", "c")})
+    headings = [
+        ("p/en/a", "a > The two halves of a retrieval-augmented generation system"),
+        ("p/en/b", "b <img src=x> > Why data storage matters"),
+        ("p/en/c", "c > ..."),
+        ("p/en/c", "c > Tokens"),
+    ]
+    picked = scope.examples(m, headings, scope.Scope())
+    assert picked[:2] == [
+        "What does the lesson teach about why data storage matters?",
+        "What does the lesson teach about tokens?",
+    ]
+    assert all(len(q) <= scope.EXAMPLE_CHARS for q in picked) and not any("about ?" in q for q in picked)
+    full = "What does the lesson teach about the two halves of a retrieval-augmented generation system?"
+    cut = picked[2][:-1]  # too few fit: the long one comes last, cut where a word ends and marked "…"
+    assert picked[2].endswith("…") and full.startswith(cut) and full[len(cut)] == " "

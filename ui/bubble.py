@@ -25,7 +25,7 @@ FLAG = t("en", "flag")
 MOSTLY = t("en", "mostly")
 
 STYLE_KEY = "border-left:4px solid #8250df;background:#fbefff;color:#21262d;padding:0.35em 0.7em;margin:0.3em 0"
-STYLE_LABEL = "font-size:0.8em;font-weight:600;color:#57606a;text-transform:uppercase;letter-spacing:0.03em"
+STYLE_LABEL = "font-size:0.85em;font-weight:600;color:#57606a"  # no CSS capitals: some fonts set them oddly
 STYLE_DRAFT = "color:#6e7781;font-style:italic"
 STYLE_UNSUPPORTED = "color:#8c959f;text-decoration:line-through;text-decoration-color:#d0d7de"
 STYLE_FLAG = "font-size:0.75em;color:#9a6700;border:1px solid #d4a72c;border-radius:4px;padding:0 0.25em"
@@ -39,6 +39,8 @@ def text(value: object) -> str:
 
 QUOTE_MARK = re.compile(r"^[ \t]*>[ \t]?", re.M)  # a quotation's ">" at a line start
 ITEM_MARK = re.compile(r"^[ \t]*[-*+][ \t]+", re.M)  # a list item's bullet
+LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")  # a markdown link or image: its words stay, the URL goes
+RULE_ROW = re.compile(r"^\|?[\s:|-]*-[\s:|-]*$")  # a table's "|---|:--:|" line
 
 
 def lesson_text(value: object) -> str:
@@ -46,7 +48,8 @@ def lesson_text(value: object) -> str:
     lesson (a list item opens with "•", a quotation drops its ">", a table row's cells are set apart by "·").
     The chat does not render markdown inside HTML blocks, and a blank line would end the block: the rest used
     to show as markdown, "- " and "> " raw where the block began with them."""
-    lines = (_row(line.strip()) for line in ITEM_MARK.sub("• ", QUOTE_MARK.sub("", str(value))).splitlines())
+    plain = LINK.sub(r"\1", ITEM_MARK.sub("• ", QUOTE_MARK.sub("", str(value))))
+    lines = (_row(line.strip()) for line in plain.splitlines() if not RULE_ROW.match(line.strip()))
     return "<br>".join(_emphasis(text(line)) for line in lines if line)
 
 
@@ -62,49 +65,54 @@ def _emphasis(escaped: str) -> str:
     return re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"<em>\1</em>", out)
 
 
-def cite(numbers: Sequence[int]) -> str:
-    """Citation links that scroll to the highlighted source card (`id="src-N"` in the sources panel)."""
-    return "".join(f' <a class="cite" href="#src-{n}" data-source="{n}">[{n}]</a>' for n in numbers)
+def cite(numbers: Sequence[int], turn: int = 0) -> str:
+    """Citation links to the source cards of answer number `turn` (0 = the first of the conversation):
+    `#src-TURN-N`, the card's id in the sources panel (ui/page_js.py opens that answer's sources)."""
+    return "".join(f' <a class="cite" href="#src-{turn}-{n}" data-source="{n}">[{n}]</a>' for n in numbers)
 
 
-def keys_html(keys: Sequence[KeySentence], lang: str = "en") -> str:
+def label(words: str) -> str:
+    return f'<div class="label" style="{STYLE_LABEL}">{words}</div>'
+
+
+def keys_html(keys: Sequence[KeySentence], lang: str = "en", turn: int = 0) -> str:
     if not keys:
         return ""
     quotes = "".join(
-        f'<blockquote class="key" data-source="{k.number}" style="{STYLE_KEY}">{lesson_text(k.text)}{cite([k.number])}'
-        f'<br><small style="color:#57606a">{text(k.breadcrumb)}</small></blockquote>'
+        f'<blockquote class="key" data-source="{k.number}" style="{STYLE_KEY}">{lesson_text(k.text)}'
+        f'{cite([k.number], turn)}<br><small style="color:#57606a">{text(k.breadcrumb)}</small></blockquote>'
         for k in keys
     )
-    return f'<div class="keys"><div style="{STYLE_LABEL}">{t(lang, "keys.label")}</div>{quotes}</div>'
+    return f'<div class="keys">{label(t(lang, "keys.label"))}{quotes}</div>'
 
 
-def sentence_html(c: SentenceCheck, lang: str = "en") -> str:
+def sentence_html(c: SentenceCheck, lang: str = "en", turn: int = 0) -> str:
     if c.supported:
-        return f'<span class="supported">{text(c.text)}{cite(c.citations)}</span>'
+        return f'<span class="supported">{text(c.text)}{cite(c.citations, turn)}</span>'
     return (
         f'<span class="unsupported" title="{t(lang, "flag.title")}" style="{STYLE_UNSUPPORTED}">'
         f'{text(c.text)}</span> <span class="flag" style="{STYLE_FLAG}">{t(lang, "flag")}</span>'
     )
 
 
-def explanation_html(answer: Answer, lang: str = "en") -> str:
+def explanation_html(answer: Answer, lang: str = "en", turn: int = 0) -> str:
     if getattr(answer, "stopped", False):  # a stopped answer: what was written, never checked
         return (
-            f'<div class="draft stopped" style="{STYLE_DRAFT}"><div style="{STYLE_LABEL}">{t(lang, "model.label")}'
-            f'</div>{text(answer.explanation)}</div><p class="note stopped-note" style="{STYLE_NOTE}">'
+            f'<div class="draft stopped" style="{STYLE_DRAFT}">{label(t(lang, "model.label"))}'
+            f'{text(answer.explanation)}</div><p class="note stopped-note" style="{STYLE_NOTE}">'
             f"{t(lang, 'stopped')}</p>"
         )
     if not answer.explains:  # nothing of it supported: the key sentences are the answer
         return ""
-    body = " ".join(sentence_html(c, lang) for c in answer.sentences)
-    label = f'<div style="{STYLE_LABEL}">{t(lang, "model.label")}</div>'
+    body = " ".join(sentence_html(c, lang, turn) for c in answer.sentences)
+    head = label(t(lang, "model.label"))
     if answer.mostly_unsupported:
         return (
-            f'<div class="explain mostly-unsupported">{label}<p class="note" style="{STYLE_NOTE}">'
+            f'<div class="explain mostly-unsupported">{head}<p class="note" style="{STYLE_NOTE}">'
             f"{t(lang, 'mostly')}</p><details><summary>{t(lang, 'show.explanation')}</summary><p>{body}</p>"
             f"</details></div>"
         )
-    return f'<div class="explain">{label}<p>{body}</p></div>'
+    return f'<div class="explain">{head}<p>{body}</p></div>'
 
 
 def notes(answer: Answer, lang: str = "en") -> str:
@@ -129,34 +137,37 @@ def refusal_text(answer: Answer, lang: str = "en") -> str:
     return out
 
 
-def answer_bubble(answer: Answer, lang: str = "en", extra: str = "") -> str:
-    """The finished answer; `extra` is HTML put after it (the phone's sources under the last answer)."""
+def answer_bubble(answer: Answer, lang: str = "en", extra: str = "", turn: int = 0) -> str:
+    """The finished answer number `turn` of the conversation; `extra` is HTML put after it (the phone's
+    copy of its sources)."""
     if answer.refused:
         return f'<div class="answer refused"><p>{text(refusal_text(answer, lang))}</p>{extra}</div>'
     if answer.quiz_hint:  # a quiz's own question: where to read; the answer is for Practice
-        links = cite([s.number for s in answer.sources])
+        links = cite([s.number for s in answer.sources], turn)
         return f'<div class="answer quiz-hint"><p>{text(answer.text)}</p>{links}{extra}</div>'
     said = notes(answer, lang)
     notice = f'<p class="note" style="{STYLE_NOTE}">{text(said)}</p>' if said else ""
     return (
-        f'<div class="answer">{notice}{keys_html(answer.key_sentences, lang)}'
-        f"{explanation_html(answer, lang)}{extra}</div>"
+        f'<div class="answer">{notice}{keys_html(answer.key_sentences, lang, turn)}'
+        f"{explanation_html(answer, lang, turn)}{extra}</div>"
     )
 
 
-def streaming_bubble(keys: Sequence[KeySentence] | None, draft: str, lang: str = "en", place: int = 0) -> str:
-    """While the model writes: the key sentences (once picked) and the unchecked draft, in grey. `place` > 0:
-    the model is busy with other learners' answers and this one is number `place` in line."""
+def streaming_bubble(
+    keys: Sequence[KeySentence] | None, draft: str, lang: str = "en", place: int = 0, turn: int = 0
+) -> str:
+    """While the model writes answer number `turn`: the key sentences (once picked) and the unchecked draft,
+    in grey. `place` > 0: the model is busy with other learners' answers and this one is number `place` in
+    line."""
     if keys is None and not draft and not place:
         return "…"
     wait = (
         f'<p class="waiting" role="status" style="{STYLE_NOTE}">{t(lang, "waiting", place=place)}</p>' if place else ""
     )
     draft_html = (
-        f'<div class="draft" style="{STYLE_DRAFT}"><div style="{STYLE_LABEL}">{t(lang, "draft.label")}</div>'
-        f"{text(draft) if draft else '…'}</div>"
+        f'<div class="draft" style="{STYLE_DRAFT}">{label(t(lang, "draft.label"))}{text(draft) if draft else "…"}</div>'
     )
-    return f'<div class="answer streaming">{wait}{keys_html(keys or [], lang)}{draft_html}</div>'
+    return f'<div class="answer streaming">{wait}{keys_html(keys or [], lang, turn)}{draft_html}</div>'
 
 
 def queued_bubble(lang: str = "en") -> str:

@@ -24,6 +24,7 @@ from tutor.events import Answer, Done, KeySentences, Retrieved, Token
 from tutor.ingest.lessons import program_titles
 from tutor.search.retriever import Filters
 from tutor.store.gaps import GapLog
+from tutor.store.manifest import Manifest
 from ui import bubble, render, scope
 from ui.i18n import browser_language, choose, t
 from ui.turns import Line, Pending, Sessions, stopped_answer
@@ -49,6 +50,9 @@ class Chat:
     def titles(self) -> dict[str, str]:
         return program_titles(self.settings.lessons_dir)
 
+    def links(self, m: Manifest | None) -> render.Links:
+        return partial(scope.course_link, self.settings.course_url, m)
+
     def question_language(self, question: str) -> str | None:
         try:
             return self.tutor.language_of(question)
@@ -63,13 +67,14 @@ class Chat:
         sc: scope.Scope = item.scope
         q, m = item.question, self.tutor.manifest()
         lang = choose(sc.language, self.question_language(q), browser(request))
-        links = partial(scope.course_link, self.settings.course_url, m)
+        links = self.links(m)
         s = self.sessions.session(key)
         keys, draft, sources, refused, ticket, stopped = None, "", [], False, None, False
+        turn = len(answers)  # this answer's number in the conversation: its citations name it
 
         def chat(pending: str) -> list[dict[str, str]]:
             waiting = [p.question for p in self.sessions.waiting(key)]
-            return render.chat_messages(answers, q, pending, waiting, lang)
+            return render.chat_messages(answers, q, pending, waiting, lang, links)
 
         filters = Filters(program=sc.program or None, lesson=sc.lesson or None, language=sc.language or None)
         # the question shows and the box empties at once, before retrieval: a late start (a loaded machine)
@@ -83,11 +88,11 @@ class Chat:
                     yield chat("…"), answers, render.retrieved_panel(ev.sources, ev.refused, lang), box
                 elif isinstance(ev, KeySentences):  # the lessons' own words; then wait for the model's turn
                     keys = ev.sentences
-                    yield chat(bubble.streaming_bubble(keys, "", lang)), answers, gr.skip(), box
+                    yield chat(bubble.streaming_bubble(keys, "", lang, turn=turn)), answers, gr.skip(), box
                     ticket = self.line.join()
                     while not self.line.wait_turn(ticket) and not s.stop.is_set():
                         place = self.line.ahead(ticket) + 1
-                        yield chat(bubble.streaming_bubble(keys, "", lang, place)), answers, gr.skip(), box
+                        yield chat(bubble.streaming_bubble(keys, "", lang, place, turn)), answers, gr.skip(), box
                     if s.stop.is_set():
                         stopped = True
                         break
@@ -96,7 +101,7 @@ class Chat:
                         stopped = True
                         break
                     draft += ev.text
-                    yield chat(bubble.streaming_bubble(keys, draft, lang)), answers, gr.skip(), box
+                    yield chat(bubble.streaming_bubble(keys, draft, lang, turn=turn)), answers, gr.skip(), box
                 elif isinstance(ev, Done):
                     a = ev.answer
                     if a.refused and sc.on and not a.text.startswith(prompts.NO_LESSONS):
@@ -108,19 +113,19 @@ class Chat:
                     except sqlite3.Error as exc:  # the gap list must never cost a learner the answer
                         log.warning("course-gap list not written: %s", exc)
                     answers = [*answers, a]
-                    extra = render.phone_sources(a, lang, links)
                     yield (
                         render.chat_messages(
-                            answers, None, "", [p.question for p in self.sessions.waiting(key)], lang, extra
+                            answers, None, "", [p.question for p in self.sessions.waiting(key)], lang, links
                         ),
                         answers,
-                        render.answer_panel(a, lang, links),
+                        render.answers_panel(answers, lang, links),
                         box,
                     )
                     return answers
         except TutorError as exc:
             waiting = [p.question for p in self.sessions.waiting(key)]
-            yield render.chat_messages(answers, None, "", waiting, lang), answers, render.error_html(str(exc)), box
+            messages = render.chat_messages(answers, None, "", waiting, lang, links)
+            yield messages, answers, render.error_html(str(exc)), box
             return answers
         finally:  # Stop, an error or a learner who leaves releases the LLM lock and the line at once
             events.close()
@@ -129,11 +134,10 @@ class Chat:
         if stopped:
             a = stopped_answer(q, sources, keys or [], draft)
             answers = [*answers, a]
-            extra = render.phone_sources(a, lang, links)
             yield (
-                render.chat_messages(answers, None, "", [p.question for p in self.sessions.waiting(key)], lang, extra),
+                render.chat_messages(answers, None, "", [p.question for p in self.sessions.waiting(key)], lang, links),
                 answers,
-                render.answer_panel(a, lang, links),
+                render.answers_panel(answers, lang, links),
                 box,
             )
         return answers
@@ -144,7 +148,11 @@ class Chat:
         box = "" if api else gr.skip()  # the page's box is cleared once, as the question is taken
         if not item.question:
             lang = choose(item.scope.language, browser(request))
-            chat = gr.skip() if self.sessions.busy(key) else render.chat_messages(answers, lang=lang)
+            chat = (
+                gr.skip()
+                if self.sessions.busy(key)
+                else render.chat_messages(answers, lang=lang, links=self.links(self.tutor.manifest()))
+            )
             yield chat, gr.skip(), render.error_html(t(lang, "empty")), item.question if api else gr.skip()
             return
         if not self.sessions.start(key, item):  # an answer is being written: this question waits its turn

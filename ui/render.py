@@ -34,8 +34,7 @@ CSS = """
 .src.cited { border-left: 4px solid #2da44e; }
 .src header { display: flex; gap: 0.5em; align-items: baseline; flex-wrap: wrap; }
 .src .num { font-weight: 700; color: #57606a; }
-.src .lang { font-size: 0.8em; text-transform: uppercase; border: 1px solid #afb8c1; border-radius: 4px;
-  padding: 0 0.3em; }
+.src .lang { font-size: 0.8em; border: 1px solid #afb8c1; border-radius: 4px; padding: 0 0.3em; }
 .src .crumb, .src .path { color: #57606a; font-size: 0.85em; }
 .src .text { white-space: pre-wrap; margin: 0.4em 0 0; }
 .src mark { background: #fff1a8; color: inherit; }
@@ -54,6 +53,8 @@ CSS = """
 .show-sim .src .sim { display: inline; }
 .src .course { font-size: 0.85em; }
 .src.flash { outline: 3px solid #0969da; }
+#sources .answer.earlier { display: none; }
+.answer .asked { margin: 0.2em 0 0.4em; }
 """
 
 PAGE_CSS = """
@@ -62,12 +63,16 @@ PAGE_CSS = """
   border-radius: 4px; font-weight: 600; }
 .scope.all { border-left-color: #8c959f; background: #f6f8fa; color: #57606a; font-weight: 400; }
 #ask-error:empty { display: none; }
+#chat { height: clamp(300px, calc(100vh - 350px), 460px) !important; }  /* the box below it stays in view */
+#program input, #lesson input, #language input, #practice-program input, #practice-lesson input {
+  padding-right: 1.8em; text-overflow: ellipsis; }
 .phone-sources { display: none; margin-top: 0.5em; }
 .phone-sources > summary { cursor: pointer; font-weight: 600; }
 @media (max-width: 720px) {
   .phone-sources { display: block; }
-  #chat { height: auto !important; min-height: 300px; }
+  #chat { height: max(280px, calc(100vh - 420px)) !important; }
   #side-panel { order: 2; }
+  #side-panel #sources, #side-panel #show-sim { display: none; }
 }
 """
 
@@ -113,7 +118,7 @@ def score_bar(similarity: float, lang: str = "en") -> str:
 
 def section_of(s: Source) -> str:
     """The section path of a passage, without its lesson's title ("Lesson > A > B" -> "A › B")."""
-    parts = [p.strip() for p in s.breadcrumb.split(">")]
+    parts = [p.strip() for p in s.breadcrumb.split(" > ")]
     return " › ".join(parts[1:]) if len(parts) > 1 else ""
 
 
@@ -153,27 +158,32 @@ def suggestions_html(suggestions: Sequence[Suggestion], lang: str = "en") -> str
     return f'<h4>{esc(t(lang, "panel.closest"))}</h4><ul class="suggestions">{items}</ul>'
 
 
-def unsupported_html(answer: Answer, lang: str = "en") -> str:
-    flagged = answer.flagged
-    if not flagged:
-        return ""
-    items = "".join(f"<li>{passage_inline(x)}</li>" for x in flagged)
-    return f'<div class="warn unsupported"><strong>{esc(t(lang, "panel.not_backed"))}</strong><ul>{items}</ul></div>'
-
-
-def answer_panel(answer: Answer, lang: str = "en", links: Links = no_link) -> str:
-    """The sources panel for a finished answer."""
+def answer_panel(answer: Answer, lang: str = "en", links: Links = no_link, turn: int = 0, latest: bool = True) -> str:
+    """The sources of answer number `turn`: its cards have ids `src-TURN-N`, what its citation links name.
+    An earlier answer's (`latest` False) is kept hidden until one of its citations is clicked. The model's
+    unsupported sentences are not listed here: they stay greyed inside the answer's explanation."""
     said = bubble.notes(answer, lang)
     notice = f'<p class="warn">{esc(said)}</p>' if said and not answer.refused else ""
     kind = "answer refused" if answer.refused else "answer"
-    head = f'<div class="panel {kind}" data-question="{esc(answer.question)}">'
+    head = (
+        f'<div class="panel {kind}{"" if latest else " earlier"}" data-question="{esc(answer.question)}" '
+        f'data-turn="{turn}"><p class="asked muted">{esc(t(lang, "panel.for", question=answer.question))}</p>'
+    )
+    prefix = f"src-{turn}"
     if answer.refused:
-        weak = _folded(t(lang, "panel.weak"), answer.sources, lang, links)
+        weak = _folded(t(lang, "panel.weak"), answer.sources, lang, links, prefix)
         return (
             f'{head}<p class="warn">{esc(t(lang, "panel.not_covered"))}</p>'
             f"{suggestions_html(answer.suggestions, lang)}{weak}</div>"
         )
-    return f"{head}{notice}{unsupported_html(answer, lang)}{sources_html(answer, lang, links)}</div>"
+    return f"{head}{notice}{sources_html(answer, lang, links, prefix)}</div>"
+
+
+def answers_panel(answers: Sequence[Answer], lang: str = "en", links: Links = no_link) -> str:
+    """The sources panel after an answer: the newest answer's sources shown, each earlier answer's kept
+    (hidden) so that its citations still open its own passages."""
+    last = len(answers) - 1
+    return "".join(answer_panel(a, lang, links, i, i == last) for i, a in enumerate(answers))
 
 
 def sources_html(answer: Answer, lang: str = "en", links: Links = no_link, prefix: str = "src") -> str:
@@ -190,15 +200,15 @@ def sources_html(answer: Answer, lang: str = "en", links: Links = no_link, prefi
     return f"<h4>{esc(t(lang, 'panel.sources'))}</h4>{body}"
 
 
-def phone_sources(answer: Answer, lang: str = "en", links: Links = no_link) -> str:
-    """The sources and marks of the last answer, folded, for the answer bubble itself: shown only on narrow
-    screens (CSS), where the sources panel sits far below. Card ids are `m-src-N`, apart from the panel's."""
+def phone_sources(answer: Answer, lang: str = "en", links: Links = no_link, turn: int = 0) -> str:
+    """The sources of answer number `turn`, folded, for its bubble: shown only on narrow screens (CSS), where
+    the sources panel is hidden. Card ids are `m-src-TURN-N`, apart from the panel's."""
     if answer.refused or not answer.sources:
         return ""
     n = sum(s.cited for s in answer.sources) or len(answer.sources)
     return (
         f'<details class="phone-sources"><summary>{esc(t(lang, "panel.phone_sources", n=n))}</summary>'
-        f"{unsupported_html(answer, lang)}{sources_html(answer, lang, links, 'm-src')}</details>"
+        f"{sources_html(answer, lang, links, f'm-src-{turn}')}</details>"
     )
 
 
@@ -225,17 +235,17 @@ def chat_messages(
     pending: str = "",
     waiting: Sequence[str] = (),
     lang: str = "en",
-    last_extra: str = "",
+    links: Links | None = None,
 ) -> list[dict[str, str]]:
     """Chatbot messages (openai format) for the finished answers, an in-progress one (`pending` is its bubble
     HTML from ui/bubble.py) and the questions waiting behind it; questions are escaped, so `<tags>` in them
-    show literally. `last_extra` goes inside the last finished answer's bubble (its phone sources)."""
+    show literally. With `links`, each finished answer's bubble holds its own sources, folded, for phones."""
     msgs: list[dict[str, str]] = []
     for i, a in enumerate(answers):
-        extra = last_extra if i == len(answers) - 1 and question is None else ""
+        extra = phone_sources(a, lang, links, i) if links is not None else ""
         msgs += [
             {"role": "user", "content": bubble.text(a.question)},
-            {"role": "assistant", "content": bubble.answer_bubble(a, lang, extra)},
+            {"role": "assistant", "content": bubble.answer_bubble(a, lang, extra, i)},
         ]
     if question is not None:
         msgs.append({"role": "user", "content": bubble.text(question)})
@@ -247,17 +257,6 @@ def chat_messages(
 
 
 # --- index: filters, status, re-index ---------------------------------------------------------------
-def program_choices(m: Manifest | None) -> list[tuple[str, str]]:
-    programs = sorted({e.program for e in m.lessons.values()}) if m else []
-    return [("All programs", ALL), *((p, p) for p in programs)]
-
-
-def lesson_choices(m: Manifest | None, program: str | None = ALL) -> list[tuple[str, str]]:
-    entries = [(lid, e) for lid, e in (m.lessons.items() if m else []) if not program or e.program == program]
-    entries.sort(key=lambda x: (x[1].program, x[1].language, x[1].order if x[1].order is not None else 1e9, x[1].title))
-    return [("All lessons", ALL), *((f"{e.title} ({e.language})", lid) for lid, e in entries)]
-
-
 def status_html(
     model: str,
     gpu_offload: bool | None,

@@ -16,6 +16,7 @@ from ui.i18n import LANGUAGE_NAMES, t
 from ui.render import ALL, esc
 
 EXAMPLES = 5
+EXAMPLE_CHARS = 60  # Gradio's examples list shows this many characters of a sample, then "..."
 EXAMPLE = {"en": "What does the lesson teach about {topic}?", "es": "¿Qué enseña la lección sobre {topic}?"}
 
 
@@ -89,18 +90,30 @@ def examples(m: Manifest | None, headings: Iterable[tuple[str, str]], scope: Sco
     lessons = [lid for lid, _ in in_scope(m, scope)]
     sections: dict[str, list[str]] = {lid: [] for lid in lessons}
     for lid, crumb in headings:
-        parts = [p.strip() for p in crumb.split(">")]
+        parts = [p.strip() for p in crumb.split(" > ")]
         if lid in sections and len(parts) > 1 and parts[1] not in sections[lid]:
             sections[lid].append(parts[1])
     language = {lid: e.language for lid, e in in_scope(m, scope)}
     picked: list[str] = []
+    too_long: list[str] = []  # shown cut by the list: used only when too few questions fit
     for depth in range(3):  # the first section of every lesson, then the second ...
         for lid in lessons:
             if depth < len(sections[lid]) and len(picked) < EXAMPLES:
                 h = sections[lid][depth]
                 template = EXAMPLE.get(language[lid], EXAMPLE.get(lang, EXAMPLE["en"]))  # the lesson's language
-                picked.append(template.format(topic=topic(h)))
-    return picked
+                about = topic(h)
+                if not about.strip("“” "):  # a heading of marks alone ("...", "?") asks nothing
+                    continue
+                question = template.format(topic=about)
+                (picked if len(question) <= EXAMPLE_CHARS else too_long).append(question)
+    return picked + [fit(q) for q in too_long[: max(0, min(EXAMPLES, len(lessons)) - len(picked))]]
+
+
+def fit(question: str, chars: int = EXAMPLE_CHARS) -> str:
+    """A question the examples list would cut, shortened at a word boundary and marked "…"."""
+    if len(question) <= chars:
+        return question
+    return question[: chars - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
 
 
 def topic(heading: str) -> str:
