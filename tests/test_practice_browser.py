@@ -72,6 +72,9 @@ def play_round(page, site, traffic, wrong_items: set[int]) -> list[dict]:
         page.click("#practice-check")
         page.wait_for_selector(f'#practice-feedback .feedback[data-item="{number}"]', timeout=WAIT_MS)
         fb = page.locator("#practice-feedback .feedback")
+        if not shown and "wrong" in (fb.get_attribute("class") or ""):  # the README's picture: a missed item
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "practice.png"), full_page=True)
         shown.append(
             {
                 "number": number,
@@ -113,7 +116,7 @@ def test_a_full_round_gives_grounded_feedback_and_keeps_keys_out_of_the_traffic(
     assert f"{n - 1} of {n} right on the first try" in summary
     assert next_title(page) == FIRST_TITLE  # 75% is under the 80% threshold: this lesson is still next
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "practice.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "practice_summary.png"), full_page=True)
     page.context.close()
 
 
