@@ -49,7 +49,7 @@ from tutor.events import KeySentence, Source  # noqa: E402
 from tutor.fitted import Fitted, Linear  # noqa: E402
 from tutor.ingest.lessons import load_lessons  # noqa: E402
 from tutor.search import gate  # noqa: E402
-from tutor.search.conversation import SAY_AGAIN  # noqa: E402
+from tutor.search.conversation import MORE_OF_IT, SAY_AGAIN  # noqa: E402
 from tutor.search.retriever import Filters  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 
@@ -97,6 +97,7 @@ class Asked:
     sections: set[tuple[str, str]] = field(default_factory=set)  # (path, breadcrumb) of labelled sections
     quiz: Any = None
     shown: list[str] = field(default_factory=list)  # a follow-up's key sentences shown before, as the turn passes
+    more: bool = False  # a request for more of the same ("Any examples?"): the turn drops what was shown
 
 
 @dataclass
@@ -144,6 +145,7 @@ def collect(name: str, index_root: Path) -> Course:
         a.gate_row, a.rules_covered = r.features(), r.covered(tutor.settings.min_evidence)
         if r.follow_up and not SAY_AGAIN.search(text):  # as tutor/answer/turn.py passes them to the picker
             a.shown = [k for t in history for k in t.keys]
+            a.more = bool(MORE_OF_IT.search(text))
         return a
 
     by_text = {q.q: q for q in course.learner}
@@ -229,7 +231,7 @@ def picker_figures(c: Course, model: Linear, show: bool = False) -> dict[str, fl
     for a in c.asked:
         if a.kind == "off" or a.qvec is None or not a.sources:
             continue
-        keys: list[KeySentence] = c.tutor.picker.pick(a.query, a.qvec, a.sources, a.shown, model=model)
+        keys: list[KeySentence] = c.tutor.picker.pick(a.query, a.qvec, a.sources, a.shown, model=model, more=a.more)
         picked += len(keys)
         if a.kind == "learner":
             n += 1

@@ -157,3 +157,9 @@ def test_the_index_run_names_a_lesson_whose_text_speaks_to_the_model(tmp_path):
     warned = [w for w in loaded.warnings if "speak to the model" in str(w)]
     assert len(warned) == 1 and "lab.mdx" in str(warned[0])  # the probe's lesson, and no other
     assert len(loaded.lessons) == len(MINI) + 1  # still indexed: its other sentences teach
+
+
+def test_a_fence_mark_the_model_echoes_is_not_shown():
+    # the trial's small model ended an explanation with "</lesson-excerpts>", shown greyed on the page
+    reply = f"Attention weighs every token against the others. {prompts.CLOSE}"
+    assert prompts.unfenced(reply).strip() == "Attention weighs every token against the others."

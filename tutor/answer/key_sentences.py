@@ -175,12 +175,14 @@ class KeySentencePicker:
         sources: Sequence[Source],
         shown: Sequence[str] = (),
         model: Linear | None = None,
+        more: bool = False,
     ) -> list[KeySentence]:
         """The key sentences for `query` among `sources` (those with a prompt number), best first: the
         candidates (`candidates`) ranked by the fitted scorer (tutor/fitted; `model` overrides it), each with
         what it leans on. A follow-up passes the key sentences already `shown`: whether a candidate was shown
         is a feature the scorer weighs ("Any examples?" wants the lessons' next sentences; "How do I fix it?"
-        may want the fix an earlier answer already quoted)."""
+        may want the fix an earlier answer already quoted). A request for `more` ("Tell me more", "Any
+        examples?") asks for what was not shown: it gets the best sentences not shown yet, unless none is left."""
         sources = [s for s in sources if s.number > 0]
         if not sources:
             return []
@@ -193,6 +195,9 @@ class KeySentencePicker:
         scored = sorted(
             ((float(sc), c.i, c.unit, v, c.overlap) for sc, c, v in zip(logits, cands, vectors)), key=lambda t: -t[0]
         )
+        if more and shown:
+            seen_before = "\n".join(shown)
+            scored = [c for c in scored if c[2].text(sources[c[1]].text).strip() not in seen_before] or scored
         best = scored[0][0]
         chosen: list[tuple[float, int, list[Unit]]] = []
         used = 0

@@ -73,6 +73,11 @@ def fenced(block: str) -> str:
     return f"{OPEN}\n{inner}\n{CLOSE}"
 
 
+def unfenced(reply: str) -> str:
+    """The model's reply without fence marks it echoed from the prompt ("... weights. </lesson-excerpts>")."""
+    return reply.replace(OPEN, " ").replace(CLOSE, " ")
+
+
 def excerpts(
     keys: Sequence[KeySentence],
     sources: Sequence[Source],

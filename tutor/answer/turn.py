@@ -24,7 +24,7 @@ from tutor.models import ports
 from tutor.models.llm_local import GenerationStats
 from tutor.models.ports import Embedder
 from tutor.search import gate
-from tutor.search.conversation import SAY_AGAIN, PastTurn, search_turn
+from tutor.search.conversation import MORE_OF_IT, SAY_AGAIN, PastTurn, search_turn
 from tutor.search.retriever import Filters, Retrieval, Retriever
 from tutor.settings import Settings
 from tutor.store.chroma import ChunkStore
@@ -199,9 +199,10 @@ class Tutor:
         qvec = getattr(r, "query_vector", None)
         if qvec is None:
             qvec = self.embedder.embed_one(asked)
-        # "Any examples?" gets sentences not shown yet; "Can you explain that more simply?" may get the same
+        # what the conversation showed is weighed; "Any examples?" gets sentences not shown yet; "Can you explain
+        # that more simply?" may get the same
         shown = [k for t in history for k in t.keys] if r.follow_up and not SAY_AGAIN.search(question) else []
-        keys = self.picker.pick(asked, qvec, sources, shown)
+        keys = self.picker.pick(asked, qvec, sources, shown, more=bool(MORE_OF_IT.search(question)))
         timings.key_s = time.perf_counter() - t0
         yield KeySentences(keys)
 
@@ -232,7 +233,7 @@ class Tutor:
         timings.llm_ttft_s = stats.ttft_s
         t2 = time.perf_counter()
         reply = "".join(pieces)
-        explanation = reply.strip()
+        explanation = prompts.unfenced(reply).strip()  # a small model may echo the fence around the excerpts
         if stats.completion_tokens >= self.settings.max_tokens:  # cut by the limit: end on a whole sentence
             explanation = trim_to_sentence(explanation)
         said = self.attributor.sentences(explanation, keys, read_as)
