@@ -23,10 +23,10 @@ from tutor.build import build_tutor  # noqa: E402
 from tutor.errors import TutorError  # noqa: E402
 from tutor.evaluation.quizzes import quiz_queries, retrieval_metrics  # noqa: E402
 from tutor.ingest.lessons import load_lessons  # noqa: E402
-from tutor.ingest.sync import sync_index  # noqa: E402
 from tutor.models.embedder import Embedder  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 from tutor.store.chroma import ChunkStore  # noqa: E402
+from tutor.store.sync import sync_index  # noqa: E402
 
 
 @dataclass

@@ -40,10 +40,10 @@ from bench.common import Targets, header, lessons_arg, median, perturb_lesson, r
 from tutor.evaluation.quizzes import quiz_queries, retrieval_metrics  # noqa: E402
 from tutor.ingest.chunking import chunk_lesson  # noqa: E402
 from tutor.ingest.lessons import load_lessons  # noqa: E402
-from tutor.ingest.sync import sync_index  # noqa: E402
 from tutor.models.embedder import Embedder, native_bf16  # noqa: E402
 from tutor.search.retriever import Retriever  # noqa: E402
 from tutor.store.chroma import ChunkStore  # noqa: E402
+from tutor.store.sync import sync_index  # noqa: E402
 
 SCALE_LESSONS = 200
 NOOP_REPS = 3

@@ -29,12 +29,12 @@ from bench.common import DEFAULT_LESSONS, Targets, describe_machine  # noqa: E40
 from tutor.build import build_tutor  # noqa: E402
 from tutor.evaluation.quizzes import QuizQuery, load_off_topic, quiz_queries, retrieval_metrics  # noqa: E402
 from tutor.ingest.lessons import load_lessons  # noqa: E402
-from tutor.ingest.sync import sync_index  # noqa: E402
 from tutor.models.embedder import Embedder  # noqa: E402
 from tutor.search import fusion  # noqa: E402
 from tutor.search.retriever import FUSIONS, SPARSE_WEIGHT, Filters, Retriever  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 from tutor.store.chroma import ChunkStore  # noqa: E402
+from tutor.store.sync import sync_index  # noqa: E402
 
 THRESHOLDS = [0.28, 0.30, 0.32, 0.33, 0.34, 0.35, 0.36, 0.37, 0.38, 0.40]
 DEFAULT_THRESHOLD = Settings.model_fields["min_evidence"].default

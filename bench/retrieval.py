@@ -50,10 +50,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import Targets, header, lessons_arg, median, percentile, perturb_lesson, timed  # noqa: E402
 from bench.replicas import Replicas  # noqa: E402
 from tutor.ingest.lessons import load_lessons  # noqa: E402
-from tutor.ingest.sync import sync_index  # noqa: E402
 from tutor.models.embedder import Embedder  # noqa: E402
 from tutor.search.retriever import DENSE_K, Retriever  # noqa: E402
 from tutor.store.chroma import ChunkStore  # noqa: E402
+from tutor.store.sync import sync_index  # noqa: E402
 
 SCALES = (1_000, 10_000, 100_000)
 TARGET_P50_MS = {10_000: 25.0, 100_000: 60.0}

@@ -132,9 +132,9 @@ def mini_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder):
     """The bundled corpus indexed once into a scratch index: (settings, store)."""
-    from tutor.ingest.sync import sync_index
     from tutor.settings import Settings
     from tutor.store.chroma import ChunkStore
+    from tutor.store.sync import sync_index
 
     base = tmp_path_factory.mktemp("corpus")
     lessons = base / "lessons"

@@ -23,10 +23,10 @@ import pytest
 from tests.conftest import lesson, run_cli, stop_process
 from tutor.build import build_tutor
 from tutor.errors import IndexBusy, TutorError
-from tutor.ingest.sync import sync_index
 from tutor.search.retriever import Retriever
 from tutor.settings import Settings
 from tutor.store.chroma import ChunkStore
+from tutor.store.sync import sync_index
 
 CHROMA = Path(sys.executable).with_name("chroma")
 ZEBRAS = "Zebra stripes confuse the biting horseflies that land on striped hides less often."

@@ -106,9 +106,9 @@ TRANSLATED = {  # READMEs beside READMEs, as courses translated in place publish
 
 
 def test_translated_readmes_are_the_same_lesson_in_their_language(tmp_path: Path, embedder):
-    from tutor.ingest.sync import sync_index
     from tutor.search.retriever import Filters, Retriever
     from tutor.store.chroma import ChunkStore
+    from tutor.store.sync import sync_index
 
     qa = "etc/quiz-app/src/assets/translations"
     q = ("What do leaves turn light into?", ["Sugar", "Stone"], 0)
@@ -274,8 +274,8 @@ def test_a_run_that_takes_in_little_says_so_and_strict_fails(tmp_path: Path):
 
 
 def test_lesson_files_outside_the_lessons_folders_are_counted_and_named(tmp_path: Path, embedder):
-    from tutor.ingest.sync import sync_index
     from tutor.store.chroma import ChunkStore
+    from tutor.store.sync import sync_index
 
     topics = ["Cells", "Leaves", "Roots", "Seeds"]
     root = write(tmp_path / "course", {f"programs/bio/lessons/en/{t.lower()}.mdx": page(t) for t in topics})

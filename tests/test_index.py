@@ -17,10 +17,10 @@ from tests.conftest import ROOT, lesson, run_cli
 from tutor.errors import LessonsNotFound
 from tutor.ingest.chunking import chunk_lesson
 from tutor.ingest.lessons import load_lessons
-from tutor.ingest.sync import sync_index
 from tutor.search.retriever import Retriever
 from tutor.store.chroma import ChunkStore
 from tutor.store.manifest import read_manifest
+from tutor.store.sync import sync_index
 
 
 def live_chunks(store: ChunkStore) -> dict[str, list[str]]:

@@ -10,9 +10,9 @@ import pytest
 
 from tutor.errors import ConfigError, LessonError
 from tutor.events import Answer, KeySentence, SentenceCheck, Source, Suggestion, Timings
-from tutor.ingest.sync import SyncSummary
 from tutor.settings import Settings
 from tutor.store.manifest import LessonEntry, Manifest
+from tutor.store.sync import SyncSummary
 from ui import bubble, render, scope
 from ui.access import is_loopback, listen_credentials, parse_auth
 

@@ -19,8 +19,8 @@ import pytest
 from tests.conftest import free_port, lesson
 from tests.index_runs import ENV, index, two_lessons
 from tutor.errors import TutorError
-from tutor.ingest.sync import sync_index
 from tutor.store.chroma import ChunkStore
+from tutor.store.sync import sync_index
 from tutor.watch import Burst, Watcher, WatchReport, load_report
 
 CHLOROPHYLL = lesson(

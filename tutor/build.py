@@ -7,7 +7,6 @@ from typing import Any
 from tutor.answer.attribution import Attributor
 from tutor.answer.key_sentences import KeySentencePicker
 from tutor.answer.turn import Tutor
-from tutor.ingest.sync import Progress, SyncSummary
 from tutor.learn.coach import Coach
 from tutor.learn.guard import QuizGuard
 from tutor.learn.practice import Practice
@@ -19,6 +18,7 @@ from tutor.models.llm_server import ServerLLM
 from tutor.search.retriever import Retriever
 from tutor.settings import Settings
 from tutor.store.chroma import ChunkStore
+from tutor.store.sync import Progress, SyncSummary
 
 
 def build_embedder(settings: Settings) -> Embedder:

@@ -36,8 +36,8 @@ from typing import Any
 import watchfiles
 
 from tutor.errors import TutorError
-from tutor.ingest.sync import SyncSummary
 from tutor.settings import Settings
+from tutor.store.sync import SyncSummary
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +259,7 @@ class SyncProcess:
 def _child(settings: Settings, conn: Connection) -> None:
     """The child: one store and embedder, a sync per request, until the parent says stop or goes away."""
     from tutor.build import build_embedder, build_store
-    from tutor.ingest.sync import sync_index
+    from tutor.store.sync import sync_index
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops this one
     store, embedder = build_store(settings), build_embedder(settings)

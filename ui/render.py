@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 
 from tutor.events import Answer, Source, Suggestion
-from tutor.ingest.sync import SyncSummary
 from tutor.store.manifest import Manifest
+from tutor.store.sync import SyncSummary
 from tutor.watch import WatchReport
 from ui import bubble
 from ui.i18n import t

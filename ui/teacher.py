@@ -27,10 +27,10 @@ import gradio as gr
 from tutor.answer.turn import Tutor
 from tutor.build import reindex
 from tutor.errors import TutorError
-from tutor.ingest.sync import SyncSummary
 from tutor.learn.progress import LearnerResults, LessonResults, ProgressStore
 from tutor.store.gaps import GapLog
 from tutor.store.manifest import Manifest
+from tutor.store.sync import SyncSummary
 from tutor.watch import load_report, report_path
 from ui import render
 from ui.access import parse_auth

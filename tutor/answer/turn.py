@@ -18,7 +18,6 @@ from tutor.answer import declined, prompts
 from tutor.answer.attribution import Attributor, trim_to_sentence
 from tutor.errors import BadQuestion
 from tutor.events import Answer, Done, Event, KeySentences, Retrieved, Suggestion, Timings, Token
-from tutor.ingest.sync import Progress, SyncSummary, sync_index
 from tutor.learn.guard import QuizGuard
 from tutor.models import ports
 from tutor.models.llm_local import GenerationStats
@@ -29,6 +28,7 @@ from tutor.search.retriever import Filters, Retrieval, Retriever
 from tutor.settings import Settings
 from tutor.store.chroma import ChunkStore
 from tutor.store.manifest import LessonEntry, Manifest
+from tutor.store.sync import Progress, SyncSummary, sync_index
 
 log = logging.getLogger(__name__)
 
