@@ -13,7 +13,7 @@ from tutor.events import Answer, KeySentence, SentenceCheck, Source, Suggestion,
 from tutor.settings import Settings
 from tutor.store.manifest import LessonEntry, Manifest
 from tutor.store.sync import SyncSummary
-from ui import bubble, render, scope
+from ui import bubble, render, scope, status_html
 from ui.access import is_loopback, listen_credentials, parse_auth
 
 HOSTILE = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2">'
@@ -102,8 +102,8 @@ def test_every_renderer_escapes_hostile_lesson_and_question_text():
         render.answer_panel(answer()),
         render.answer_panel(refused),
         render.retrieved_panel([source(1, False)], refused=False),
-        render.sync_html(summary),
-        render.status_html(HOSTILE, True, m),
+        status_html.sync_html(summary),
+        status_html.status_html(HOSTILE, True, m),
         render.error_html(HOSTILE),
     ):
         assert_inert(html)
@@ -245,15 +245,15 @@ def test_filter_choices_come_from_the_manifest():
     assert scope.program_choices(m, titles) == [("All programs", ""), ("Alpha Course", "a"), ("b", "b")]
     assert scope.lesson_choices(m, scope.Scope(program="b")) == [("All lessons", ""), ("Dos (es)", "b/es/two")]
     assert len(scope.lesson_choices(m, scope.Scope())) == 3
-    assert "no index yet" in render.status_html("m.gguf", False, None)
+    assert "no index yet" in status_html.status_html("m.gguf", False, None)
 
 
 def test_the_teacher_sees_the_embedding_backend_and_an_index_of_other_vectors():
     m = Manifest(collection="c", embedder="model:int8", lessons={"a/en/one": entry("One", "a", "en")})
     line = "fast -> torch (float32); CPU no bfloat16 instructions; CPU features: avx2, fma"
-    same = render.status_html("m.gguf", False, m, embedding=line, embedder="model:int8")
+    same = status_html.status_html("m.gguf", False, m, embedding=line, embedder="model:int8")
     assert "Embedding: fast -&gt; torch (float32)" in same and "avx2" in same and "Re-index" not in same
-    other = render.status_html("m.gguf", False, m, embedding=line, embedder="model:f32")
+    other = status_html.status_html("m.gguf", False, m, embedding=line, embedder="model:f32")
     assert "holds model:int8 vectors" in other and "model:f32" in other and "Re-index lessons" in other
 
 

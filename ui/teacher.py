@@ -32,7 +32,7 @@ from tutor.store.gaps import GapLog
 from tutor.store.manifest import Manifest
 from tutor.store.sync import SyncSummary
 from tutor.watch import load_report, report_path
-from ui import render
+from ui import render, status_html
 from ui.access import parse_auth
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def status(tutor: Tutor) -> str:
         model, gpu = tutor.llm.model_path.name, tutor.llm.gpu_offload
     except TutorError as exc:
         model, gpu = f"not loaded ({exc})", None
-    return render.status_html(model, gpu, tutor.manifest(), embedding=tutor.embedder.describe(),
+    return status_html.status_html(model, gpu, tutor.manifest(), embedding=tutor.embedder.describe(),
                               embedder=tutor.embedder.name)  # fmt: skip
 
 
@@ -190,9 +190,10 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
         if not allowed(tutor, request):
             return LOCKED, *(gr.skip(),) * 7
         summary = last["summary"]
-        sync = render.sync_html(summary) if summary else '<p class="muted">No re-index since the server started.</p>'
+        idle = '<p class="muted">No re-index since the server started.</p>'
+        sync = status_html.sync_html(summary) if summary else idle
         s = tutor.settings
-        watch = render.watch_html(load_report(report_path(s)), str(s.lessons_dir) if s.watch else None)
+        watch = status_html.watch_html(load_report(report_path(s)), str(s.lessons_dir) if s.watch else None)
         problems: list[str] = []
         try:
             rows: object = gap_rows(gaps)
@@ -230,7 +231,7 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
         except TutorError as exc:
             return status(tutor), render.error_html(str(exc))
         last["summary"] = summary
-        return status(tutor), render.sync_html(summary)
+        return status(tutor), status_html.sync_html(summary)
 
     gr.Markdown(
         "## Lesson Tutor: the teacher's page\nThe model, the index and the questions the lessons do not "
