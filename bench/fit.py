@@ -41,7 +41,7 @@ from bench import labels  # noqa: E402
 from bench.common import describe_machine  # noqa: E402
 from tutor import fitted  # noqa: E402
 from tutor.answer import features  # noqa: E402
-from tutor.answer.turn import Turn  # noqa: E402
+from tutor.answer.turn import Turn, shown_before  # noqa: E402
 from tutor.build import build_tutor  # noqa: E402
 from tutor.evaluation.correctness import closest_option  # noqa: E402
 from tutor.evaluation.quizzes import quiz_queries  # noqa: E402
@@ -49,7 +49,6 @@ from tutor.events import KeySentence, Source  # noqa: E402
 from tutor.fitted import Fitted, Linear  # noqa: E402
 from tutor.ingest.lessons import load_lessons  # noqa: E402
 from tutor.search import gate  # noqa: E402
-from tutor.search.conversation import MORE_OF_IT, SAY_AGAIN  # noqa: E402
 from tutor.search.retriever import Filters  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 
@@ -143,9 +142,7 @@ def collect(name: str, index_root: Path) -> Course:
             p.number = i
         a = Asked(kind, text, tutor.retriever.expand(r.query), r.query_vector, [p.source() for p in r.passages])
         a.gate_row, a.rules_covered = r.features(), r.covered(tutor.settings.min_evidence)
-        if r.follow_up and not SAY_AGAIN.search(text):  # as tutor/answer/turn.py passes them to the picker
-            a.shown = [k for t in history for k in t.keys]
-            a.more = bool(MORE_OF_IT.search(text))
+        a.shown, a.more = shown_before(text, r.follow_up, history)  # as the turn passes them to the picker
         return a
 
     by_text = {q.q: q for q in course.learner}

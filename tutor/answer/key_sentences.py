@@ -20,7 +20,6 @@ id, so a follow-up on the same passages embeds nothing new.
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -28,7 +27,7 @@ import numpy as np
 
 from tutor import fitted
 from tutor.answer import context, features
-from tutor.answer.sentences import Unit, clean, units
+from tutor.answer.sentences import TABLE_RULE, Unit, clean, units
 from tutor.events import KeySentence, Source
 from tutor.fitted import Linear
 from tutor.ingest import chunking
@@ -46,7 +45,6 @@ RESTATES = 0.6  # a sentence holding this share of the question's words brings t
 STEPS_OUT = 1  # 1: an instruction to the learner ("Visit ...", "Type a description ...") is never picked
 DEFINITIONS_FIRST = 1  # 1: for "What is X?", the sentences defining X (any passage) are embedded before the rest
 TABLE_ROWS = 1  # 1: a table row holding half the question's words can be picked (a name found only in a table)
-TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")  # the |---|---| line under a table's header
 LEAD_IN_WITH_LIST = 1  # 1: a lead-in to a short list is embedded with its items, as it is shown
 LIST_AS_ONE = 1  # 1: short list items count as one sentence together towards MAX_UNITS
 MAX_EMBEDDED = 16  # sentences embedded for one question, at most (the key sentences' latency budget)
@@ -195,9 +193,10 @@ class KeySentencePicker:
         scored = sorted(
             ((float(sc), c.i, c.unit, v, c.overlap) for sc, c, v in zip(logits, cands, vectors)), key=lambda t: -t[0]
         )
-        if more and shown:
-            seen_before = "\n".join(shown)
-            scored = [c for c in scored if c[2].text(sources[c[1]].text).strip() not in seen_before] or scored
+        if more:  # the rows already say which candidates were shown
+            was_shown = x[:, features.INDEX["shown_before"]] > 0
+            fresh = {(c.i, c.unit) for c, w in zip(cands, was_shown) if not w}
+            scored = [t for t in scored if (t[1], t[2]) in fresh] or scored
         best = scored[0][0]
         chosen: list[tuple[float, int, list[Unit]]] = []
         used = 0

@@ -199,10 +199,8 @@ class Tutor:
         qvec = getattr(r, "query_vector", None)
         if qvec is None:
             qvec = self.embedder.embed_one(asked)
-        # what the conversation showed is weighed; "Any examples?" gets sentences not shown yet; "Can you explain
-        # that more simply?" may get the same
-        shown = [k for t in history for k in t.keys] if r.follow_up and not SAY_AGAIN.search(question) else []
-        keys = self.picker.pick(asked, qvec, sources, shown, more=bool(MORE_OF_IT.search(question)))
+        shown, more = shown_before(question, r.follow_up, history)
+        keys = self.picker.pick(asked, qvec, sources, shown, more=more)
         timings.key_s = time.perf_counter() - t0
         yield KeySentences(keys)
 
@@ -281,6 +279,15 @@ class Tutor:
             if isinstance(event, Done):
                 return event.answer
         raise AssertionError("a turn always ends with Done")
+
+
+def shown_before(question: str, follow_up: bool, history: Sequence[Turn]) -> tuple[list[str], bool]:
+    """(the key sentences the conversation showed, whether the question asks for more than those) for the
+    picker: what was shown is weighed; "Any examples?" asks for more; "Can you explain that more simply?" may
+    get the same sentences again, so it passes none."""
+    if not follow_up or SAY_AGAIN.search(question):
+        return [], False
+    return [k for t in history for k in t.keys], bool(MORE_OF_IT.search(question))
 
 
 def turn_of(answer: Answer) -> Turn:
