@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 
 from tutor.answer import prompts
+from tutor.answer.sentences import TABLE_RULE
 from tutor.events import Answer, KeySentence, SentenceCheck
 from ui.i18n import t
 
@@ -40,7 +41,6 @@ def text(value: object) -> str:
 QUOTE_MARK = re.compile(r"^[ \t]*>[ \t]?", re.M)  # a quotation's ">" at a line start
 ITEM_MARK = re.compile(r"^[ \t]*[-*+][ \t]+", re.M)  # a list item's bullet
 LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")  # a markdown link or image: its words stay, the URL goes
-RULE_ROW = re.compile(r"^\|?[\s:|-]*-[\s:|-]*$")  # a table's "|---|:--:|" line
 
 
 def lesson_text(value: object) -> str:
@@ -49,7 +49,7 @@ def lesson_text(value: object) -> str:
     The chat does not render markdown inside HTML blocks, and a blank line would end the block: the rest used
     to show as markdown, "- " and "> " raw where the block began with them."""
     plain = LINK.sub(r"\1", ITEM_MARK.sub("• ", QUOTE_MARK.sub("", str(value))))
-    lines = (_row(line.strip()) for line in plain.splitlines() if not RULE_ROW.match(line.strip()))
+    lines = (_row(line.strip()) for line in plain.splitlines() if not TABLE_RULE.match(line.strip()))
     return "<br>".join(_emphasis(text(line)) for line in lines if line)
 
 

@@ -18,6 +18,7 @@ SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]*_]*\s+(?=[\"'(\[*_]*[A-Z0-9])")
 ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 HEADING = re.compile(r"^\s*#{1,6}\s")
 TABLE = re.compile(r"^\s*\|")
+TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")  # the |---|---| line under a table's header
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 

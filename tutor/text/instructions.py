@@ -82,7 +82,7 @@ ADDRESSES: dict[str, tuple[str, ...]] = {
 
 # quotations and code spans: a mention of such words, not an address ('...' only between word edges, so an
 # apostrophe inside a word opens nothing)
-QUOTED = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”|«[^»\n]*»|„[^“”\n]*[“”]|`[^`\n]*`|(?<!\w)'[^'\n]*'(?!\w)|‘[^’\n]*’")
+QUOTATION = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”|«[^»\n]*»|„[^“”\n]*[“”]|`[^`\n]*`|(?<!\w)'[^'\n]*'(?!\w)|‘[^’\n]*’")
 FENCE = re.compile(r"^\s*(?:```|~~~)")
 PIECE = re.compile(r"[^\n.!?]*(?:[.!?]+|\n|$)")  # a sentence of a line, roughly: enough to name one in a warning
 
@@ -91,7 +91,7 @@ _KINDS = [(kind, re.compile("|".join(f"(?:{p})" for p in pats), re.I)) for kind,
 
 def unquoted(sentence: str) -> str:
     """The sentence with quotations and code spans blanked (same length, so positions stay put)."""
-    return QUOTED.sub(lambda m: " " * len(m.group()), sentence)
+    return QUOTATION.sub(lambda m: " " * len(m.group()), sentence)
 
 
 def address_kind(sentence: str) -> str | None:
