@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from tutor.settings import Settings
 from tutor.text.kinds import QUOTED, asks_what
 from tutor.text.phrases import words
 from tutor.text.words import TOKEN, stem_set
@@ -90,7 +91,8 @@ SHORT_QUESTION = 6
 WEAK_COSINE = 0.45  # under it, a short question's cosine counts only with SHORT_COVERAGE (`close_in_meaning`)
 SHORT_COVERAGE = 0.6
 FEW_TERMS = 5  # "How do I pay attention in class?": 4 terms; a quiz question whose cosine is weak has 6 or more
-DEFAULT_EVIDENCE = 0.35  # the cosine threshold of the rule, as a feature of the fitted gate
+# the rule's cosine threshold as the fitted gate was fitted with it: the settings' default, whatever a user sets
+DEFAULT_EVIDENCE: float = Settings.model_fields["min_evidence"].default
 SIMILARITY_FLOOR = 0.2  # below it, shared words alone ("How do I tie a tie?") do not count as evidence
 RARE_NAME = 1  # 1: a "What is X?" naming what few passages hold is answered below the floor (`names_rare`)
 RARE_DF = 3  # passages, at most, that hold the question's rarest term for it to be such a name
