@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -193,133 +193,172 @@ def _clean_inline(text: str) -> str:
     return EMOJI.sub("", text).strip()
 
 
-def parse_lesson(text: str, path: str) -> tuple[dict[str, Any], list[Block], list[Quiz]]:
-    """Parse one lesson's source into frontmatter, retrievable blocks and quizzes."""
-    meta, pos = _parse_frontmatter(text, path)
-    blocks: list[Block] = []
-    quizzes: list[Quiz] = []
+@dataclass
+class _BodyReader:
+    """A lesson's body read line by line; the open paragraph, code fence and labelled component carry over
+    from line to line, and a component tag may take the lines after it."""
+
+    text: str  # the whole source: offsets and line numbers count from its start
+    path: str
+    lines: list[str]
+    offset: int  # where the next line starts in `text`
+    i: int = 0  # the next line's index in `lines`
+    blocks: list[Block] = field(default_factory=list)
+    quizzes: list[Quiz] = field(default_factory=list)
     para_start: int | None = None
-    para_end = 0
-    in_fence = False
+    para_end: int = 0
+    in_fence: bool = False
     label: tuple[str, int, int] | None = None  # (component, line, offset) of an open labelled component
 
-    def flush() -> None:
-        nonlocal para_start
+    def read(self) -> None:
+        while self.i < len(self.lines):
+            raw = self.lines[self.i]
+            start, end = self.offset, self.offset + len(raw.rstrip("\r\n"))
+            self.offset += len(raw)
+            self.i += 1
+            self._line(raw, start, end)
+        self.flush()
+        if self.label:
+            raise LessonError(self.path, f"<{self.label[0]}> is never closed: add </{self.label[0]}>", self.label[1])
+
+    def flush(self) -> None:
+        """The open paragraph as blocks: text, code, a labelled call-out, an HTML heading, its images."""
+        para_start, para_end, label = self.para_start, self.para_end, self.label
         if para_start is not None:
-            body = _clean_inline(text[para_start:para_end])
+            body = _clean_inline(self.text[para_start:para_end])
             kind = "code" if body.startswith("```") else "text"
             images: list[str] = []
             if kind == "text" and has_markup(body):  # HTML and images read as text (tutor.ingest.markup)
                 read = read_paragraph(body)
                 body, images = read.text, read.images
                 if read.level and body and not label:
-                    blocks.append(Block("heading", body, para_start, para_end, level=read.level))
+                    self.blocks.append(Block("heading", body, para_start, para_end, level=read.level))
                     body = ""
             if body:
                 if label:
                     body, kind = f"{LABELS[label[0]]}: {body}", "callout"
-                blocks.append(Block(kind, body, para_start, para_end))
+                self.blocks.append(Block(kind, body, para_start, para_end))
             for alt in images:
-                blocks.append(Block("illustration", f"Image: {alt.rstrip('.')}.", para_start, para_end))
-            para_start = None
+                self.blocks.append(Block("illustration", f"Image: {alt.rstrip('.')}.", para_start, para_end))
+            self.para_start = None
 
-    lines = text[pos:].splitlines(keepends=True)
-    offset = pos
-    i = 0
-    while i < len(lines):
-        raw = lines[i]
-        start, end = offset, offset + len(raw.rstrip("\r\n"))
+    def _line(self, raw: str, start: int, end: int) -> None:
+        """One source line, `start`..`end` in the text without its line break."""
         stripped = raw.strip()
-        offset += len(raw)
-        i += 1
-        if in_fence or stripped.startswith("```") or stripped.startswith("~~~"):
+        if self.in_fence or stripped.startswith("```") or stripped.startswith("~~~"):
             if stripped.startswith("```") or stripped.startswith("~~~"):
-                in_fence = not in_fence
-            para_start = start if para_start is None else para_start
-            para_end = end
-            continue
+                self.in_fence = not self.in_fence
+            self._extend(start, end)
+            return
         if not stripped:
-            flush()
-            continue
-        if para_start is None and re.match(r"^(import|export)\s", stripped):
-            continue
+            self.flush()
+            return
+        if self.para_start is None and re.match(r"^(import|export)\s", stripped):
+            return
         if stripped in ("---", "***", "___") or re.fullmatch(r"\{/\*.*\*/\}", stripped):
-            flush()
-            continue
+            self.flush()
+            return
         heading = HEADING.match(stripped)
-        if heading and not label and QUIZ_HEADING.match(heading.group(2).strip()):
-            flush()
-            continue
-        if heading and not label:
-            flush()
-            title = MD_LINK.sub(r"\1", _clean_inline(heading.group(2)))  # a linked heading names its text
-            if title:
-                blocks.append(Block("heading", title, start, end, level=len(heading.group(1))))
-            continue
+        if heading and not self.label:
+            self._heading(heading, start, end)
+            return
         tag = TAG_OPEN.match(stripped)
         if tag:
-            flush()
-            name = tag.group(1)
-            line_no = _line_of(text, start)
-            if name in LABELS:
-                if label:
-                    raise LessonError(path, f"<{name}> opened inside unclosed <{label[0]}>", line_no)
-                label = (name, line_no, start)
-                gt = raw.find(">", raw.find("<" + name) + len(name) + 1)
-                inline = raw.rstrip("\r\n")[gt + 1 :] if gt >= 0 else ""
-                if inline.strip():  # text on the tag's own line, maybe closed there too
-                    lead = len(inline) - len(inline.lstrip())
-                    para_start, para_end = start + gt + 1 + lead, end
-                    close = f"</{name}>"
-                    if inline.rstrip().endswith(close):
-                        para_end = start + gt + 1 + len(inline.rstrip()) - len(close)
-                        flush()
-                        label = None
-                continue
-            # a tag may run over several lines: it ends at the first '>' outside quotes and {braces}
-            col, parts, cur_raw, cur_start, state = raw.index("<"), [], raw, start, ("", 0)
-            while True:
-                stop, state = _scan_tag(cur_raw, col, state)
-                if stop is not None:
-                    parts.append(cur_raw[col : stop + 1].strip())
-                    break
-                parts.append(cur_raw[col:].strip())
-                nxt = lines[i] if i < len(lines) else ""
-                if not nxt.strip() or len(parts) >= MAX_TAG_LINES or (state == ("", 0) and nxt.lstrip()[:1] in "<#"):
-                    raise LessonError(path, f"<{name}> opened here is never closed: end it with '/>'", line_no)
-                cur_raw, cur_start, col = nxt, offset, 0
-                offset += len(nxt)
-                i += 1
-            whole, tag_end = " ".join(parts), cur_start + stop + 1
-            if name == "Quiz":
-                quizzes.append(_quiz(whole, path, line_no))
-            elif name == "Illustration":
-                a = _attrs(whole)
-                alt = ". ".join(x.strip().rstrip(".") for x in (a.get("alt"), a.get("caption")) if x)
-                if alt:
-                    blocks.append(Block("illustration", f"Illustration: {alt}.", start, tag_end))
-            rest = cur_raw[stop + 1 :].rstrip("\r\n")
-            if rest.strip():  # text after the tag on its last line stays
-                para_start = tag_end + len(rest) - len(rest.lstrip())
-                para_end = cur_start + len(cur_raw.rstrip("\r\n"))
-                if rest.rstrip().endswith(f"</{name}>"):  # <Badge>text</Badge> on one line: the text stays
-                    para_end = cur_start + len(cur_raw.rstrip()) - len(f"</{name}>")
-            continue  # any other JSX tag is dropped; text between such tags stays
+            self._component(tag.group(1), raw, start, end)
+            return
         closing = re.match(r"^</([A-Z][A-Za-z0-9]*)>$", stripped)
         if closing:
-            flush()
-            if closing.group(1) in LABELS:
-                if not label or label[0] != closing.group(1):
-                    raise LessonError(path, f"</{closing.group(1)}> closes nothing", _line_of(text, start))
-                label = None
-            continue
-        para_start = start if para_start is None else para_start
-        para_end = end
-        if label and stripped.endswith(f"</{label[0]}>"):  # text line that closes the component
-            para_end = end - len(f"</{label[0]}>")
-            flush()
-            label = None
-    flush()
-    if label:
-        raise LessonError(path, f"<{label[0]}> is never closed: add </{label[0]}>", label[1])
-    return meta, blocks, quizzes
+            self._close_label(closing.group(1), start)
+            return
+        self._extend(start, end)
+        if self.label and stripped.endswith(f"</{self.label[0]}>"):  # text line that closes the component
+            self.para_end = end - len(f"</{self.label[0]}>")
+            self.flush()
+            self.label = None
+
+    def _extend(self, start: int, end: int) -> None:
+        """The open paragraph runs on to `end`; one opens at `start` if none is."""
+        self.para_start = start if self.para_start is None else self.para_start
+        self.para_end = end
+
+    def _heading(self, heading: re.Match[str], start: int, end: int) -> None:
+        self.flush()
+        if QUIZ_HEADING.match(heading.group(2).strip()):
+            return
+        title = MD_LINK.sub(r"\1", _clean_inline(heading.group(2)))  # a linked heading names its text
+        if title:
+            self.blocks.append(Block("heading", title, start, end, level=len(heading.group(1))))
+
+    def _component(self, name: str, raw: str, start: int, end: int) -> None:
+        """A JSX tag opening on this line: a labelled component opens; a quiz or illustration is read; any
+        other tag is dropped, and text between such tags stays."""
+        self.flush()
+        line_no = _line_of(self.text, start)
+        if name in LABELS:
+            self._open_label(name, raw, start, end, line_no)
+            return
+        whole, last_raw, last_start, stop = self._whole_tag(name, raw, start, line_no)
+        tag_end = last_start + stop + 1
+        if name == "Quiz":
+            self.quizzes.append(_quiz(whole, self.path, line_no))
+        elif name == "Illustration":
+            a = _attrs(whole)
+            alt = ". ".join(x.strip().rstrip(".") for x in (a.get("alt"), a.get("caption")) if x)
+            if alt:
+                self.blocks.append(Block("illustration", f"Illustration: {alt}.", start, tag_end))
+        rest = last_raw[stop + 1 :].rstrip("\r\n")
+        if rest.strip():  # text after the tag on its last line stays
+            self.para_start = tag_end + len(rest) - len(rest.lstrip())
+            self.para_end = last_start + len(last_raw.rstrip("\r\n"))
+            if rest.rstrip().endswith(f"</{name}>"):  # <Badge>text</Badge> on one line: the text stays
+                self.para_end = last_start + len(last_raw.rstrip()) - len(f"</{name}>")
+
+    def _whole_tag(self, name: str, raw: str, start: int, line_no: int) -> tuple[str, str, int, int]:
+        """A tag may run over several lines: it ends at the first '>' outside quotes and {braces}.
+        (the tag's text on one line, its last line, where that line starts, the index of '>' in it)"""
+        col, parts, cur_raw, cur_start, state = raw.index("<"), [], raw, start, ("", 0)
+        while True:
+            stop, state = _scan_tag(cur_raw, col, state)
+            if stop is not None:
+                parts.append(cur_raw[col : stop + 1].strip())
+                return " ".join(parts), cur_raw, cur_start, stop
+            parts.append(cur_raw[col:].strip())
+            nxt = self.lines[self.i] if self.i < len(self.lines) else ""
+            if not nxt.strip() or len(parts) >= MAX_TAG_LINES or (state == ("", 0) and nxt.lstrip()[:1] in "<#"):
+                raise LessonError(self.path, f"<{name}> opened here is never closed: end it with '/>'", line_no)
+            cur_raw, cur_start, col = nxt, self.offset, 0
+            self.offset += len(nxt)
+            self.i += 1
+
+    def _open_label(self, name: str, raw: str, start: int, end: int, line_no: int) -> None:
+        """<ThinkAboutIt>, <FunFact>, <Callout>: their text goes under a label; it may follow the tag on its
+        line and close there too."""
+        if self.label:
+            raise LessonError(self.path, f"<{name}> opened inside unclosed <{self.label[0]}>", line_no)
+        self.label = (name, line_no, start)
+        gt = raw.find(">", raw.find("<" + name) + len(name) + 1)
+        inline = raw.rstrip("\r\n")[gt + 1 :] if gt >= 0 else ""
+        if inline.strip():  # text on the tag's own line, maybe closed there too
+            lead = len(inline) - len(inline.lstrip())
+            self.para_start, self.para_end = start + gt + 1 + lead, end
+            close = f"</{name}>"
+            if inline.rstrip().endswith(close):
+                self.para_end = start + gt + 1 + len(inline.rstrip()) - len(close)
+                self.flush()
+                self.label = None
+
+    def _close_label(self, name: str, start: int) -> None:
+        """A closing tag alone on its line; only a labelled component's must match an open one."""
+        self.flush()
+        if name in LABELS:
+            if not self.label or self.label[0] != name:
+                raise LessonError(self.path, f"</{name}> closes nothing", _line_of(self.text, start))
+            self.label = None
+
+
+def parse_lesson(text: str, path: str) -> tuple[dict[str, Any], list[Block], list[Quiz]]:
+    """Parse one lesson's source into frontmatter, retrievable blocks and quizzes."""
+    meta, pos = _parse_frontmatter(text, path)
+    reader = _BodyReader(text, path, text[pos:].splitlines(keepends=True), pos)
+    reader.read()
+    return meta, reader.blocks, reader.quizzes
