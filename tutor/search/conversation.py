@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -120,6 +120,113 @@ def in_question_language(retriever: Retriever, question: str, filters: Filters |
     return replace(f, language=lang) if lang else None
 
 
+@dataclass(frozen=True)
+class _Query:
+    """One search of a turn: the query, the extra queries ranked beside it, the lessons favoured, the passages
+    kept first, and the unit vectors of [query, *extra]."""
+
+    text: str
+    extra: list[str]
+    boost: list[str] | None
+    keep: list[str] | None
+    vectors: np.ndarray
+
+
+@dataclass
+class _TurnSearch:
+    """What the searches of one turn share: the retriever and its settings, the question's language, and the
+    texts embedded so far (each once a turn)."""
+
+    retriever: Retriever
+    filters: Filters | None
+    narrowed: Filters | None  # `filters` in the question's language (`in_question_language`)
+    language: str | None  # the question's: the gate is stricter on questions not in English
+    k: int
+    min_evidence: float
+    budget_tokens: int | None
+    count_tokens: Callable[[str], int] | None
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    embed_s: float = 0.0
+
+    def embedded(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if missing:
+            t0 = time.perf_counter()
+            self.vectors.update(zip(missing, self.retriever.embed_queries(missing)))
+            self.embed_s += time.perf_counter() - t0
+        return np.stack([self.vectors[t] for t in texts])
+
+    def search(
+        self, query: str, extra: list[str], boost: list[str] | None = None, keep: list[str] | None = None
+    ) -> Retrieval:
+        """`query` searched in the question's language, then in all (module docstring)."""
+        q = _Query(query, extra, boost, keep, self.embedded([query, *extra]))
+        fallback = False
+        if self.narrowed is not None:
+            r = self.within(q, self.narrowed)
+            if r.covered(self.min_evidence):
+                return r
+            fallback = r.coverage < gate.MIN_COVERAGE
+        r = self.within(q, self.filters, fallback)
+        languages = {p.chunk.language for p in r.passages}
+        f = self.filters or Filters()
+        if len(languages) > 1 and not (f.language or f.lesson):
+            # a question whose language the words do not tell ("whats a transformer"): passages in the best
+            # one's language, not the same section twice, in English and in its translation
+            same = self.within(q, replace(f, language=r.passages[0].chunk.language), fallback)
+            if same.covered(self.min_evidence):
+                return same
+        return r
+
+    def within(self, q: _Query, f: Filters | None, fallback: bool = False) -> Retrieval:
+        """`q` searched within `f`; `fallback`: after the question's own language's passages did not do."""
+        r = self.retriever.search(
+            q.text,
+            f,
+            k=self.k,
+            budget_tokens=self.budget_tokens,
+            count_tokens=self.count_tokens,
+            extra_queries=q.extra,
+            boost_lessons=q.boost,
+            keep=q.keep,
+            vectors=q.vectors,
+        )
+        r.embed_s = self.embed_s
+        r.language = self.language
+        # the lessons in the question's language did not cover it nor hold its terms: another language's
+        # passages must pass the stricter gate ("What is the capital of France?" is close to a French
+        # lesson's example, quoted in the English lesson). One whose terms they hold ("What is a causal
+        # mask?", cosine 0.197) may be lifted by the translation of that section.
+        own_language = self.narrowed.language if self.narrowed is not None else None
+        r.other_language = fallback and any(p.chunk.language != own_language for p in r.passages)
+        return r
+
+    def respelt(self, question: str, own: Retrieval) -> tuple[str, Retrieval, str]:
+        """A misspelt topic ("transfomer") read as the lessons spell it, when that reading is covered:
+        (the question as searched, its retrieval, the respelt question or "")."""
+        if not (own.unknown and not own.covered(self.min_evidence)):
+            return question, own, ""
+        respelt = self.retriever.respell(question)
+        again = self.search(respelt, []) if respelt != question else own
+        if again is not own and again.covered(self.min_evidence):
+            return respelt, again, respelt
+        return question, own, ""
+
+    def follow_up(self, question: str, own: Retrieval, last: PastTurn) -> Retrieval:
+        """A follow-up leans on the last answer: search with the last question, favour its lessons, and keep
+        its passages first so llama.cpp reuses the evaluated prompt prefix."""
+        # the topic is what the last turn searched: "Why does that matter?" after "Tell me more" after "What
+        # are weights?" is about weights (its last TOPIC_WORDS words, so a long conversation stays one query)
+        topic = " ".join((last.query or last.question).split()[-TOPIC_WORDS:])
+        r = self.search(f"{topic} {question}", [question], last.lessons[:KEPT_LESSONS], last.passages)
+        r.follow_up = True
+        # read in English only: Spanish drops the pronoun ("¿Y por qué es cara?" is about the last answer)
+        named = named_after_opener(question) if own.language in (None, gate.EMBEDDER_LANGUAGE) else frozenset()
+        if named and not any(named <= gate.passage_terms(p.chunk.embed_text) for p in [*r.passages, *own.passages]):
+            r.unheld = named  # "And football?" after a question on AI: no passage found is about football
+        return r
+
+
 def search_turn(
     retriever: Retriever,
     question: str,
@@ -133,78 +240,22 @@ def search_turn(
     rewrite: Rewrite | None = None,
 ) -> Retrieval:
     """The passages for one question of a conversation (module docstring)."""
-    vectors: dict[str, np.ndarray] = {}
-    embed_s = 0.0
-
-    def embedded(texts: list[str]) -> np.ndarray:
-        nonlocal embed_s
-        missing = [t for t in dict.fromkeys(texts) if t not in vectors]
-        if missing:
-            t0 = time.perf_counter()
-            vectors.update(zip(missing, retriever.embed_queries(missing)))
-            embed_s += time.perf_counter() - t0
-        return np.stack([vectors[t] for t in texts])
-
-    narrowed = in_question_language(retriever, question, filters)
-    language = retriever.language_of(question)  # the gate is stricter on questions not in English
-
-    def search(
-        query: str, extra: list[str], boost: list[str] | None = None, keep: list[str] | None = None
-    ) -> Retrieval:
-        vecs = embedded([query, *extra])
-
-        def within(f: Filters | None, fallback: bool = False) -> Retrieval:
-            r = retriever.search(
-                query,
-                f,
-                k=k,
-                budget_tokens=budget_tokens,
-                count_tokens=count_tokens,
-                extra_queries=extra,
-                boost_lessons=boost,
-                keep=keep,
-                vectors=vecs,
-            )
-            r.embed_s = embed_s
-            r.language = language
-            # the lessons in the question's language did not cover it nor hold its terms: another language's
-            # passages must pass the stricter gate ("What is the capital of France?" is close to a French
-            # lesson's example, quoted in the English lesson). One whose terms they hold ("What is a causal
-            # mask?", cosine 0.197) may be lifted by the translation of that section.
-            own_language = narrowed.language if narrowed is not None else None
-            r.other_language = fallback and any(p.chunk.language != own_language for p in r.passages)
-            return r
-
-        fallback = False
-        if narrowed is not None:
-            r = within(narrowed)
-            if r.covered(min_evidence):
-                return r
-            fallback = r.coverage < gate.MIN_COVERAGE
-        r = within(filters, fallback)
-        languages = {p.chunk.language for p in r.passages}
-        f = filters or Filters()
-        if len(languages) > 1 and not (f.language or f.lesson):
-            # a question whose language the words do not tell ("whats a transformer"): passages in the best
-            # one's language, not the same section twice, in English and in its translation
-            same = within(replace(f, language=r.passages[0].chunk.language), fallback)
-            if same.covered(min_evidence):
-                return same
-        return r
-
+    turn = _TurnSearch(
+        retriever,
+        filters,
+        narrowed=in_question_language(retriever, question, filters),
+        language=retriever.language_of(question),
+        k=k,
+        min_evidence=min_evidence,
+        budget_tokens=budget_tokens,
+        count_tokens=count_tokens,
+    )
     last = history[-1] if history else None
     if last and rewrite:
         rewritten = rewrite(history, question).strip()
-        return search(rewritten, [question]) if rewritten and rewritten != question else search(question, [])
-    own = search(question, [])
-    respelt = ""
-    if own.unknown and not own.covered(min_evidence):  # a misspelt topic ("transfomer"): read it as the lessons do
-        respelt = retriever.respell(question)
-        again = search(respelt, []) if respelt != question else own
-        if again is not own and again.covered(min_evidence):
-            question, own = respelt, again
-        else:
-            respelt = ""
+        return turn.search(rewritten, [question]) if rewritten and rewritten != question else turn.search(question, [])
+    own = turn.search(question, [])
+    question, own, respelt = turn.respelt(question, own)
     r = own
     if (
         last
@@ -212,16 +263,6 @@ def search_turn(
         and own.best_similarity < STANDALONE_SIMILARITY
         and not names_topic(question, own, min_evidence)
     ):
-        # a follow-up leans on the last answer: search with the last question, favour its lessons, and keep
-        # its passages first so llama.cpp reuses the evaluated prompt prefix
-        # the topic is what the last turn searched: "Why does that matter?" after "Tell me more" after "What
-        # are weights?" is about weights (its last TOPIC_WORDS words, so a long conversation stays one query)
-        topic = " ".join((last.query or last.question).split()[-TOPIC_WORDS:])
-        r = search(f"{topic} {question}", [question], last.lessons[:KEPT_LESSONS], last.passages)
-        r.follow_up = True
-        # read in English only: Spanish drops the pronoun ("¿Y por qué es cara?" is about the last answer)
-        named = named_after_opener(question) if own.language in (None, gate.EMBEDDER_LANGUAGE) else frozenset()
-        if named and not any(named <= gate.passage_terms(p.chunk.embed_text) for p in [*r.passages, *own.passages]):
-            r.unheld = named  # "And football?" after a question on AI: no passage found is about football
+        r = turn.follow_up(question, own, last)
     r.respelt = respelt
     return r
