@@ -229,7 +229,40 @@ class Retriever:
         s = self.snapshot()
         allowed = s.allowed(filters)
         sims = fusion.cosines(s.matrix, vecs)  # (queries, n): every live chunk, exact
-        rankings: list[tuple[float, list[tuple[int, float]], bool]] = []  # (weight, (row, score) best first, is BM25)
+        fused = self._fused(self._rankings(s, queries, sims, allowed, boost_lessons))
+        ranked, passages = _passages(s, fused, sims, k, keep)
+        if budget_tokens and count_tokens:
+            passages = fusion.within_budget(passages, budget_tokens, count_tokens)
+        # a follow-up's evidence is read for its own words, the last query
+        ev = _evidence(s, queries[-1] if boost_lessons else query, ranked[: max(k, GATE_TOP)])
+        t2 = time.perf_counter()
+        return Retrieval(
+            query,
+            passages,
+            ev.best_similarity,
+            ev.lexical,
+            fusion.rank_lessons(ranked),
+            t1 - t0,
+            t2 - t1,
+            query_vector=vecs[0],
+            coverage=ev.coverage,
+            unknown=ev.unknown,
+            names_rare=ev.names_rare,
+            terms=ev.terms,
+            held=ev.held,
+        )
+
+    def _rankings(
+        self,
+        s: Snapshot,
+        queries: list[str],
+        sims: np.ndarray,
+        allowed: np.ndarray | None,
+        boost_lessons: list[str] | None,
+    ) -> list[tuple[float, list[tuple[int, float]], bool]]:
+        """(weight, (row, score) best first, is BM25) of each query's dense and BM25 ranking, and of the
+        boosted lessons' passages among the first query's dense candidates."""
+        rankings: list[tuple[float, list[tuple[int, float]], bool]] = []
         for i, q in enumerate(queries):
             dense = [(int(r), float(sims[i, r])) for r in fusion.top_k(sims[i], DENSE_K, allowed)]
             bm25 = s.keywords.scores(acronyms.expand(q, s.glossary)) if s.keywords else np.zeros(0, dtype=np.float32)
@@ -239,50 +272,60 @@ class Retriever:
             if i == 0 and boost_lessons:
                 near = [(r, v) for r, v in dense if s.chunks[r].lesson_id in boost_lessons]
                 rankings.append((DENSE_WEIGHT, near, False))
+        return rankings
+
+    def _fused(self, rankings: list[tuple[float, list[tuple[int, float]], bool]]) -> dict[int, float]:
+        """Each ranked row's fused score: its weighted fusion values summed over the rankings."""
         fused: dict[int, float] = {}
         for weight, scored, bm25_ranking in rankings:
             values = fusion.fusion_values([v for _, v in scored], self.fusion, bm25_ranking)
             for (r, _), value in zip(scored, values):
                 fused[r] = fused.get(r, 0.0) + weight * value
-        order = sorted(fused, key=lambda r: -fused[r])
-        keep_rows = [s.row[cid] for cid in keep or [] if cid in s.row]  # gone or replaced chunks are skipped
-        wanted = np.asarray(order + keep_rows, dtype=np.int64)
-        best_sim = dict(zip(wanted.tolist(), sims[:, wanted].max(axis=0).tolist())) if wanted.size else {}
-        ranked = [Passage(s.chunks[r], fused[r], best_sim[r]) for r in order]
-        passages = fusion.diversify(ranked, k)
-        if keep:
-            kept = [Passage(s.chunks[r], fused.get(r, 0.0), best_sim[r]) for r in keep_rows]
-            ids = {p.chunk.id for p in kept}
-            # the new question's best passages still get in: a follow-up may need what was not shown yet
-            fresh = [p for p in passages[:FRESH_IN_FOLLOW_UP] if p.chunk.id not in ids]
-            passages = kept[: max(0, k - len(fresh))] + fresh
-        if budget_tokens and count_tokens:
-            passages = fusion.within_budget(passages, budget_tokens, count_tokens)
-        top = ranked[: max(k, GATE_TOP)]
-        lexical = fusion.term_coverage(
-            term_set(queries[-1] if boost_lessons else query), [term_set(p.chunk.embed_text) for p in top]
-        )
-        best = max((p.similarity for p in top), default=-1.0)
-        df = s.keywords.document_frequency() if s.keywords else {}
-        asked = gate.question_terms(queries[-1] if boost_lessons else query)
-        holding = [gate.passage_terms(p.chunk.embed_text) for p in top]
-        covers = gate.coverage(asked, holding, df, len(s.chunks))
-        names_rare = gate.names_rare(queries[-1] if boost_lessons else query, asked, covers, df)
-        used = frozenset(t for t in asked if df.get(t))
-        held = gate.coverage(used, holding, df, len(s.chunks)) if used else 1.0
-        t2 = time.perf_counter()
-        return Retrieval(
-            query,
-            passages,
-            best,
-            lexical,
-            fusion.rank_lessons(ranked),
-            t1 - t0,
-            t2 - t1,
-            query_vector=vecs[0],
-            coverage=covers,
-            unknown=frozenset(t for t in asked if not df.get(t)) if df else frozenset(),
-            names_rare=names_rare,
-            terms=len(asked),
-            held=held,
-        )
+        return fused
+
+
+def _passages(
+    s: Snapshot, fused: dict[int, float], sims: np.ndarray, k: int, keep: list[str] | None
+) -> tuple[list[Passage], list[Passage]]:
+    """(every fused row as a passage, best first; the k for the prompt, diversified, with `keep` first)."""
+    order = sorted(fused, key=lambda r: -fused[r])
+    keep_rows = [s.row[cid] for cid in keep or [] if cid in s.row]  # gone or replaced chunks are skipped
+    wanted = np.asarray(order + keep_rows, dtype=np.int64)
+    best_sim = dict(zip(wanted.tolist(), sims[:, wanted].max(axis=0).tolist())) if wanted.size else {}
+    ranked = [Passage(s.chunks[r], fused[r], best_sim[r]) for r in order]
+    passages = fusion.diversify(ranked, k)
+    if keep:
+        kept = [Passage(s.chunks[r], fused.get(r, 0.0), best_sim[r]) for r in keep_rows]
+        ids = {p.chunk.id for p in kept}
+        # the new question's best passages still get in: a follow-up may need what was not shown yet
+        fresh = [p for p in passages[:FRESH_IN_FOLLOW_UP] if p.chunk.id not in ids]
+        passages = kept[: max(0, k - len(fresh))] + fresh
+    return ranked, passages
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """What the evidence gate reads of the top passages (the `Retrieval` fields of the same names)."""
+
+    best_similarity: float
+    lexical: float
+    coverage: float
+    unknown: frozenset[str]
+    names_rare: bool
+    terms: int
+    held: float
+
+
+def _evidence(s: Snapshot, question: str, top: list[Passage]) -> _Evidence:
+    """The evidence the `top` passages hold for `question`, as asked."""
+    lexical = fusion.term_coverage(term_set(question), [term_set(p.chunk.embed_text) for p in top])
+    best = max((p.similarity for p in top), default=-1.0)
+    df = s.keywords.document_frequency() if s.keywords else {}
+    asked = gate.question_terms(question)
+    holding = [gate.passage_terms(p.chunk.embed_text) for p in top]
+    covers = gate.coverage(asked, holding, df, len(s.chunks))
+    names_rare = gate.names_rare(question, asked, covers, df)
+    used = frozenset(t for t in asked if df.get(t))
+    held = gate.coverage(used, holding, df, len(s.chunks)) if used else 1.0
+    unknown = frozenset(t for t in asked if not df.get(t)) if df else frozenset()
+    return _Evidence(best, lexical, covers, unknown, names_rare, len(asked), held)
