@@ -14,11 +14,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutor import fitted
 from tutor.ingest.lessons import Lesson, Quiz, load_lessons
 from tutor.search.retriever import Filters, Retrieval
+
+if TYPE_CHECKING:  # type hints only: the tutor is built (tutor.build) when an evaluation runs
+    from tutor.answer.turn import Tutor
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +174,7 @@ def run_eval(
 ) -> EvalReport:
     """Index `settings.lessons_dir` into out_dir/index (reused on later runs) and measure everything.
     `track` shows progress (the CLI passes a progress bar)."""
-    from tutor.answer import prompts
     from tutor.build import build_tutor, reindex
-    from tutor.evaluation import correctness, plots
     from tutor.settings import Settings
 
     out_dir = Path(out_dir)
@@ -184,45 +185,12 @@ def run_eval(
     queries = quiz_queries(load_lessons(settings.lessons_dir).lessons)[:limit]
     ks = tuple(range(1, 11))
     metrics = retrieval_metrics(tutor.search, track(queries, "retrieval"), ks)
-    off = load_off_topic(off_topic)
-    refused_off = sum(not tutor.search(q).covered(settings.min_evidence) for q in off)
-    answered = sum(
-        tutor.search(q.question, Filters(language=q.language)).covered(settings.min_evidence) for q in queries
-    )
+    refusal = _refusal(tutor, load_off_topic(off_topic), queries, settings.min_evidence)
     latency = {"retrieval_p50": percentile(metrics.latency_ms, 50), "retrieval_p95": percentile(metrics.latency_ms, 95)}
-    answer_stats = None
+    answer_stats: dict[str, Any] | None = None
     ttft: list[float] = []
     if answers:
-        sentences = supported = by_cited = correct = 0
-        right = correctness.Correctness()
-        key_ms: list[float] = []
-        for q in track(queries, "answers"):
-            a = tutor.ask(q.question, filters=Filters(language=q.language), guard=False)  # the quiz is the test
-            if a.refused:
-                continue
-            ttft.append(a.timings.ttft_s * 1000)
-            key_ms.append(a.timings.key_s * 1000)
-            right.add(tutor.embedder, a, q.quiz.options, q.quiz.answer, q.quiz.explanation, q.question)
-            sentences += len(a.sentences)
-            supported += sum(s.supported for s in a.sentences)
-            by_cited += sum(s.supported and bool(s.citations) for s in a.sentences)
-            r = tutor.retrieve(q.question, filters=Filters(language=q.language))
-            for i, p in enumerate(r.passages, 1):
-                p.number = i
-            prompt, stop = tutor.llm.render(prompts.quiz_messages(r.passages, q.question, q.quiz.options))
-            reply = tutor.llm.complete(prompt, stop, max_tokens=8)
-            correct += _quiz_choice(reply, len(q.quiz.options)) == q.quiz.answer
-        answer_stats = {
-            "sentences": sentences,
-            "groundedness": supported / max(1, sentences),
-            "grounded_by_cited": by_cited / max(1, sentences),
-            "quizzes": len(queries),
-            "quiz_accuracy": correct / max(1, len(queries)),
-            "model": tutor.llm.model_path.name,
-            "correctness": right.report(),
-            "support_check": correctness.support_check_quality(tutor.attributor),
-            "measure_check": correctness.measure_agreement(tutor.embedder),
-        }
+        answer_stats, ttft, key_ms = _ask_quizzes(tutor, queries, track)
         latency |= {
             "ttft_p50": percentile(ttft, 50),
             "ttft_p95": percentile(ttft, 95),
@@ -232,19 +200,82 @@ def run_eval(
         str(settings.lessons_dir),
         len(queries),
         {f"recall@{k}": metrics.recall[k] for k in ks} | {"mrr": metrics.mrr},
-        {
-            "off_topic": len(off),
-            "off_topic_refused": refused_off / max(1, len(off)),
-            "quiz_answered": answered / max(1, len(queries)),
-            "min_evidence": settings.min_evidence,
-        },
+        refusal,
         answer_stats,
         latency,
         metrics.misses,
         embedding=tutor.embedder.describe(),
         fitted=fitted.describe(tutor.embedder.name),
     )
-    shares: dict[str, float] = dict(answer_stats["correctness"]) if answer_stats else {}  # type: ignore[call-overload]
+    report.files = _write_report(report, out_dir, metrics, ttft)
+    return report
+
+
+def _refusal(tutor: Tutor, off: list[str], queries: list[QuizQuery], min_evidence: float) -> dict[str, Any]:
+    """How many off-topic questions the evidence gate refuses, and how many quiz questions it lets through."""
+    refused_off = sum(not tutor.search(q).covered(min_evidence) for q in off)
+    answered = sum(tutor.search(q.question, Filters(language=q.language)).covered(min_evidence) for q in queries)
+    return {
+        "off_topic": len(off),
+        "off_topic_refused": refused_off / max(1, len(off)),
+        "quiz_answered": answered / max(1, len(queries)),
+        "min_evidence": min_evidence,
+    }
+
+
+def _ask_quizzes(
+    tutor: Tutor, queries: list[QuizQuery], track: Track
+) -> tuple[dict[str, Any], list[float], list[float]]:
+    """Each quiz question asked without its options, then as a quiz: (the answers' figures, time to first
+    token and to key sentences of each answer, in ms)."""
+    from tutor.evaluation import correctness
+
+    sentences = supported = by_cited = correct = 0
+    right = correctness.Correctness()
+    ttft: list[float] = []
+    key_ms: list[float] = []
+    for q in track(queries, "answers"):
+        a = tutor.ask(q.question, filters=Filters(language=q.language), guard=False)  # the quiz is the test
+        if a.refused:
+            continue
+        ttft.append(a.timings.ttft_s * 1000)
+        key_ms.append(a.timings.key_s * 1000)
+        right.add(tutor.embedder, a, q.quiz.options, q.quiz.answer, q.quiz.explanation, q.question)
+        sentences += len(a.sentences)
+        supported += sum(s.supported for s in a.sentences)
+        by_cited += sum(s.supported and bool(s.citations) for s in a.sentences)
+        correct += _quiz_choice_right(tutor, q)
+    stats = {
+        "sentences": sentences,
+        "groundedness": supported / max(1, sentences),
+        "grounded_by_cited": by_cited / max(1, sentences),
+        "quizzes": len(queries),
+        "quiz_accuracy": correct / max(1, len(queries)),
+        "model": tutor.llm.model_path.name,
+        "correctness": right.report(),
+        "support_check": correctness.support_check_quality(tutor.attributor),
+        "measure_check": correctness.measure_agreement(tutor.embedder),
+    }
+    return stats, ttft, key_ms
+
+
+def _quiz_choice_right(tutor: Tutor, q: QuizQuery) -> bool:
+    """The LLM, shown the question's passages and its numbered options, picks the right one."""
+    from tutor.answer import prompts
+
+    r = tutor.retrieve(q.question, filters=Filters(language=q.language))
+    for i, p in enumerate(r.passages, 1):
+        p.number = i
+    prompt, stop = tutor.llm.render(prompts.quiz_messages(r.passages, q.question, q.quiz.options))
+    reply = tutor.llm.complete(prompt, stop, max_tokens=8)
+    return _quiz_choice(reply, len(q.quiz.options)) == q.quiz.answer
+
+
+def _write_report(report: EvalReport, out_dir: Path, metrics: RetrievalMetrics, ttft: list[float]) -> list[str]:
+    """The plots, report.json and report.md written into `out_dir`: their paths."""
+    from tutor.evaluation import plots
+
+    shares: dict[str, float] = dict(report.answers["correctness"]) if report.answers else {}
     files = [
         *([plots.correctness_bars(shares, out_dir / "correctness.png")] if shares.get("questions") else []),
         plots.recall_curve(metrics.recall, out_dir / "recall_at_k.png", "Lesson recall@k on quiz questions"),
@@ -254,8 +285,7 @@ def run_eval(
     ]
     (out_dir / "report.json").write_text(json.dumps(asdict(report), indent=2), encoding="utf-8")
     (out_dir / "report.md").write_text(_markdown(report), encoding="utf-8")
-    report.files = [str(p) for p in [*files, out_dir / "report.json", out_dir / "report.md"]]
-    return report
+    return [str(p) for p in [*files, out_dir / "report.json", out_dir / "report.md"]]
 
 
 def _markdown(r: EvalReport) -> str:
