@@ -101,8 +101,6 @@ def old_layout(tutor: Tutor, question: str, s: Settings) -> dict[str, Any]:
     """The earlier layout on the same retrieval: whole passages in the system message; model cache reset."""
     t0 = time.perf_counter()
     r = tutor.retrieve(question)
-    for k, p in enumerate(r.passages, start=1):
-        p.number = k
     prompt, stop = tutor.llm.render(prompts.passage_messages(r.passages, [], question))
     before = time.perf_counter() - t0
     out = raw_run(llama_of(tutor), prompt, stop, s)  # the tutor's own model, so both layouts share one Llama

@@ -138,8 +138,6 @@ def collect(name: str, index_root: Path) -> Course:
 
     def ask(kind: str, text: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Asked:
         r = tutor.retrieve(text, history, filters)
-        for i, p in enumerate(r.passages, start=1):
-            p.number = i
         a = Asked(kind, text, tutor.retriever.expand(r.query), r.query_vector, [p.source() for p in r.passages])
         a.gate_row, a.rules_covered = r.features(), r.covered(tutor.settings.min_evidence)
         a.shown, a.more = shown_before(text, r.follow_up, history)  # as the turn passes them to the picker

@@ -96,8 +96,6 @@ def run(lessons_dir: Path, index_dir: Path, variants: list[dict[str, float]], sh
         if not r.covered(tutor.settings.min_evidence):
             continue
         answered += 1
-        for i, p in enumerate(r.passages, start=1):
-            p.number = i
         sources = [p.source() for p in r.passages]
         opts, key = q.quiz.options, q.quiz.answer
         chance += 1 / max(1, len(opts))

@@ -57,7 +57,9 @@ def test_support_check_rejects_invented_names_and_numbers_and_cites_what_it_acce
     assert checks[0].citations == [2] and not checks[0].inferred
     assert checks[1].citations == [2] and checks[1].inferred
     assert not checks[2].citations and {"1817", "ebermey"} & set(checks[2].novel)
-    assert s2.highlights, "the supporting passage sentence is highlighted"
+    # the supporting passage sentence is named, to be highlighted (turn.cite); the sources are left as they were
+    assert checks[1].source == 2 and checks[1].span is not None and not s2.highlights
+    assert s2.text[slice(*checks[1].span)].startswith("Roots take up water")
 
 
 def test_repeats_of_each_other_of_key_sentences_and_of_the_question_are_removed(picker):

@@ -22,9 +22,10 @@ HOMES = {
         "ui/chat.py",
         "ui/practice.py",
         "ui/check_yourself.py",
+        "ui/feedback.py",
         "ui/teacher.py",
         "ui/server.py",
-    },  # page, chat turns, Practice, Check yourself, teacher, launching the page (its type only)
+    },  # page, chat turns, Practice, Check yourself, "Was this helpful?", teacher, launching the page (its type)
     "markdown_it": {"ui/markdown.py"},
     "starlette": {"ui/server.py"},
     "filelock": {"tutor/store/lock.py"},
@@ -33,6 +34,7 @@ HOMES = {
     "trafilatura": {"tutor/ingest/webpage.py"},
     "pypdf": {"tutor/ingest/pdf.py"},
     "sentencex": {"tutor/text/segment.py"},
+    "babel": {"tutor/text/names.py"},
     "sklearn": set(),  # bench/fit.py only: the shipped weights are read with numpy
 }
 

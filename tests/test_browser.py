@@ -166,8 +166,6 @@ def test_unsupported_sentences_are_greyed_and_marked_inline(site, monkeypatch):
     # two sentences of the first passage that are not key sentences (a repeat of one is dropped unchecked),
     # whichever the scorer picks: the first cited, the second's citation left to the check
     r = site.tutor.retrieve(question)
-    for i, p in enumerate(r.passages, start=1):
-        p.number = i
     sources = [p.source() for p in r.passages]
     keys = " ".join(
         k.text for k in site.tutor.picker.pick(site.tutor.retriever.expand(r.query), r.query_vector, sources)

@@ -12,7 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.learner_page import ARTIFACTS, BOTS, LAST_BOT, TEACHER, WAIT_MS, open_page, page_site, send, wait_done
+from tests.learner_page import (
+    ARTIFACTS,
+    BOTS,
+    LAST_BOT,
+    TEACHER,
+    WAIT_MS,
+    open_page,
+    page_site,
+    pick_program,
+    send,
+    wait_done,
+)  # fmt: skip
 
 pytestmark = pytest.mark.browser
 
@@ -186,6 +197,51 @@ def test_teacher_page_needs_the_teachers_credentials(server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "teacher.png"), full_page=True)
     page.context.close()
+
+
+def test_the_gap_list_holds_what_a_teacher_can_act_on_grouped_with_the_learners_flags(server):
+    """#33 item 5: a refusal no filter caused is a gap, grouped with its other wordings; a refusal a filter
+    caused is not (the learner is told the course answers); "Was this helpful?" under an answer flags it with
+    a comment; "last indexed" says the lessons were checked after a re-index that changed nothing."""
+    page = open_page(server)
+    answered = "What is overfitting?"
+    send(page, answered)
+    wait_done(page, answered)
+    assert "Was this helpful?" in page.evaluate(LAST_BOT)
+    for q in ("Can you share a good sourdough bread recipe?", "sourdough bread recipe please"):
+        send(page, q)
+        wait_done(page, q)
+    pick_program(page, "AI Foundations")
+    filtered = "How does self-attention work?"
+    send(page, filtered)
+    wait_done(page, filtered)
+    assert "other lessons of the course do" in page.evaluate(LAST_BOT)
+    page.wait_for_selector("#search-all", state="visible", timeout=WAIT_MS)  # the way to the lessons that do
+    page.get_by_role("button", name="Dislike").first.click()  # the first answer: "What is overfitting?"
+    page.wait_for_selector("#feedback-comment textarea", state="visible", timeout=30_000)
+    page.fill("#feedback-comment textarea", "It did not say how to avoid it")
+    page.click("#feedback-send")
+    page.wait_for_function(
+        "() => (document.querySelector('#feedback-thanks')?.innerText || '').includes('comment')", timeout=30_000
+    )
+    assert page.locator("#feedback-comment").is_hidden()
+    page.context.close()
+
+    teacher = open_page(server, creds=TEACHER, path="/teacher")
+    teacher.locator("#gaps [role=row]", has_text="sourdough").first.wait_for(timeout=60_000)
+    rows = teacher.locator("#gaps [role=row]").all_inner_texts()
+    bread = [r for r in rows if "sourdough" in r]
+    assert len(bread) == 1 and "refused ×2" in bread[0] and "sourdough bread recipe please" in bread[0]
+    flagged = [r for r in rows if "What is overfitting?" in r]
+    assert len(flagged) == 1 and "not helpful ×1" in flagged[0] and "how to avoid it" in flagged[0]
+    assert "Machine Learning" in flagged[0]  # the lesson retrieved, by title
+    assert not [r for r in rows if "self-attention" in r]  # the filter's refusal is no gap
+    assert "not helpful" in teacher.locator("#rated").inner_text()
+    teacher.click("#reindex")
+    teacher.wait_for_function(
+        "() => (document.querySelector('#status')?.innerText || '').includes('lessons checked')", timeout=WAIT_MS
+    )
+    teacher.context.close()
 
 
 IN_VIEW = """s => { const r = document.querySelector(s).getBoundingClientRect();

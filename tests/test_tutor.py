@@ -13,6 +13,8 @@ from tutor.errors import BadQuestion
 from tutor.events import Done, KeySentences, Retrieved, Token
 from tutor.ingest.lessons import load_lessons
 from tutor.models.llm_local import gpu_available
+from tutor.search.retriever import Filters
+from tutor.store.gaps import GapLog
 
 ON_TOPIC = "How does self-attention use queries, keys and values?"
 
@@ -270,3 +272,23 @@ def test_a_filter_naming_nothing_in_the_index_is_one_clear_line(corpus_index):
     r = run_cli("search", "What does a tokenizer do?", "--language", "en", "--json", *index)
     assert r.returncode == 0, r.stderr
     assert {p["language"] for p in json.loads(r.stdout)["passages"]} == {"en"}
+
+
+def test_a_learners_gaps_are_kept_by_the_core_and_a_filters_refusal_says_the_course_answers(
+    tutor, tmp_path, monkeypatch
+):
+    gaps = GapLog(tmp_path / "gaps.sqlite")
+    monkeypatch.setattr(tutor, "gaps", gaps)
+    monkeypatch.setattr(tutor.llm, "stream", lambda *a, **k: iter(()))  # no explanation needed here
+    a = tutor.ask("How do I make a compost heap?", learner="ana")
+    assert a.refused and a.refusal == "not_covered" and not a.scope
+    tutor.ask("How do black holes form?")  # not a learner's question (evaluation, benchmarks): not kept
+    # the AI Foundations program does not cover self-attention; the course does: the learner is told, and it
+    # is no gap
+    only = Filters(program="ai-foundations")
+    rag = tutor.ask("How does self-attention work?", filters=only, learner="ana")
+    assert rag.refused and rag.refusal == "filtered" and rag.scope == "AI Foundations"
+    assert "other lessons of the course do" in rag.text
+    assert [(g.kind, g.question, g.user) for g in gaps.list()] == [("refused", "How do I make a compost heap?", "ana")]
+    tutor.feedback(rag, False, "I wanted the RAG lesson", learner="ana")
+    assert [g.kind for g in gaps.list()] == ["flagged", "refused"]

@@ -18,6 +18,7 @@ from tutor.models.llm_server import ServerLLM
 from tutor.search.retriever import Retriever
 from tutor.settings import Settings
 from tutor.store.chroma import ChunkStore
+from tutor.store.gaps import GapLog
 from tutor.store.sync import Progress, SyncSummary
 
 
@@ -87,6 +88,7 @@ def build_tutor(
         generator=llm or ports.LazyGenerator(lambda: build_llm(settings)),
         attributor=Attributor(KeySentencePicker(embedder)),
         quiz_guard=QuizGuard(store, embedder, retriever),
+        gaps=GapLog.of(settings),
     )
 
 

@@ -6,8 +6,13 @@ into the source's passage `text`.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+Refusal = Literal["", "no_lessons", "not_covered", "filtered"]
+"""Why a turn was refused: "" answered; "no_lessons" nothing is indexed (in scope); "not_covered" no lesson
+covers the question; "filtered" the lessons in the learner's filter do not, the whole course does."""
 
 
 @dataclass(kw_only=True)
@@ -41,6 +46,7 @@ class SentenceCheck:
     citations: list[int] = field(default_factory=list)  # shown after the sentence; [] when unsupported
     inferred: bool = False  # the citation was added by the check, not written by the model
     novel: list[str] = field(default_factory=list)  # its words that no passage uses (names, numbers, terms)
+    span: tuple[int, int] | None = None  # the passage sentence that backs it in meaning, in source `source`'s text
 
 
 @dataclass(kw_only=True)
@@ -92,6 +98,7 @@ class Answer:
     question: str
     text: str  # the answer as plain text: key sentences, then the supported explanation, with [n]
     refused: bool
+    refusal: Refusal = ""  # why it was refused ("" when answered)
     sources: list[Source]
     citations: list[int]  # every passage number the answer cites, in order of first use
     quiz_hint: bool = False  # the question is one of the quizzes' own: `text` is a hint, sources what to read
@@ -107,7 +114,8 @@ class Answer:
     question_cut: int = 0  # a long question was cut to its first this many tokens (0: not cut)
     read_as: str = ""  # the question as searched, when words no lesson uses were respelt (search/spelling.py)
     unused: list[str] = field(default_factory=list)  # words of a short question no lesson uses (search/gate.py)
-    scope: str = ""  # the lessons in scope when a filter was on (the page sets it, for a refusal's wording)
+    scope: str = ""  # the lessons in scope in words when a filter was on ("Prompting (AI Foundations)")
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)  # names this answer in a learner's feedback
     model_text: str = ""  # the raw generated text, kept for the next turn's prompt (KV-cache reuse)
     prompt_message: str = ""  # the user message the model was given this turn (excerpts and question)
 

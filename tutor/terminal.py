@@ -56,7 +56,7 @@ def gpu_text(gpu_offload: bool | None) -> str:
 def ask(tutor: Tutor, questions: Iterable[str], filters: Filters, as_json: bool) -> None:
     """Each question answered on its own; with `as_json`, one JSON object a line."""
     for q in questions:
-        answer = tutor.ask(q, filters=filters)
+        answer = tutor.ask(q, filters=filters, learner="")  # a learner at the terminal: gaps are kept
         if as_json:
             out = answer.to_json()
             out["model"] = str(tutor.llm.model_path)
@@ -85,7 +85,7 @@ def chat(tutor: Tutor, filters: Filters) -> None:
         if not q.strip():
             break
         try:
-            for event in tutor.stream(q, history, filters):
+            for event in tutor.stream(q, history, filters, learner=""):
                 if isinstance(event, KeySentences):
                     print_keys(event.sentences)
                     print("(writing an explanation, not yet checked) ", end="", flush=True)

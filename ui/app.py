@@ -27,6 +27,7 @@ from ui import render, scope  # noqa: E402
 from ui.access import listen_credentials, parse_auth, teacher_rule  # noqa: E402
 from ui.chat import Chat, browser, scope_of  # noqa: E402
 from ui.check_yourself import CheckYourself  # noqa: E402
+from ui.feedback import Feedback  # noqa: E402
 from ui.i18n import CATALOGUE, choose  # noqa: E402
 from ui.page_js import FOCUS_BOX, PAGE_JS, SHOW_SIM  # noqa: E402
 from ui.practice import practice_tab  # noqa: E402
@@ -39,15 +40,16 @@ log = logging.getLogger(__name__)
 CHAT_CONCURRENCY = 16  # chat events handled at once; they wait in ui/turns.py's Line, then for the LLM lock
 
 
-def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
+def build_app(tutor: Tutor) -> gr.Blocks:
     """The learner's page (`/`) and the teacher's (`/teacher`) for one Tutor, queued; launch with `launch()`."""
     settings = tutor.settings
-    gaps = gaps or GapLog.of(settings)
+    gaps = tutor.gaps or GapLog.of(settings)
     line, sessions = Line(lambda: tutor.llm.parallel), Sessions()
     i18n = gr.I18n(**CATALOGUE)
     coach = build_coach(tutor)  # practice, "Check yourself" and the teacher's results share its progress store
     check = CheckYourself(coach, sessions.busy, i18n)
-    chat = Chat(tutor, gaps, line, sessions)
+    chat = Chat(tutor, line, sessions)
+    feedback = Feedback(tutor, i18n)
 
     def scope_view(program: str, lesson: str, language: str, request: gr.Request) -> tuple:
         m, sc = tutor.manifest(), scope_of(program, lesson, language)
@@ -94,7 +96,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
                     sanitize_html=True,
                     render_markdown=True,
                     allow_tags=False,
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),  # "Was this helpful?" (ui/feedback.py)
                     buttons=["copy", "copy_all"],
                 )
                 search_all = gr.Button(i18n("btn.search_all"), visible=False, size="sm", elem_id="search-all")
@@ -113,6 +115,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
                         i18n("btn.stop"), variant="stop", scale=1, min_width=80, elem_id="stop", visible=False
                     )
                 ask_error = gr.HTML("", elem_id="ask-error")
+                feedback.layout()  # under the box too: a comment on an answer after a thumb down
                 check.layout()  # under the box: an offered quiz item never pushes the box out of view
                 with gr.Row():
                     program = gr.Dropdown(
@@ -192,6 +195,7 @@ def build_app(tutor: Tutor, gaps: GapLog | None = None) -> gr.Blocks:
             chat.after_turn, [turns, program, lesson], [ask_btn, stop_btn, search_all], api_visibility="private"
         ).then(**check.after_answer(turns, learner))
         check.wire(learner, [*triggers, chatbot.retry, search_all.click], [new_btn.click, chatbot.clear])
+        feedback.wire(chatbot, turns, [*triggers, chatbot.retry, search_all.click, new_btn.click, chatbot.clear])
         search_all.click(
             lambda: (render.ALL, render.ALL, gr.Button(visible=False)),
             None,

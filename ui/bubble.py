@@ -30,6 +30,7 @@ STYLE_LABEL = "font-size:0.85em;font-weight:600;color:#57606a"  # no CSS capital
 STYLE_DRAFT = "color:#6e7781;font-style:italic"
 STYLE_UNSUPPORTED = "color:#8c959f;text-decoration:line-through;text-decoration-color:#d0d7de"
 STYLE_FLAG = "font-size:0.75em;color:#9a6700;border:1px solid #d4a72c;border-radius:4px;padding:0 0.25em"
+STYLE_ASK = "color:#57606a;font-size:0.85em;margin:0.6em 0 0"
 STYLE_NOTE = "border-left:4px solid #d4a72c;background:#fff8c5;color:#3b2300;padding:0.3em 0.6em"
 
 
@@ -128,9 +129,12 @@ def notes(answer: Answer, lang: str = "en") -> str:
 
 def refusal_text(answer: Answer, lang: str = "en") -> str:
     """The tutor's refusal in `lang`, from the answer's typed parts (`scope` names a filter in force)."""
-    if answer.text.startswith(prompts.NO_LESSONS):
+    if answer.refusal == "no_lessons":
         return t(lang, "no_lessons")
-    refused = t(lang, "refusal.scoped", scope=answer.scope) if answer.scope else t(lang, "refusal")
+    if answer.refusal == "filtered":
+        refused = t(lang, "refusal.filtered", scope=answer.scope)
+    else:
+        refused = t(lang, "refusal.scoped", scope=answer.scope) if answer.scope else t(lang, "refusal")
     out = " ".join(x for x in (notes(answer, lang), refused) if x)
     if answer.suggestions:
         out += f" {t(lang, 'suggest')} " + "; ".join(s.title for s in answer.suggestions) + "."
@@ -139,17 +143,18 @@ def refusal_text(answer: Answer, lang: str = "en") -> str:
 
 def answer_bubble(answer: Answer, lang: str = "en", extra: str = "", turn: int = 0) -> str:
     """The finished answer number `turn` of the conversation; `extra` is HTML put after it (the phone's
-    copy of its sources)."""
+    copy of its sources). It ends with "Was this helpful?" above the chat's thumbs (ui/feedback.py)."""
+    ask = f'<p class="helpful-ask" style="{STYLE_ASK}">{text(t(lang, "helpful.ask"))}</p>'
     if answer.refused:
-        return f'<div class="answer refused"><p>{text(refusal_text(answer, lang))}</p>{extra}</div>'
+        return f'<div class="answer refused"><p>{text(refusal_text(answer, lang))}</p>{extra}{ask}</div>'
     if answer.quiz_hint:  # a quiz's own question: where to read; the answer is for Practice
         links = cite([s.number for s in answer.sources], turn)
-        return f'<div class="answer quiz-hint"><p>{text(answer.text)}</p>{links}{extra}</div>'
+        return f'<div class="answer quiz-hint"><p>{text(answer.text)}</p>{links}{extra}{ask}</div>'
     said = notes(answer, lang)
     notice = f'<p class="note" style="{STYLE_NOTE}">{text(said)}</p>' if said else ""
     return (
         f'<div class="answer">{notice}{keys_html(answer.key_sentences, lang, turn)}'
-        f"{explanation_html(answer, lang, turn)}{extra}</div>"
+        f"{explanation_html(answer, lang, turn)}{extra}{ask}</div>"
     )
 
 

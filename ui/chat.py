@@ -10,20 +10,17 @@ learner.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
 import gradio as gr
 
-from tutor.answer import prompts
 from tutor.answer.turn import Tutor, turn_of
 from tutor.errors import TutorError
 from tutor.events import Answer, Done, KeySentences, Retrieved, Token
 from tutor.ingest.lessons import program_titles
 from tutor.search.retriever import Filters
-from tutor.store.gaps import GapLog
 from tutor.store.manifest import Manifest
 from ui import bubble, render, scope
 from ui.i18n import browser_language, choose, t
@@ -41,10 +38,10 @@ def scope_of(program: str, lesson: str, language: str) -> scope.Scope:
 
 
 class Chat:
-    """The chat handlers for one Tutor: its course-gap list, the line for the model and the sessions' turns."""
+    """The chat handlers for one Tutor: the line for the model and the sessions' turns."""
 
-    def __init__(self, tutor: Tutor, gaps: GapLog, line: Line, sessions: Sessions) -> None:
-        self.tutor, self.settings, self.gaps = tutor, tutor.settings, gaps
+    def __init__(self, tutor: Tutor, line: Line, sessions: Sessions) -> None:
+        self.tutor, self.settings = tutor, tutor.settings
         self.line, self.sessions = line, sessions
 
     def titles(self) -> dict[str, str]:
@@ -80,7 +77,8 @@ class Chat:
         # the question shows and the box empties at once, before retrieval: a late start (a loaded machine)
         # must not wipe what the learner has typed since
         yield chat("…"), answers, gr.skip(), first_box
-        events = self.tutor.stream(q, [turn_of(a) for a in answers], filters)
+        learner = (request.username or "") if request else ""
+        events = self.tutor.stream(q, [turn_of(a) for a in answers], filters, learner=learner)
         try:
             for ev in events:
                 if isinstance(ev, Retrieved):
@@ -104,14 +102,6 @@ class Chat:
                     yield chat(bubble.streaming_bubble(keys, draft, lang, turn=turn)), answers, gr.skip(), box
                 elif isinstance(ev, Done):
                     a = ev.answer
-                    if a.refused and sc.on and not a.text.startswith(prompts.NO_LESSONS):
-                        a.scope = scope.label(m, self.titles(), sc)
-                    try:
-                        self.gaps.record(
-                            a, scope.label(m, self.titles(), sc), request.username or "" if request else ""
-                        )
-                    except sqlite3.Error as exc:  # the gap list must never cost a learner the answer
-                        log.warning("course-gap list not written: %s", exc)
                     answers = [*answers, a]
                     yield (
                         render.chat_messages(
@@ -209,7 +199,7 @@ class Chat:
         """When the session's answers are done: Stop becomes Ask; a refusal under a filter offers all lessons."""
         if self.sessions.busy(request.session_hash or ""):
             return gr.skip(), gr.skip(), gr.skip()
-        offer = bool(answers) and answers[-1].refused and bool(program or lesson)
+        offer = bool(answers) and answers[-1].refusal == "filtered" and bool(program or lesson)
         return gr.Button(visible=True), gr.Button(visible=False), gr.Button(visible=offer)
 
     def stop(self, request: gr.Request) -> None:

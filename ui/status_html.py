@@ -20,9 +20,11 @@ def status_html(
     *,
     embedding: str = "",
     embedder: str = "",
+    checked_at: float = 0.0,
 ) -> str:
     """The teacher's status line: model, GPU, embedding backend (`embedding`), index; a warning when the index
-    holds other vectors than this process's embedder (`embedder`) makes."""
+    holds other vectors than this process's embedder (`embedder`) makes. `checked_at`: when a re-index last
+    compared the lessons with the index (a re-index that changed nothing leaves "last indexed" as it was)."""
     gpu = "unknown" if gpu_offload is None else "yes" if gpu_offload else "no (CPU)"
     if m is None or not m.collection:
         index = '<span class="error">no index yet: press "Re-index lessons"</span>'
@@ -31,6 +33,9 @@ def status_html(
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.indexed_at)) if m.indexed_at else "never"
         ago = _ago(m.indexed_at, now)
         index = f"{len(m.lessons)} lessons, {chunks} chunks &middot; last indexed {when}{ago}"
+        if checked_at > m.indexed_at + 1:
+            checked = time.strftime("%Y-%m-%d %H:%M", time.localtime(checked_at))
+            index += f" &middot; lessons checked {checked}{_ago(checked_at, now)}: no change since"
     backend = f"<br>Embedding: {esc(embedding)}" if embedding else ""
     if m is not None and m.collection and embedder and m.embedder != embedder:
         backend += (

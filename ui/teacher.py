@@ -1,10 +1,10 @@
 """The teacher's page (`/teacher`): the model, GPU and index, the re-index control with the last summary and its
-per-lesson warnings, the last re-index after a save (`tutor serve --watch`), the course-gap list (refused and
-mostly unsupported questions) with a CSV export, and the practice results per lesson across learners (Practice
-tab and "Check yourself" answers, first tries only): counts and shares, never one learner's answers; a
-per-learner summary only for signed-in (auth) learners. A progress or gap file found damaged and started
-again is named in a warning at the top; the CSV export is written at each refresh into Gradio's own cache
-folder (so no second copy is made), replacing the previous one, and removed once downloaded (`Exports`).
+per-lesson warnings, the last re-index after a save (`tutor serve --watch`), the course-gap list (similar questions
+grouped: refused, answered off-topic, or marked not helpful by a learner) with a CSV export, and the practice
+results per lesson across learners (Practice tab and "Check yourself" answers, first tries only): counts and shares,
+never one learner's answers; a per-learner summary only for signed-in (auth) learners. A progress or gap file found
+damaged and started again is named in a warning at the top; the CSV export is written at each refresh into Gradio's
+own cache folder (so no second copy is made), replacing the previous one, and removed once downloaded (`Exports`).
 
 With `teacher_auth` set, only a request signed in as that user sees it (`tutor serve` refuses teacher
 credentials without auth, so nobody reaches it unsigned); every handler checks again, so the re-index API is
@@ -28,7 +28,7 @@ from tutor.answer.turn import Tutor
 from tutor.build import reindex
 from tutor.errors import TutorError
 from tutor.learn.progress import LearnerResults, LessonResults, ProgressStore
-from tutor.store.gaps import GapLog
+from tutor.store.gaps import GapGroup, GapLog
 from tutor.store.manifest import Manifest
 from tutor.store.sync import SyncSummary
 from tutor.watch import load_report, report_path
@@ -41,7 +41,8 @@ LOCKED = (
     '<div class="panel"><p class="error" role="alert">This page is for the teacher: sign in with the '
     "teacher's credentials (TUTOR_TEACHER_AUTH).</p></div>"
 )
-GAP_HEADERS = ["asked", "why", "question", "scope", "lessons retrieved", "user"]
+GAP_HEADERS = ["last asked", "why", "question (similar wordings)", "times", "lessons retrieved", "scope", "comments",
+               "asked by"]  # fmt: skip
 PRACTICE_HEADERS = ["lesson", "learners", "answers", "right", "most missed item"]
 LEARNER_HEADERS = ["learner (signed in)", "lessons practised", "answers", "right"]
 
@@ -62,25 +63,40 @@ def allowed(tutor: Tutor, request: gr.Request | None) -> bool:
 def status(tutor: Tutor) -> str:
     """Model, GPU offload, embedding backend and index; loads the LLM on first call."""
     try:
-        model, gpu = tutor.llm.model_path.name, tutor.llm.gpu_offload
+        model, gpu = tutor.model_status()
     except TutorError as exc:
         model, gpu = f"not loaded ({exc})", None
     return status_html.status_html(model, gpu, tutor.manifest(), embedding=tutor.embedder.describe(),
-                              embedder=tutor.embedder.name)  # fmt: skip
+                                   embedder=tutor.embedder.name, checked_at=tutor.checked_at)  # fmt: skip
 
 
-def gap_rows(gaps: GapLog) -> list[list[str]]:
-    return [
-        [
-            time.strftime("%Y-%m-%d %H:%M", time.localtime(g.asked_at)),
-            g.kind,
-            g.question,
-            g.scope or "all lessons",
-            g.lessons.replace(" ", ", "),
-            g.user,
-        ]
-        for g in gaps.list()
-    ]
+KIND_WORDS = {"refused": "refused", "off_topic": "answered off-topic", "flagged": "not helpful"}
+SHOWN_WORDINGS = 3  # a group lists this many wordings of its question, then how many more
+
+
+def gap_rows(groups: list[GapGroup], manifest: Manifest | None) -> list[list[str]]:
+    """One row per group of similar questions, newest first: when last asked, why it is a gap (with counts),
+    its wordings, how often, the lessons retrieved (by title), the scope and the learners' comments."""
+    rows = []
+    for g in groups:
+        why = ", ".join(f"{KIND_WORDS.get(k, k)} ×{n}" for k, n in g.kinds.most_common())
+        asked = "; ".join(g.questions[:SHOWN_WORDINGS])
+        if len(g.questions) > SHOWN_WORDINGS:
+            asked += f" (+{len(g.questions) - SHOWN_WORDINGS} more wordings)"
+        lessons = [manifest.lessons[x].title if manifest and x in manifest.lessons else x for x in g.lessons[:3]]
+        scopes = ", ".join(x or "all lessons" for x in g.scopes)
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(g.last_asked))
+        comments = " | ".join(g.comments[:3])
+        rows.append([when, why, asked, str(g.count), "; ".join(lessons), scopes, comments, ", ".join(g.users)])
+    return rows
+
+
+def helpful_line(gaps: GapLog) -> str:
+    """How learners rated the answers ("Was this helpful?")."""
+    up, down = gaps.helpful()
+    if not up and not down:
+        return '<p class="muted">No learner has rated an answer yet ("Was this helpful?" under each answer).</p>'
+    return f"<p>Learners rated {up + down} answers: {up} helpful, {down} not helpful (listed below).</p>"
 
 
 def practice_rows(results: list[LessonResults], manifest: Manifest | None) -> list[list[str]]:
@@ -188,7 +204,7 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
 
     def show(request: gr.Request) -> tuple:
         if not allowed(tutor, request):
-            return LOCKED, *(gr.skip(),) * 7
+            return LOCKED, *(gr.skip(),) * 8
         summary = last["summary"]
         idle = '<p class="muted">No re-index since the server started.</p>'
         sync = status_html.sync_html(summary) if summary else idle
@@ -196,13 +212,14 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
         watch = status_html.watch_html(load_report(report_path(s)), str(s.lessons_dir) if s.watch else None)
         problems: list[str] = []
         try:
-            rows: object = gap_rows(gaps)
+            rows: object = gap_rows(gaps.groups(), tutor.manifest())
+            rated: object = helpful_line(gaps)
         except TutorError as exc:
             problems.append(f"The course gaps are not shown: {exc}")
-            rows = gr.skip()
+            rows = rated = gr.skip()
         results = practice(problems)
         csv = export()
-        return status(tutor), store_warnings(progress, gaps, problems), sync, watch, rows, csv, *results
+        return status(tutor), store_warnings(progress, gaps, problems), sync, watch, rated, rows, csv, *results
 
     def export() -> object:
         try:
@@ -244,16 +261,18 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
     sync_box = gr.HTML("", elem_id="sync")
     watch_box = gr.HTML("", elem_id="watch")  # `tutor serve --watch`: the last re-index after a save
     gr.Markdown(
-        "### Course gaps\nQuestions the tutor refused, and those whose explanation was mostly not backed "
-        "by the lessons: candidates for new or longer lessons."
+        "### Course gaps\nQuestions no lesson covers (refusals not caused by a learner's filter), questions "
+        "answered though they use words no lesson uses, and answers learners marked not helpful, similar "
+        "questions together, newest first: candidates for new or longer lessons."
     )
+    rated_box = gr.HTML("", elem_id="rated")
     gaps_table = gr.Dataframe(
         headers=GAP_HEADERS,
         value=[],
         interactive=False,
         wrap=True,
         elem_id="gaps",
-        column_widths=["11%", "8%", "30%", "13%", "30%", "8%"],
+        column_widths=["9%", "11%", "24%", "5%", "17%", "10%", "16%", "8%"],
     )
     with gr.Row():
         refresh_btn = gr.Button("Refresh", size="sm", elem_id="gaps-refresh")
@@ -275,7 +294,8 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
         headers=LEARNER_HEADERS, value=[], interactive=False, visible=False, elem_id="practice-learners"
     )
 
-    outs = [status_box, warnings_box, sync_box, watch_box, gaps_table, download, practice_table, learners_table]
+    outs = [status_box, warnings_box, sync_box, watch_box, rated_box, gaps_table, download, practice_table,
+            learners_table]  # fmt: skip
     gr.on([refresh_btn.click], show, None, outs, api_visibility="private")
     download.click(downloaded, download, None, api_visibility="private")
     gr.on(

@@ -15,7 +15,7 @@ import itertools
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tutor.events import Answer
@@ -138,13 +138,11 @@ class Stopped(Answer):
 def stopped_answer(question: str, sources: list[Any], keys: list[Any], draft: str) -> Stopped:
     text = " ".join(f"{k.text} [{k.number}]" for k in keys)
     cited = list(dict.fromkeys(k.number for k in keys))
-    for s in sources:
-        s.cited = s.number in cited
     return Stopped(
         question=question,
         text=text,
         refused=False,
-        sources=sources,
+        sources=[replace(s, cited=s.number in cited) for s in sources],
         citations=cited,
         key_sentences=keys,
         explanation=draft.strip(),

@@ -164,8 +164,6 @@ class Attributor:
             _, written = parse_citations(t, max(s.number for s in shown))
             written = [n for n in written if any(s.number == n for s in shown)]
             citations, inferred = (written, False) if written else ([shown[by].number], True)
-            if supported and by == best_i and best_span and best_span not in shown[by].highlights:
-                shown[by].highlights.append(best_span)
             out.append(
                 SentenceCheck(
                     text=uncited(t),
@@ -175,6 +173,7 @@ class Attributor:
                     citations=citations if supported else [],
                     inferred=inferred and supported,
                     novel=novel,
+                    span=best_span if supported and by == best_i else None,
                 )
             )
         return out

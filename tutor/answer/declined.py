@@ -9,15 +9,34 @@ evidence gate or its quiz guard.
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import replace
 
 from tutor.answer import prompts
-from tutor.events import Answer, Done, Event, Retrieved, Source, Suggestion, Timings, Token
+from tutor.events import Answer, Done, Event, Refusal, Retrieved, Source, Suggestion, Timings, Token
 from tutor.learn.guard import QuizHint
 from tutor.models import ports
-from tutor.search.retriever import Retrieval
+from tutor.search.retriever import Filters, Retrieval
 from tutor.store.manifest import Manifest
+from tutor.text.names import language_name
+
+
+def scope_label(manifest: Manifest | None, titles: Mapping[str, str], filters: Filters | None) -> str:
+    """The lessons a filter lets through, in words: "Prompting (AI Foundations)", "AI Foundations · Español";
+    "" without a filter. `titles`: program slug -> title (program.json)."""
+    if filters is None:
+        return ""
+    parts = []
+    entry = manifest.lessons.get(filters.lesson) if manifest and filters.lesson else None
+    if entry:
+        parts.append(f"{entry.title} ({titles.get(entry.program, entry.program)})")
+    elif filters.lesson:
+        parts.append(filters.lesson)
+    elif filters.program:
+        parts.append(titles.get(filters.program, filters.program))
+    if filters.language:
+        parts.append(language_name(filters.language))
+    return " · ".join(parts)
 
 
 def suggestions(manifest: Manifest, retrieval: Retrieval, n: int = 3) -> list[Suggestion]:
@@ -45,10 +64,18 @@ def refusal(
     timings: Timings,
     t0: float,
     notice: str,
+    why: Refusal,
+    scope: str = "",
     cut: int = 0,
 ) -> Generator[Event, None, None]:
-    """Token, then Done: the lessons do not cover `question` (or there are none yet); `sugg` to try instead."""
-    text = prompts.REFUSAL if r.lessons else prompts.NO_LESSONS
+    """Token, then Done: the lessons (in `scope`, when a filter is on) do not cover `question`, for the reason
+    `why`; `sugg` to try instead."""
+    if why == "no_lessons":
+        text = prompts.NO_LESSONS
+    elif why == "filtered":
+        text = prompts.REFUSAL_FILTERED.format(scope=scope)
+    else:
+        text = prompts.REFUSAL
     if sugg:
         text += " " + prompts.SUGGEST + " " + "; ".join(s.title for s in sugg) + "."
     yield Token(text)
@@ -58,6 +85,8 @@ def refusal(
             question=question,
             text=text,
             refused=True,
+            refusal=why,
+            scope=scope,
             sources=sources,
             citations=[],
             suggestions=sugg,

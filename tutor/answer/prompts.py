@@ -42,6 +42,7 @@ SYSTEM = (
 
 MOSTLY_UNSUPPORTED = "Most of the model's explanation is not backed by the lessons: read the lessons' sentences above."
 REFUSAL = "The lessons don't cover this question, so I won't guess."
+REFUSAL_FILTERED = "The lessons in scope ({scope}) don't cover this question; other lessons of the course do."
 SUGGEST = "The nearest lessons are:"
 NO_LESSONS = "The index holds no lessons yet: run `tutor index`."
 CUT_NOTICE = "Your question was long, so only its first {kept} tokens were used."

@@ -9,26 +9,41 @@ so one instance serves many sessions.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tutor.answer import declined, prompts
 from tutor.answer.attribution import Attributor, trim_to_sentence
-from tutor.errors import BadQuestion
-from tutor.events import Answer, Done, Event, KeySentences, Retrieved, Suggestion, Timings, Token
+from tutor.errors import BadQuestion, TutorError
+from tutor.events import (
+    Answer,
+    Done,
+    Event,
+    KeySentence,
+    KeySentences,
+    Retrieved,
+    SentenceCheck,
+    Source,
+    Suggestion,
+    Timings,
+    Token,
+)  # fmt: skip
+from tutor.ingest.lessons import program_titles
 from tutor.learn.guard import QuizGuard
 from tutor.models import ports
 from tutor.models.llm_local import GenerationStats
 from tutor.models.ports import Embedder
-from tutor.search import gate
-from tutor.search.conversation import MORE_OF_IT, SAY_AGAIN, PastTurn, search_turn
+from tutor.search.conversation import PastTurn, search_turn
 from tutor.search.retriever import Filters, Retrieval, Retriever
 from tutor.settings import Settings
 from tutor.store.chroma import ChunkStore
+from tutor.store.gaps import GapLog
 from tutor.store.manifest import LessonEntry, Manifest
 from tutor.store.sync import Progress, SyncSummary, sync_index
+from tutor.text.kinds import MORE_OF_IT, SAY_AGAIN
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +76,7 @@ class Tutor:
         generator: ports.Generator,
         attributor: Attributor,
         quiz_guard: QuizGuard | None = None,
+        gaps: GapLog | None = None,
     ):
         self.settings = settings
         self.store = store
@@ -70,10 +86,17 @@ class Tutor:
         self.attributor = attributor  # checks explanations; its picker chooses the key sentences
         self.picker = attributor.picker
         self.quiz_guard = quiz_guard  # a quiz's own question gets a passage to read and a hint, not the key
+        self.gaps = gaps  # learners' questions the lessons do not answer well (None: kept nowhere)
+        self.checked_at = 0.0  # when this process last brought the index in step with the lessons (0: not yet)
 
     @property
     def llm(self) -> ports.Generator:
         return self.generator
+
+    def model_status(self) -> tuple[str, bool | None]:
+        """(the model's file name, whether it runs on the GPU; None: its server does not say). Loads the
+        model on first call; raises TutorError when it cannot."""
+        return self.llm.model_path.name, self.llm.gpu_offload
 
     # --- the index ----------------------------------------------------------------------------------
     def manifest(self) -> Manifest | None:
@@ -110,6 +133,7 @@ class Tutor:
             **{"outside_roots": self.settings.outside_roots, "lock_timeout": self.settings.index_lock_timeout, **kw},
         )
         self.retriever.warm()
+        self.checked_at = time.time()
         return summary
 
     # --- retrieval ----------------------------------------------------------------------------------
@@ -153,22 +177,30 @@ class Tutor:
 
     # --- a turn -------------------------------------------------------------------------------------
     def stream(
-        self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None, *, guard: bool = True
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: Filters | None = None,
+        *,
+        guard: bool = True,
+        learner: str | None = None,
     ) -> Generator[Event, None, None]:
         """One turn: Retrieved, then KeySentences (the lessons' own words, before the model starts), then
         the model's explanation as Tokens, then Done with every sentence attributed or withheld. A question
         that is one of the quizzes' own (`guard`; `tutor eval` turns it off) gets the passage to read and a
-        hint instead: the quiz's answer is for Practice."""
+        hint instead: the quiz's answer is for Practice. `learner`: who asks ("" unnamed); a learner's
+        answer that shows a course gap is kept on the gap list before Done. None: not a learner's question
+        (evaluation, benchmarks), nothing is kept."""
+        for event in self._turn(question, history, filters, guard):
+            if isinstance(event, Done) and learner is not None:
+                self.record_gap(event.answer, learner)
+            yield event
+
+    def _turn(
+        self, question: str, history: Sequence[Turn], filters: Filters | None, guard: bool
+    ) -> Generator[Event, None, None]:
         t0 = time.perf_counter()
-        question = (question or "").strip()
-        if not question:
-            raise BadQuestion("the question is empty: type a question about the lessons")
-        notice = ""
-        limit = max(32, self.settings.n_ctx // 4)
-        cut = 0
-        if self.llm.count_tokens(question) > limit:
-            question = self.llm.truncate(question, limit)
-            notice, cut = prompts.CUT_NOTICE.format(kept=limit), limit
+        question, notice, cut = self._read(question)
         timings = Timings()
         if guard and self.quiz_guard is not None:
             match = self.quiz_guard.match(question)
@@ -176,34 +208,54 @@ class Tutor:
                 hint = self.quiz_guard.hint(match)
                 yield from declined.quiz_hint(question, hint, llm=self.llm, timings=timings, t0=t0)
                 return
-        r = self.retrieve(question, history, filters)
+        r = self.retrieve(question, history, filters)  # the one pass through search/: what follows reads it
         timings.embed_s, timings.retrieve_s = r.embed_s, r.retrieve_s
         read_as = r.respelt or question  # a misspelt word read as the lessons spell it: the model reads it so too
         if r.respelt:
             notice = " ".join(x for x in (notice, prompts.RESPELT_NOTICE.format(question=read_as)) if x)
-        for i, p in enumerate(r.passages, start=1):
-            p.number = i
         sources = [p.source() for p in r.passages]
-        refused = not r.covered(self.settings.min_evidence)
-        yield Retrieved(sources, refused)
-        if refused:
-            sugg = self.suggestions(r)
+        yield Retrieved(sources, not r.answerable)
+        if not r.answerable:
+            scope = declined.scope_label(self.manifest(), program_titles(self.settings.lessons_dir), filters)
             yield from declined.refusal(
-                question, r, sugg, sources, llm=self.llm, timings=timings, t0=t0, notice=notice, cut=cut
-            )
+                question, r, self.suggestions(r), sources, llm=self.llm, timings=timings, t0=t0, notice=notice,
+                why=r.refusal, scope=scope, cut=cut,
+            )  # fmt: skip
             return
-        unused = gate.unused_words(read_as, r.unknown)  # "copyrighted": answered from what the lessons say nearby
-        if unused:
-            notice = " ".join(x for x in (notice, prompts.UNUSED_NOTICE.format(words=prompts.quoted(unused))) if x)
-        asked = self.retriever.expand(r.query)  # acronyms spelled out as the lessons do, as the ranking read it
-        qvec = getattr(r, "query_vector", None)
-        if qvec is None:
-            qvec = self.embedder.embed_one(asked)
+        if r.unused:  # "copyrighted": answered from what the lessons say nearby, and the learner is told
+            notice = " ".join(x for x in (notice, prompts.UNUSED_NOTICE.format(words=prompts.quoted(r.unused))) if x)
         shown, more = shown_before(question, r.follow_up, history)
-        keys = self.picker.pick(asked, qvec, sources, shown, more=more)
+        qvec = r.query_vector if r.query_vector is not None else self.embedder.embed_one(r.asked)
+        keys = self.picker.pick(r.asked, qvec, sources, shown, more=more)
         timings.key_s = time.perf_counter() - t0
         yield KeySentences(keys)
+        answer = yield from self._explain(question, read_as, keys, sources, history, timings, t0)
+        yield Done(replace(answer, retrieval_query=r.query, notice=notice, question_cut=cut, read_as=r.respelt,
+                           unused=list(r.unused)))  # fmt: skip
 
+    def _read(self, question: str) -> tuple[str, str, int]:
+        """(the question as asked, a notice, the tokens it was cut to or 0): a long question is cut to a
+        quarter of the context; an empty one is refused with a message."""
+        question = (question or "").strip()
+        if not question:
+            raise BadQuestion("the question is empty: type a question about the lessons")
+        limit = max(32, self.settings.n_ctx // 4)
+        if self.llm.count_tokens(question) <= limit:
+            return question, "", 0
+        return self.llm.truncate(question, limit), prompts.CUT_NOTICE.format(kept=limit), limit
+
+    def _explain(
+        self,
+        question: str,
+        read_as: str,
+        keys: list[KeySentence],
+        sources: list[Source],
+        history: Sequence[Turn],
+        timings: Timings,
+        t0: float,
+    ) -> Generator[Event, None, Answer]:
+        """The model's explanation of the key sentences as Tokens; returns the answer with every sentence
+        attributed or withheld and the sources in order of first citation."""
         t1 = time.perf_counter()
         past = [(t.prompt, t.reply) for t in history[-HISTORY_TURNS:] if t.prompt]
         # a follow-up's earlier excerpts are still in the prompt: it adds its new key sentences and little else,
@@ -215,14 +267,11 @@ class Tutor:
         timings.prompt_build_s = time.perf_counter() - t1
         stats = GenerationStats()
         pieces: list[str] = []
+        settings = self.settings
         for piece in self.llm.stream(
-            prompt,
-            stop,
-            max_tokens=self.settings.max_tokens,
-            temperature=self.settings.temperature,
-            repeat_penalty=self.settings.repeat_penalty,
-            stats=stats,
-        ):
+            prompt, stop, max_tokens=settings.max_tokens, temperature=settings.temperature,
+            repeat_penalty=settings.repeat_penalty, stats=stats,
+        ):  # fmt: skip
             if not pieces:
                 timings.ttft_s = time.perf_counter() - t0
             pieces.append(piece)
@@ -232,50 +281,59 @@ class Tutor:
         t2 = time.perf_counter()
         reply = "".join(pieces)
         explanation = prompts.unfenced(reply).strip()  # a small model may echo the fence around the excerpts
-        if stats.completion_tokens >= self.settings.max_tokens:  # cut by the limit: end on a whole sentence
+        if stats.completion_tokens >= settings.max_tokens:  # cut by the limit: end on a whole sentence
             explanation = trim_to_sentence(explanation)
-        said = self.attributor.sentences(explanation, keys, read_as)
-        checks = self.attributor.check(said, sources, read_as)
-        for k in keys:  # the key sentences are highlighted in their passages too
-            s = next(s for s in sources if s.number == k.number)
-            if (k.start, k.end) not in s.highlights:
-                s.highlights.append((k.start, k.end))
-        cited = list(dict.fromkeys([k.number for k in keys] + [n for c in checks for n in c.citations]))
-        for s in sources:
-            s.cited = s.number in cited
-        sources.sort(key=lambda s: (not s.cited, cited.index(s.number) if s.cited else s.number))
+        checks = self.attributor.check(self.attributor.sentences(explanation, keys, read_as), sources, read_as)
+        sources, cited = cite(keys, checks, sources)
         unsupported = sum(not c.supported for c in checks)
         answer_text = " ".join(f"{k.text} [{k.number}]" for k in keys)
         supported_text = " ".join(f"{c.text} [{', '.join(map(str, c.citations))}]" for c in checks if c.supported)
         timings.check_s = time.perf_counter() - t2
         timings.total_s = time.perf_counter() - t0
-        yield Done(
-            Answer(
-                question=question,
-                text=" ".join(x for x in (answer_text, supported_text) if x),
-                refused=False,
-                sources=sources,
-                citations=cited,
-                key_sentences=keys,
-                explanation=explanation,
-                sentences=checks,
-                mostly_unsupported=bool(checks) and unsupported * 2 > len(checks),
-                gpu_offload=self.llm.gpu_offload,
-                timings=timings,
-                retrieval_query=r.query,
-                notice=notice,
-                question_cut=cut,
-                read_as=r.respelt,
-                unused=unused,
-                model_text=reply,
-                prompt_message=user_message,
-            )
+        return Answer(
+            question=question,
+            text=" ".join(x for x in (answer_text, supported_text) if x),
+            refused=False,
+            sources=sources,
+            citations=cited,
+            key_sentences=keys,
+            explanation=explanation,
+            sentences=checks,
+            mostly_unsupported=bool(checks) and unsupported * 2 > len(checks),
+            gpu_offload=self.llm.gpu_offload,
+            timings=timings,
+            model_text=reply,
+            prompt_message=user_message,
         )
 
+    # --- what learners leave behind --------------------------------------------------------------------
+    def record_gap(self, answer: Answer, learner: str = "") -> None:
+        """Keep `answer` on the course-gap list when it shows one (tutor/store/gaps.py); a list that cannot be
+        written is logged, never raised: it must not cost a learner the answer."""
+        if self.gaps is None:
+            return
+        try:
+            self.gaps.record(answer, learner)
+        except (sqlite3.Error, TutorError) as exc:
+            log.warning("course-gap list not written: %s", exc)
+
+    def feedback(self, answer: Answer, helpful: bool | None, comment: str = "", learner: str = "") -> None:
+        """A learner's "Was this helpful?" on `answer` (None: taken back); an unhelpful answer is a gap.
+        Raises StoreUnavailable when the list cannot be written or queued."""
+        if self.gaps is not None:
+            self.gaps.feedback(answer, helpful, comment, learner)
+
     def ask(
-        self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None, *, guard: bool = True
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: Filters | None = None,
+        *,
+        guard: bool = True,
+        learner: str | None = None,
     ) -> Answer:
-        for event in self.stream(question, history, filters, guard=guard):
+        """`stream` to its end: the finished answer."""
+        for event in self.stream(question, history, filters, guard=guard, learner=learner):
             if isinstance(event, Done):
                 return event.answer
         raise AssertionError("a turn always ends with Done")
@@ -288,6 +346,22 @@ def shown_before(question: str, follow_up: bool, history: Sequence[Turn]) -> tup
     if not follow_up or SAY_AGAIN.search(question):
         return [], False
     return [k for t in history for k in t.keys], bool(MORE_OF_IT.search(question))
+
+
+def cite(
+    keys: Sequence[KeySentence], checks: Sequence[SentenceCheck], sources: Sequence[Source]
+) -> tuple[list[Source], list[int]]:
+    """(the sources as the answer shows them, the passage numbers it cites in order of first use): each source
+    with the sentences that back the explanation and the key sentences highlighted, marked cited or not, the
+    cited ones first in that order. New `Source` values; `sources` are left as they were."""
+    cited = list(dict.fromkeys([k.number for k in keys] + [n for c in checks for n in c.citations]))
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for number, span in [*((c.source, c.span) for c in checks), *((k.number, (k.start, k.end)) for k in keys)]:
+        if span is not None and number is not None and span not in spans.setdefault(number, []):
+            spans[number].append(span)
+    shown = [replace(s, cited=s.number in cited, highlights=[*s.highlights, *spans.get(s.number, [])]) for s in sources]
+    shown.sort(key=lambda s: (not s.cited, cited.index(s.number) if s.cited else s.number))
+    return shown, cited
 
 
 def turn_of(answer: Answer) -> Turn:

@@ -264,8 +264,6 @@ def _quiz_choice_right(tutor: Tutor, q: QuizQuery) -> bool:
     from tutor.answer import prompts
 
     r = tutor.retrieve(q.question, filters=Filters(language=q.language))
-    for i, p in enumerate(r.passages, 1):
-        p.number = i
     prompt, stop = tutor.llm.render(prompts.quiz_messages(r.passages, q.question, q.quiz.options))
     reply = tutor.llm.complete(prompt, stop, max_tokens=8)
     return _quiz_choice(reply, len(q.quiz.options)) == q.quiz.answer

@@ -30,6 +30,7 @@ import numpy as np
 
 from tutor.search import gate
 from tutor.search.retriever import Filters, Retrieval, Retriever
+from tutor.text.kinds import MORE_OF_IT
 from tutor.text.phrases import pattern, words
 from tutor.text.words import stem_set
 
@@ -42,12 +43,8 @@ FOLLOW_UP = re.compile(r"\b" + pattern("points_to_conversation", None) + r"\b|" 
 POSSESSIVE = frozenset(words("possessives", None))
 NOT_A_NOUN = stem_set(" ".join(words("not_a_noun", None)))
 SHORT_QUESTION_WORDS = 4  # a question this short leans on the conversation too
-# a short question asking for more of the same ("Any examples?", "Tell me more", "Simpler, please")
-MORE_OF_IT = re.compile(r"\b" + pattern("more_of_it", None) + r"\b", re.I)
 # the words of a request for more of the same, however long it is put: "Can you give me an example, please?"
 REQUEST_WORDS = stem_set(" ".join(words("request_words", None)))
-# a follow-up asking to hear the same again, put differently: its key sentences may be the ones shown before
-SAY_AGAIN = re.compile(r"\b" + pattern("say_again", None) + r"\b", re.I)
 STANDALONE_SIMILARITY = 0.55  # cosine; lesson questions score 0.36-0.9, bare follow-ups rarely above 0.5
 KEPT_LESSONS = 2  # the previous turn's lessons a follow-up favours
 TOPIC_WORDS = 40  # a follow-up is searched with at most this many words of what the last turn searched
@@ -191,15 +188,13 @@ class _TurnSearch:
             keep=q.keep,
             vectors=q.vectors,
         )
-        r.embed_s = self.embed_s
-        r.language = self.language
         # the lessons in the question's language did not cover it nor hold its terms: another language's
         # passages must pass the stricter gate ("What is the capital of France?" is close to a French
         # lesson's example, quoted in the English lesson). One whose terms they hold ("What is a causal
         # mask?", cosine 0.197) may be lifted by the translation of that section.
         own_language = self.narrowed.language if self.narrowed is not None else None
-        r.other_language = fallback and any(p.chunk.language != own_language for p in r.passages)
-        return r
+        other = fallback and any(p.chunk.language != own_language for p in r.passages)
+        return replace(r, embed_s=self.embed_s, language=self.language, other_language=other)
 
     def respelt(self, question: str, own: Retrieval) -> tuple[str, Retrieval, str]:
         """A misspelt topic ("transfomer") read as the lessons spell it, when that reading is covered:
@@ -219,12 +214,11 @@ class _TurnSearch:
         # are weights?" is about weights (its last TOPIC_WORDS words, so a long conversation stays one query)
         topic = " ".join((last.query or last.question).split()[-TOPIC_WORDS:])
         r = self.search(f"{topic} {question}", [question], last.lessons[:KEPT_LESSONS], last.passages)
-        r.follow_up = True
         # read in English only: Spanish drops the pronoun ("¿Y por qué es cara?" is about the last answer)
         named = named_after_opener(question) if own.language in (None, gate.EMBEDDER_LANGUAGE) else frozenset()
         if named and not any(named <= gate.passage_terms(p.chunk.embed_text) for p in [*r.passages, *own.passages]):
-            r.unheld = named  # "And football?" after a question on AI: no passage found is about football
-        return r
+            return replace(r, follow_up=True, unheld=named)  # "And football?" after a question on AI: nothing on it
+        return replace(r, follow_up=True)
 
 
 def search_turn(
@@ -239,7 +233,35 @@ def search_turn(
     count_tokens: Callable[[str], int] | None = None,
     rewrite: Rewrite | None = None,
 ) -> Retrieval:
-    """The passages for one question of a conversation (module docstring)."""
+    """The passages for one question of a conversation (module docstring), with what the turn reads of them:
+    whether they answer it (`answerable`), the words of it no lesson uses (`unused`), the query as ranked
+    (`asked`) or, when they do not answer it, why (`refusal`: the whole course is searched once more when a
+    filter is on, to tell a filter's refusal from the course's)."""
+    options = dict(k=k, min_evidence=min_evidence, budget_tokens=budget_tokens, count_tokens=count_tokens)
+    r = _search(retriever, question, history, filters, rewrite=rewrite, **options)  # type: ignore[arg-type]
+    if r.covered(min_evidence):
+        unused = tuple(gate.unused_words(r.respelt or question, r.unknown))
+        return replace(r, answerable=True, unused=unused, asked=retriever.expand(r.query))
+    whole = r
+    if filters is not None and filters.where() is not None:
+        whole = _search(retriever, question, history, None, rewrite=rewrite, **options)  # type: ignore[arg-type]
+        if whole.covered(min_evidence):
+            return replace(r, refusal="filtered")
+    return replace(r, refusal="not_covered" if whole.lessons else "no_lessons")
+
+
+def _search(
+    retriever: Retriever,
+    question: str,
+    history: Sequence[PastTurn],
+    filters: Filters | None,
+    *,
+    k: int,
+    min_evidence: float,
+    budget_tokens: int | None,
+    count_tokens: Callable[[str], int] | None,
+    rewrite: Rewrite | None,
+) -> Retrieval:
     turn = _TurnSearch(
         retriever,
         filters,
@@ -264,5 +286,4 @@ def search_turn(
         and not names_topic(question, own, min_evidence)
     ):
         r = turn.follow_up(question, own, last)
-    r.respelt = respelt
-    return r
+    return replace(r, respelt=respelt)

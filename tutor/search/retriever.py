@@ -15,13 +15,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from tutor import fitted
-from tutor.events import Source
+from tutor.events import Refusal, Source
 from tutor.fitted import Linear
 from tutor.ingest.chunking import Chunk
 from tutor.models.ports import Embedder
@@ -64,7 +64,7 @@ class Filters:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Passage:
     chunk: Chunk
     score: float  # fused score (tutor/search/fusion.py)
@@ -92,7 +92,7 @@ class Passage:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Retrieval:
     query: str  # the text searched (a follow-up: the previous question and this one)
     passages: list[Passage]  # best first, diversified, within the context budget
@@ -115,6 +115,11 @@ class Retrieval:
     names_rare: bool = False
     terms: int = 0  # how many terms the question has (search/gate.py `question_terms`)
     held: float = 1.0  # `coverage` of those of its terms some passage uses (1.0 when it uses none of them)
+    # what a turn reads (set by search/conversation.py `search_turn`, the one path of a question)
+    answerable: bool = False  # the passages answer it: `covered` at the settings' evidence
+    unused: tuple[str, ...] = ()  # words of the question no lesson uses, as typed (search/gate.py `unused_words`)
+    asked: str = ""  # the query as ranked: acronyms spelled out as the lessons do
+    refusal: Refusal = ""  # why not, when not answerable (tutor/events.py `Refusal`)
 
     def covered(self, min_evidence: float) -> bool:
         """The evidence gate: a passage close enough in meaning, or one holding what the question asks about
@@ -233,6 +238,7 @@ class Retriever:
         ranked, passages = _passages(s, fused, sims, k, keep)
         if budget_tokens and count_tokens:
             passages = fusion.within_budget(passages, budget_tokens, count_tokens)
+        passages = [replace(p, number=i) for i, p in enumerate(passages, start=1)]  # the [n] the prompt shows
         # a follow-up's evidence is read for its own words, the last query
         ev = _evidence(s, queries[-1] if boost_lessons else query, ranked[: max(k, GATE_TOP)])
         t2 = time.perf_counter()

@@ -24,6 +24,10 @@ CODE = re.compile(r"`|\b\w+\(\w*\)|[{}<>=]=?|\w+\.\w+\(")  # backticks, calls, o
 IMAGE_FILE = re.compile(r"!\[|\.(png|jpe?g|gif|svg)\b", re.I)
 # a quoted example of three words or more; a quoted name or term ("stochastic parrots") is the lesson's own word
 QUOTED = re.compile(r"\"(?=[^\"\n]*\s[^\"\n]*\s)[^\"\n]{0,200}\"|“(?=[^”\n]*\s[^”\n]*\s)[^”\n]{0,200}”")
+# a short question asking for more of the same ("Any examples?", "Tell me more", "Simpler, please")
+MORE_OF_IT = re.compile(r"\b" + pattern("more_of_it", None) + r"\b", re.I)
+# a follow-up asking to hear the same again, put differently: its key sentences may be the ones shown before
+SAY_AGAIN = re.compile(r"\b" + pattern("say_again", None) + r"\b", re.I)
 LINK_FIRST = re.compile(r"^\[[^\]]*\]\(\s*https?://")  # an entry of a reading list: it opens with a link elsewhere
 
 
