@@ -38,39 +38,45 @@ def learner_id(request: gr.Request | None, stored: str) -> tuple[str, str]:
 
 
 # --- the tab ----------------------------------------------------------------------------------------
-def practice_tab(tutor: Tutor, coach: Coach | None = None) -> gr.State:
-    """Lay out the Practice tab inside the caller's `gr.Tab` and wire its events. Returns the learner id
-    state (filled when the page loads), for the chat's "Check yourself"."""
-    coach = coach or build_coach(tutor)
+class PracticeTab:
+    """The tab's components (laid out by `layout` inside the caller's `gr.Tab`), their handlers and their
+    wiring (`wire`)."""
 
-    def identify(stored: str, request: gr.Request) -> tuple[Any, ...]:
+    def __init__(self, tutor: Tutor, coach: Coach):
+        self.tutor = tutor
+        self.coach = coach
+
+    # --- handlers ---------------------------------------------------------------------------------------
+    def identify(self, stored: str, request: gr.Request) -> tuple[Any, ...]:
+        coach = self.coach
         learner, keep = learner_id(request, stored)
         try:
             steps = coach.next_steps(learner)
             m = coach.manifest()
         except TutorError as exc:
             return learner, keep, render.error_html(str(exc)), None, gr.skip(), gr.skip()
-        programs = scope.program_choices(m, program_titles(tutor.settings.lessons_dir))
+        programs = scope.program_choices(m, program_titles(self.tutor.settings.lessons_dir))
         return (
             learner,
             keep,
             next_html(steps, coach),
             steps.next,
             gr.Dropdown(choices=programs, value=render.ALL),
-            gr.Dropdown(choices=lesson_choices(coach, render.ALL, language(request))),
+            gr.Dropdown(choices=lesson_choices(coach, render.ALL, self.language(request))),
         )
 
+    @staticmethod
     def language(request: gr.Request | None) -> str:
         """The learner's language: the browser's, when the catalogue speaks it."""
         return choose(browser_language(request.headers.get("accept-language") if request else None))
 
-    def pick_program(program: str, every: bool, request: gr.Request) -> Any:
-        lang = None if every else language(request)
-        return gr.Dropdown(choices=lesson_choices(coach, program, lang), value=render.ALL)
+    def pick_program(self, program: str, every: bool, request: gr.Request) -> Any:
+        lang = None if every else self.language(request)
+        return gr.Dropdown(choices=lesson_choices(self.coach, program, lang), value=render.ALL)
 
-    def start(program: str, lesson: str, suggested: str | None) -> tuple[Any, ...]:
+    def start(self, program: str, lesson: str, suggested: str | None) -> tuple[Any, ...]:
         try:
-            rnd = coach.start(lesson or (None if program else suggested), program or None)
+            rnd = self.coach.start(lesson or (None if program else suggested), program or None)
         except TutorError as exc:
             return (
                 None,
@@ -80,8 +86,9 @@ def practice_tab(tutor: Tutor, coach: Coach | None = None) -> gr.State:
                 "",
                 gr.Button(visible=False),
             )
-        return rnd, *ask(rnd)
+        return rnd, *self.ask(rnd)
 
+    @staticmethod
     def ask(rnd: Round) -> tuple[Any, ...]:
         item = rnd.current
         assert item is not None
@@ -93,14 +100,14 @@ def practice_tab(tutor: Tutor, coach: Coach | None = None) -> gr.State:
             gr.Button(visible=False),
         )
 
-    def check(choice: int | None, rnd: Round | None, learner: str) -> tuple[Any, ...]:
+    def check(self, choice: int | None, rnd: Round | None, learner: str) -> tuple[Any, ...]:
         if rnd is None or rnd.current is None:
             return rnd, gr.skip(), render.error_html("Start a round first."), gr.skip(), gr.skip(), gr.skip()
         if choice is None:
             return rnd, gr.skip(), render.error_html("Choose an answer first."), gr.skip(), gr.skip(), gr.skip()
         try:
-            fb = coach.answer(learner, rnd, int(choice))
-            steps = coach.next_steps(learner)
+            fb = self.coach.answer(learner, rnd, int(choice))
+            steps = self.coach.next_steps(learner)
         except TutorError as exc:
             return rnd, gr.skip(), render.error_html(str(exc)), gr.skip(), gr.skip(), gr.skip()
         label = "Next question" if not rnd.done else "See the round's score"
@@ -110,78 +117,94 @@ def practice_tab(tutor: Tutor, coach: Coach | None = None) -> gr.State:
             feedback_html(fb),
             gr.Button(interactive=False),
             gr.Button(label, visible=True),
-            next_html(steps, coach),
+            next_html(steps, self.coach),
         )
 
-    def advance(rnd: Round | None, learner: str) -> tuple[Any, ...]:
+    def advance(self, rnd: Round | None, learner: str) -> tuple[Any, ...]:
         if rnd is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Button(visible=False), gr.skip(), None
         if rnd.done:
-            steps = coach.next_steps(learner)
+            steps = self.coach.next_steps(learner)
             return (
                 summary_html(rnd),
                 gr.Radio(choices=[], value=None, visible=False),
                 gr.Button(interactive=False),
                 "",
                 gr.Button(visible=False),
-                next_html(steps, coach),
+                next_html(steps, self.coach),
                 steps.next,
             )
-        return *ask(rnd), gr.skip(), gr.skip()
+        return *self.ask(rnd), gr.skip(), gr.skip()
 
-    def choices() -> list[tuple[str, str]]:
+    def choices(self) -> list[tuple[str, str]]:
         try:
-            return lesson_choices(coach)
+            return lesson_choices(self.coach)
         except TutorError:  # no index yet: the page says so in the status line
             return [("Choose a lesson", render.ALL)]
 
-    m = tutor.manifest()
-    stored = gr.BrowserState("", storage_key="lesson-tutor-learner")
-    learner = gr.State("")
-    rnd = gr.State(None)  # the Round, keys included: server-side only
-    suggested = gr.State(None)  # lesson id "what next" names
-    gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, visible=False)
-    next_box = gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, elem_id="practice-next")
-    with gr.Row():
-        program = gr.Dropdown(
-            scope.program_choices(m, program_titles(tutor.settings.lessons_dir)),
-            value=render.ALL,
-            label="Program",
-            elem_id="practice-program",
-        )
-        lesson = gr.Dropdown(choices(), value=render.ALL, label="Lesson", elem_id="practice-lesson")
-        start_btn = gr.Button("Start a round", variant="primary", elem_id="practice-start")
-    every = gr.Checkbox(False, label="Show the lessons of every language", elem_id="practice-all-languages")
-    gr.Markdown("Empty lesson and program: the round is the lesson named in “Next”.")
-    question = gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, elem_id="practice-question")
-    choice = gr.Radio([], type="index", label="Your answer", elem_id="practice-choice", visible=False)
-    check_btn = gr.Button("Check", interactive=False, elem_id="practice-check")
-    feedback = gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, elem_id="practice-feedback")
-    next_btn = gr.Button("Next question", visible=False, elem_id="practice-advance")
+    # --- layout -----------------------------------------------------------------------------------------
+    def layout(self) -> None:
+        m = self.tutor.manifest()
+        self.stored = gr.BrowserState("", storage_key="lesson-tutor-learner")
+        self.learner = gr.State("")
+        self.rnd = gr.State(None)  # the Round, keys included: server-side only
+        self.suggested = gr.State(None)  # lesson id "what next" names
+        gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, visible=False)
+        self.next_box = gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, elem_id="practice-next")
+        with gr.Row():
+            self.program = gr.Dropdown(
+                scope.program_choices(m, program_titles(self.tutor.settings.lessons_dir)),
+                value=render.ALL,
+                label="Program",
+                elem_id="practice-program",
+            )
+            self.lesson = gr.Dropdown(self.choices(), value=render.ALL, label="Lesson", elem_id="practice-lesson")
+            self.start_btn = gr.Button("Start a round", variant="primary", elem_id="practice-start")
+        self.every = gr.Checkbox(False, label="Show the lessons of every language", elem_id="practice-all-languages")
+        gr.Markdown("Empty lesson and program: the round is the lesson named in “Next”.")
+        self.question = gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, elem_id="practice-question")
+        self.choice = gr.Radio([], type="index", label="Your answer", elem_id="practice-choice", visible=False)
+        self.check_btn = gr.Button("Check", interactive=False, elem_id="practice-check")
+        self.feedback = gr.HTML("", css_template=render.CSS + CSS, js_on_load=None, elem_id="practice-feedback")
+        self.next_btn = gr.Button("Next question", visible=False, elem_id="practice-advance")
 
-    gr.on(
-        None,
-        identify,
-        [stored],
-        [learner, stored, next_box, suggested, program, lesson],
-        api_visibility="private",
-        trigger_mode="once",
-    )
-    program.input(pick_program, [program, every], lesson, api_visibility="private")
-    every.input(pick_program, [program, every], lesson, api_visibility="private")
-    start_btn.click(
-        start,
-        [program, lesson, suggested],
-        [rnd, question, choice, check_btn, feedback, next_btn],
-        api_visibility="private",
-    )
-    check_btn.click(
-        check, [choice, rnd, learner], [rnd, choice, feedback, check_btn, next_btn, next_box], api_visibility="private"
-    )
-    next_btn.click(
-        advance,
-        [rnd, learner],
-        [question, choice, check_btn, feedback, next_btn, next_box, suggested],
-        api_visibility="private",
-    )
-    return learner
+    # --- wiring -----------------------------------------------------------------------------------------
+    def wire(self) -> None:
+        pick_program = self.pick_program  # one bound method for both events: one queue lane, as one function
+        gr.on(
+            None,
+            self.identify,
+            [self.stored],
+            [self.learner, self.stored, self.next_box, self.suggested, self.program, self.lesson],
+            api_visibility="private",
+            trigger_mode="once",
+        )
+        self.program.input(pick_program, [self.program, self.every], self.lesson, api_visibility="private")
+        self.every.input(pick_program, [self.program, self.every], self.lesson, api_visibility="private")
+        self.start_btn.click(
+            self.start,
+            [self.program, self.lesson, self.suggested],
+            [self.rnd, self.question, self.choice, self.check_btn, self.feedback, self.next_btn],
+            api_visibility="private",
+        )
+        self.check_btn.click(
+            self.check,
+            [self.choice, self.rnd, self.learner],
+            [self.rnd, self.choice, self.feedback, self.check_btn, self.next_btn, self.next_box],
+            api_visibility="private",
+        )
+        self.next_btn.click(
+            self.advance,
+            [self.rnd, self.learner],
+            [self.question, self.choice, self.check_btn, self.feedback, self.next_btn, self.next_box, self.suggested],
+            api_visibility="private",
+        )
+
+
+def practice_tab(tutor: Tutor, coach: Coach | None = None) -> gr.State:
+    """Lay out the Practice tab inside the caller's `gr.Tab` and wire its events. Returns the learner id
+    state (filled when the page loads), for the chat's "Check yourself"."""
+    tab = PracticeTab(tutor, coach or build_coach(tutor))
+    tab.layout()
+    tab.wire()
+    return tab.learner
