@@ -182,30 +182,34 @@ class Exports:
             self.remove(path)
 
 
-def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: ProgressStore | None = None) -> None:
-    """The page's components and events; call inside `demo.route(...)`. `progress`: the learners' practice
-    answers (by default the store at `settings.progress_path`)."""
-    last: dict[str, SyncSummary | None] = {"summary": None}
-    progress = progress or ProgressStore.of(tutor.settings)
-    exports = Exports()
+class TeacherPage:
+    """The page's components (laid out by `layout` inside `demo.route(...)`), the handlers, each checking the
+    request again (`allowed`), and their wiring (`wire`)."""
 
-    def practice(problems: list[str]) -> tuple:
+    def __init__(self, tutor: Tutor, gaps: GapLog, progress: ProgressStore):
+        self.tutor, self.gaps, self.progress = tutor, gaps, progress
+        self.last: SyncSummary | None = None  # the last re-index from this page since the server started
+        self.exports = Exports()
+
+    # --- handlers ---------------------------------------------------------------------------------------
+    def practice(self, problems: list[str]) -> tuple:
         try:
-            manifest: Manifest | None = tutor.manifest()
+            manifest: Manifest | None = self.tutor.manifest()
         except TutorError:
             manifest = None
         try:
-            learners = learner_rows(progress.results_by_learner())
-            lessons = practice_rows(progress.results_by_lesson(), manifest)
+            learners = learner_rows(self.progress.results_by_learner())
+            lessons = practice_rows(self.progress.results_by_lesson(), manifest)
         except TutorError as exc:  # the progress database is busy or unreadable now: said, not shown raw
             problems.append(f"Practice results are not shown: {exc}")
             return gr.skip(), gr.skip()
         return lessons, gr.Dataframe(learners, visible=bool(learners))
 
-    def show(request: gr.Request) -> tuple:
+    def show(self, request: gr.Request) -> tuple:
+        tutor, gaps = self.tutor, self.gaps
         if not allowed(tutor, request):
             return LOCKED, *(gr.skip(),) * 8
-        summary = last["summary"]
+        summary = self.last
         idle = '<p class="muted">No re-index since the server started.</p>'
         sync = status_html.sync_html(summary) if summary else idle
         s = tutor.settings
@@ -217,23 +221,24 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
         except TutorError as exc:
             problems.append(f"The course gaps are not shown: {exc}")
             rows = rated = gr.skip()
-        results = practice(problems)
-        csv = export()
-        return status(tutor), store_warnings(progress, gaps, problems), sync, watch, rated, rows, csv, *results
+        results = self.practice(problems)
+        csv = self.export()
+        return status(tutor), store_warnings(self.progress, gaps, problems), sync, watch, rated, rows, csv, *results
 
-    def export() -> object:
+    def export(self) -> object:
         try:
-            return str(exports.write(gaps, Path(download.GRADIO_CACHE)))
+            return str(self.exports.write(self.gaps, Path(self.download.GRADIO_CACHE)))
         except (TutorError, OSError) as exc:
             log.warning("course gaps not exported: %s", exc)
             return None
 
-    def downloaded(path: str | None, request: gr.Request) -> None:
-        if allowed(tutor, request):
-            exports.downloaded(path)  # removed shortly; the next refresh writes a new one
+    def downloaded(self, path: str | None, request: gr.Request) -> None:
+        if allowed(self.tutor, request):
+            self.exports.downloaded(path)  # removed shortly; the next refresh writes a new one
 
-    def do_reindex(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+    def do_reindex(self, request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
         """Gradio injects `request` and `progress` by their annotations, so the handler names them itself."""
+        tutor = self.tutor
         if not allowed(tutor, request):
             return LOCKED, gr.skip()
 
@@ -247,65 +252,89 @@ def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: Progress
             summary = reindex(tutor, progress=report)
         except TutorError as exc:
             return status(tutor), render.error_html(str(exc))
-        last["summary"] = summary
+        self.last = summary
         return status(tutor), status_html.sync_html(summary)
 
-    gr.Markdown(
-        "## Lesson Tutor: the teacher's page\nThe model, the index and the questions the lessons do not "
-        "answer yet. Learners use the main page."
-    )
-    status_box = gr.HTML(LOCKED, elem_id="status")
-    warnings_box = gr.HTML("", elem_id="store-warnings")  # damaged progress or gap files set aside
-    with gr.Row():
-        reindex_btn = gr.Button("Re-index lessons", size="sm", elem_id="reindex")
-    sync_box = gr.HTML("", elem_id="sync")
-    watch_box = gr.HTML("", elem_id="watch")  # `tutor serve --watch`: the last re-index after a save
-    gr.Markdown(
-        "### Course gaps\nQuestions no lesson covers (refusals not caused by a learner's filter), questions "
-        "answered though they use words no lesson uses, and answers learners marked not helpful, similar "
-        "questions together, newest first: candidates for new or longer lessons."
-    )
-    rated_box = gr.HTML("", elem_id="rated")
-    gaps_table = gr.Dataframe(
-        headers=GAP_HEADERS,
-        value=[],
-        interactive=False,
-        wrap=True,
-        elem_id="gaps",
-        column_widths=["9%", "11%", "24%", "5%", "17%", "10%", "16%", "8%"],
-    )
-    with gr.Row():
-        refresh_btn = gr.Button("Refresh", size="sm", elem_id="gaps-refresh")
-        download = gr.DownloadButton("Export as CSV", size="sm", elem_id="gaps-csv")
+    # --- layout -----------------------------------------------------------------------------------------
+    def layout(self) -> None:
+        self.layout_status()
+        self.layout_gaps()
+        self.layout_practice()
 
-    gr.Markdown(
-        "### Practice results\nPer lesson, across learners: first-try answers to its quiz items on the Practice "
-        "tab and in “Check yourself” after a chat answer (retries at the end of a round are not counted)."
-    )
-    practice_table = gr.Dataframe(
-        headers=PRACTICE_HEADERS,
-        value=[],
-        interactive=False,
-        wrap=True,
-        elem_id="practice-results",
-        column_widths=["30%", "9%", "9%", "8%", "44%"],
-    )
-    learners_table = gr.Dataframe(
-        headers=LEARNER_HEADERS, value=[], interactive=False, visible=False, elem_id="practice-learners"
-    )
+    def layout_status(self) -> None:
+        """The heading, the model and index, store warnings, the re-index control and the last re-indexes."""
+        gr.Markdown(
+            "## Lesson Tutor: the teacher's page\nThe model, the index and the questions the lessons do not "
+            "answer yet. Learners use the main page."
+        )
+        self.status_box = gr.HTML(LOCKED, elem_id="status")
+        self.warnings_box = gr.HTML("", elem_id="store-warnings")  # damaged progress or gap files set aside
+        with gr.Row():
+            self.reindex_btn = gr.Button("Re-index lessons", size="sm", elem_id="reindex")
+        self.sync_box = gr.HTML("", elem_id="sync")
+        self.watch_box = gr.HTML("", elem_id="watch")  # `tutor serve --watch`: the last re-index after a save
 
-    outs = [status_box, warnings_box, sync_box, watch_box, rated_box, gaps_table, download, practice_table,
-            learners_table]  # fmt: skip
-    gr.on([refresh_btn.click], show, None, outs, api_visibility="private")
-    download.click(downloaded, download, None, api_visibility="private")
-    gr.on(
-        [reindex_btn.click],
-        do_reindex,
-        None,
-        [status_box, sync_box],
-        api_name="reindex",
-        concurrency_id="reindex",
-        concurrency_limit=1,
-        show_progress_on=[sync_box],
-    ).then(show, None, outs, api_visibility="private")
-    demo.load(show, None, outs, api_visibility="private")
+    def layout_gaps(self) -> None:
+        """The course-gap list: the learners' ratings, the table, refresh and the CSV export."""
+        gr.Markdown(
+            "### Course gaps\nQuestions no lesson covers (refusals not caused by a learner's filter), questions "
+            "answered though they use words no lesson uses, and answers learners marked not helpful, similar "
+            "questions together, newest first: candidates for new or longer lessons."
+        )
+        self.rated_box = gr.HTML("", elem_id="rated")
+        self.gaps_table = gr.Dataframe(
+            headers=GAP_HEADERS,
+            value=[],
+            interactive=False,
+            wrap=True,
+            elem_id="gaps",
+            column_widths=["9%", "11%", "24%", "5%", "17%", "10%", "16%", "8%"],
+        )
+        with gr.Row():
+            self.refresh_btn = gr.Button("Refresh", size="sm", elem_id="gaps-refresh")
+            self.download = gr.DownloadButton("Export as CSV", size="sm", elem_id="gaps-csv")
+
+    def layout_practice(self) -> None:
+        """The practice results per lesson, and per signed-in learner (hidden while there are none)."""
+        gr.Markdown(
+            "### Practice results\nPer lesson, across learners: first-try answers to its quiz items on the Practice "
+            "tab and in “Check yourself” after a chat answer (retries at the end of a round are not counted)."
+        )
+        self.practice_table = gr.Dataframe(
+            headers=PRACTICE_HEADERS,
+            value=[],
+            interactive=False,
+            wrap=True,
+            elem_id="practice-results",
+            column_widths=["30%", "9%", "9%", "8%", "44%"],
+        )
+        self.learners_table = gr.Dataframe(
+            headers=LEARNER_HEADERS, value=[], interactive=False, visible=False, elem_id="practice-learners"
+        )
+
+    # --- wiring -----------------------------------------------------------------------------------------
+    def wire(self, demo: gr.Blocks) -> None:
+        show = self.show  # one bound method for every event that shows the page: one queue lane, as one function
+        outs = [self.status_box, self.warnings_box, self.sync_box, self.watch_box, self.rated_box, self.gaps_table,
+                self.download, self.practice_table, self.learners_table]  # fmt: skip
+        gr.on([self.refresh_btn.click], show, None, outs, api_visibility="private")
+        self.download.click(self.downloaded, self.download, None, api_visibility="private")
+        gr.on(
+            [self.reindex_btn.click],
+            self.do_reindex,
+            None,
+            [self.status_box, self.sync_box],
+            api_name="reindex",
+            concurrency_id="reindex",
+            concurrency_limit=1,
+            show_progress_on=[self.sync_box],
+        ).then(show, None, outs, api_visibility="private")
+        demo.load(show, None, outs, api_visibility="private")
+
+
+def teacher_page(demo: gr.Blocks, tutor: Tutor, gaps: GapLog, progress: ProgressStore | None = None) -> None:
+    """The page's components and events; call inside `demo.route(...)`. `progress`: the learners' practice
+    answers (by default the store at `settings.progress_path`)."""
+    page = TeacherPage(tutor, gaps, progress or ProgressStore.of(tutor.settings))
+    page.layout()
+    page.wire(demo)
