@@ -35,6 +35,8 @@ HOMES = {
     "pypdf": {"tutor/ingest/pdf.py"},
     "sentencex": {"tutor/text/segment.py"},
     "babel": {"tutor/text/names.py"},
+    "cachetools": {"tutor/answer/key_sentences.py"},
+    "tenacity": {"tutor/store/reads.py"},
     "sklearn": set(),  # bench/fit.py only: the shipped weights are read with numpy
 }
 

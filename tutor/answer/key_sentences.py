@@ -20,10 +20,10 @@ id, so a follow-up on the same passages embeds nothing new.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
+from cachetools import LRUCache
 
 from tutor import fitted
 from tutor.answer import context, features
@@ -60,9 +60,9 @@ class KeySentencePicker:
     def __init__(self, embedder: Embedder, cache_size: int = 8192, model: Linear | None = None):
         self.embedder = embedder
         self.model = (model or fitted.load().picker).aligned(features.NAMES)
-        self._units: OrderedDict[str, tuple[list[Unit], list[Unit]]] = OrderedDict()  # chunk id -> units
-        self._vecs: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()  # (chunk id, unit start) -> vector
-        self._size = cache_size
+        # least recently used entries go first: chunk id -> units; (chunk id, unit start) -> vector
+        self._units: LRUCache[str, tuple[list[Unit], list[Unit]]] = LRUCache(maxsize=max(1, cache_size // 8))
+        self._vecs: LRUCache[tuple[str, int], np.ndarray] = LRUCache(maxsize=cache_size)
 
     def units_of(self, source: Source) -> tuple[list[Unit], list[Unit]]:
         """(all the passage's units, the prose ones worth comparing)."""
@@ -70,8 +70,6 @@ class KeySentencePicker:
         if got is None:
             every = units(source.text)
             got = self._units[source.chunk_id] = (every, [u for u in every if _prose(u, source.text)])
-            while len(self._units) > self._size // 8:
-                self._units.popitem(last=False)
         return got
 
     def vectors(self, source: Source, wanted: Sequence[Unit]) -> np.ndarray:
@@ -81,18 +79,18 @@ class KeySentencePicker:
     def vectors_of(self, requests: Sequence[tuple[Source, list[Unit]]]) -> list[np.ndarray]:
         """Unit vectors for several passages at once: one embedding call for everything new."""
         todo = [(s.chunk_id, u.start, self._meaning(s, u)) for s, us in requests for u in us]
-        new = [(cid, start, body) for cid, start, body in todo if (cid, start) not in self._vecs]
+        have: dict[tuple[str, int], np.ndarray] = {}
+        for cid, start, _ in todo:
+            if (cid, start) in self._vecs:
+                have[(cid, start)] = self._vecs[(cid, start)]  # a hit counts as a recent use
+        new = [(cid, start, body) for cid, start, body in todo if (cid, start) not in have]
         if new:
             for (cid, start, _), v in zip(new, self.embedder.embed([body for _, _, body in new])):
-                self._vecs[(cid, start)] = v
+                have[(cid, start)] = self._vecs[(cid, start)] = v
         out = []
         for s, us in requests:
             keys = [(s.chunk_id, u.start) for u in us]
-            for k in keys:
-                self._vecs.move_to_end(k)
-            out.append(np.stack([self._vecs[k] for k in keys]) if keys else np.zeros((0, 1), dtype=np.float32))
-        while len(self._vecs) > self._size:
-            self._vecs.popitem(last=False)
+            out.append(np.stack([have[k] for k in keys]) if keys else np.zeros((0, 1), dtype=np.float32))
         return out
 
     def forget_vectors(self) -> None:

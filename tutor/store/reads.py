@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from tutor.errors import TutorError
 from tutor.ingest.chunking import Chunk
@@ -36,15 +37,16 @@ def _recovering(method: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(method)
     def read(self: LiveReads, *args: Any, **kwargs: Any) -> T:
-        try:
-            return method(self, *args, **kwargs)
-        except Exception as exc:
-            if not _from_chroma(exc):
-                raise
+        def reopen(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
             log.warning("index read failed (%s): reopening the index and trying again", exc)
             self.reopen("a read failed")
+
+        again = Retrying(
+            stop=stop_after_attempt(2), retry=retry_if_exception(_from_chroma), before_sleep=reopen, reraise=True
+        )
         try:
-            return method(self, *args, **kwargs)
+            return again(method, self, *args, **kwargs)
         except Exception as exc:
             if not _from_chroma(exc):
                 raise
