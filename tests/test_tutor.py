@@ -292,3 +292,36 @@ def test_a_learners_gaps_are_kept_by_the_core_and_a_filters_refusal_says_the_cou
     assert [(g.kind, g.question, g.user) for g in gaps.list()] == [("refused", "How do I make a compost heap?", "ana")]
     tutor.feedback(rag, False, "I wanted the RAG lesson", learner="ana")
     assert [g.kind for g in gaps.list()] == ["flagged", "refused"]
+
+
+def test_a_turn_searches_once_and_never_returns_to_search_once_the_answer_begins(tutor, monkeypatch):
+    """#34: Tutor.stream enters search/ once (search_turn) and reads its frozen result; nothing in search/ is
+    called after the key sentences are picked."""
+    import tutor.answer.turn as turn_module
+    from tutor.search.retriever import Retriever
+
+    timeline: list[str] = []
+    real_search_turn = turn_module.search_turn
+
+    def search_turn(*a, **k):
+        timeline.append("search_turn")
+        r = real_search_turn(*a, **k)
+        timeline.append("searched")
+        return r
+
+    monkeypatch.setattr(turn_module, "search_turn", search_turn)
+    for name in ("search", "expand", "respell", "language_of", "embed_queries"):
+        real = getattr(Retriever, name)
+        monkeypatch.setattr(
+            Retriever, name, lambda self, *a, _r=real, _n=name, **k: timeline.append(_n) or _r(self, *a, **k)
+        )
+    real_pick = tutor.picker.pick
+    monkeypatch.setattr(tutor.picker, "pick", lambda *a, **k: timeline.append("pick") or real_pick(*a, **k))
+    monkeypatch.setattr(tutor.llm, "stream", lambda *a, **k: iter(["Supervised learning uses labels."]))
+    first = tutor.ask("What is supervised learning?")
+    assert first.key_sentences and timeline.count("search_turn") == 1 and timeline[0] == "search_turn"
+    assert timeline[timeline.index("searched") :] == ["searched", "pick"]  # the result read, search/ left
+    timeline.clear()
+    tutor.ask("Any examples?", [turn_of(first)])  # a follow-up: several searches, all inside the one pass
+    assert timeline.count("search_turn") == 1 and timeline.count("search") >= 2
+    assert timeline[timeline.index("searched") :] == ["searched", "pick"]
