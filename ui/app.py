@@ -300,7 +300,7 @@ def build_app(tutor: Tutor) -> gr.Blocks:
     """The learner's page (`/`) and the teacher's (`/teacher`) for one Tutor, queued; launch with `launch()`."""
     settings = tutor.settings
     gaps = tutor.gaps or GapLog.of(settings)
-    line, sessions = Line(lambda: tutor.llm.parallel), Sessions()
+    line, sessions = Line(tutor.answers_at_once), Sessions()
     i18n = gr.I18n(**CATALOGUE)
     coach = build_coach(tutor)  # practice, "Check yourself" and the teacher's results share its progress store
     check = CheckYourself(coach, sessions.busy, i18n)
@@ -334,8 +334,8 @@ def serve(settings: Settings, announce: Callable[[str], None] = log.warning) -> 
     if credentials and teacher:  # with auth on, the teacher signs in too (ui/teacher.py checks the name)
         credentials = [credentials, teacher]
     tutor = build_tutor(settings)
-    llm = tutor.llm
-    announce(f"model {llm.model_path.name}, GPU offload: {'yes' if llm.gpu_offload else 'no (CPU)'}")
+    model, gpu = tutor.model_status()
+    announce(f"model {model}, GPU offload: {'unknown (model server)' if gpu is None else 'yes' if gpu else 'no (CPU)'}")
     announce(rule)
     tutor.warm()  # load the embedder and the in-memory search index before the first learner
     demo = build_app(tutor)

@@ -93,6 +93,10 @@ class Tutor:
     def llm(self) -> ports.Generator:
         return self.generator
 
+    def answers_at_once(self) -> int:
+        """How many answers the model writes at the same time (a model server's slots; 1 in this process)."""
+        return self.llm.parallel
+
     def model_status(self) -> tuple[str, bool | None]:
         """(the model's file name, whether it runs on the GPU; None: its server does not say). Loads the
         model on first call; raises TutorError when it cannot."""
