@@ -237,6 +237,8 @@ def test_the_gap_list_holds_what_a_teacher_can_act_on_grouped_with_the_learners_
     assert "Machine Learning" in flagged[0]  # the lesson retrieved, by title
     assert not [r for r in rows if "self-attention" in r]  # the filter's refusal is no gap
     assert "not helpful" in teacher.locator("#rated").inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    teacher.screenshot(path=str(ARTIFACTS / "teacher_gaps.png"), full_page=True)
     teacher.click("#reindex")
     teacher.wait_for_function(
         "() => (document.querySelector('#status')?.innerText || '').includes('lessons checked')", timeout=WAIT_MS
