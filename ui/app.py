@@ -98,6 +98,7 @@ class ChatTab:
         self.banner = gr.HTML(scope.banner(m, self.chat.titles(), scope.Scope()), elem_id="scope")
         self.chatbot = gr.Chatbot(
             label=i18n("chat.label"),
+            show_label=False,  # its floating label sat over the first lines of a scrolled conversation
             height=460,
             elem_id="chat",
             sanitize_html=True,
