@@ -219,6 +219,7 @@ def test_the_gap_list_holds_what_a_teacher_can_act_on_grouped_with_the_learners_
     page.wait_for_selector("#search-all", state="visible", timeout=WAIT_MS)  # the way to the lessons that do
     page.get_by_role("button", name="Dislike").first.click()  # the first answer: "What is overfitting?"
     page.wait_for_selector("#feedback-comment textarea", state="visible", timeout=30_000)
+    page.wait_for_function(IN_VIEW, arg="#feedback-comment textarea", timeout=10_000)  # brought into view
     page.fill("#feedback-comment textarea", "It did not say how to avoid it")
     page.click("#feedback-send")
     page.wait_for_function(

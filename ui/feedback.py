@@ -22,6 +22,12 @@ from ui.i18n import browser_language, t
 log = logging.getLogger(__name__)
 
 
+# after a thumb down on an earlier answer, the comment box opens under the question box, maybe below the fold:
+# bring it into view and give it the focus
+SHOW_COMMENT_BOX = """() => { const box = document.querySelector('#feedback-comment textarea');
+  if (box && box.offsetParent !== null) { box.scrollIntoView({block: 'nearest'}); box.focus(); } }"""
+
+
 def answer_at(answers: list[Answer], message: Any) -> Answer | None:
     """The finished answer whose bubble is chat message number `message` (a question and its answer per
     turn); None for a question, an answer still being written or a waiting one."""
@@ -63,7 +69,9 @@ class Feedback:
     def wire(self, chatbot: gr.Chatbot, turns: gr.State, hide_on: list[Any]) -> None:
         """The thumbs of `chatbot` (whose answers are in `turns`); `hide_on`: events that close the box."""
         outs = [self.row, self.comment, self.thanks, self.about]  # the thanks line: `shown`
-        chatbot.like(self.rated, turns, outs, queue=False, api_visibility="private")
+        chatbot.like(self.rated, turns, outs, queue=False, api_visibility="private").then(
+            None, js=SHOW_COMMENT_BOX, api_visibility="private"
+        )
         gr.on([self.send.click, self.comment.submit], self.sent, [self.comment, self.about, turns],
               outs, queue=False, api_visibility="private")  # fmt: skip
         gr.on(hide_on, lambda: (gr.Row(visible=False), "", shown(""), ""), None, outs, queue=False,

@@ -32,7 +32,8 @@ def status_html(
         chunks = sum(e.chunks for e in m.lessons.values())
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.indexed_at)) if m.indexed_at else "never"
         ago = _ago(m.indexed_at, now)
-        index = f"{len(m.lessons)} lessons, {chunks} chunks &middot; last indexed {when}{ago}"
+        n = len(m.lessons)
+        index = f"{n} lesson{'' if n == 1 else 's'}, {chunks} chunks &middot; last indexed {when}{ago}"
         if checked_at > m.indexed_at + 1:
             checked = time.strftime("%Y-%m-%d %H:%M", time.localtime(checked_at))
             index += f" &middot; lessons checked {checked}{_ago(checked_at, now)}: no change since"

@@ -70,7 +70,7 @@ def status(tutor: Tutor) -> str:
                                    embedder=tutor.embedder.name, checked_at=tutor.checked_at)  # fmt: skip
 
 
-KIND_WORDS = {"refused": "refused", "off_topic": "answered off-topic", "flagged": "not helpful"}
+KIND_WORDS = {"refused": "refused", "off_topic": "answered, with words no lesson uses", "flagged": "not helpful"}
 SHOWN_WORDINGS = 3  # a group lists this many wordings of its question, then how many more
 
 

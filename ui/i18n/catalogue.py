@@ -38,7 +38,8 @@ EN: dict[str, str] = {
     "draft.label": "Being written, not yet checked against the lessons",
     "flag": "not in the lessons",
     "flag.title": "No lesson passage backs this sentence",
-    "mostly": "Most of this explanation is not backed by the lessons: the lessons' sentences above are the answer.",
+    "mostly": "The answer is the lessons' sentences above; the model's explanation of them is folded away, as "
+    "most of it is not backed by the lessons.",
     "show.explanation": "Show the explanation",
     "waiting": "The tutor is writing another learner's answer first. Yours is number {place} in line and starts "
     "by itself.",
@@ -114,8 +115,8 @@ ES: dict[str, str] = {
     "draft.label": "Escribiéndose, aún sin comprobar con las lecciones",
     "flag": "no está en las lecciones",
     "flag.title": "Ningún pasaje de las lecciones respalda esta frase",
-    "mostly": "La mayor parte de esta explicación no está respaldada por las lecciones: la respuesta son las "
-    "frases de las lecciones de arriba.",
+    "mostly": "La respuesta son las frases de las lecciones de arriba; la explicación del modelo queda plegada, "
+    "porque la mayor parte no está respaldada por las lecciones.",
     "show.explanation": "Mostrar la explicación",
     "waiting": "El tutor está escribiendo antes la respuesta de otra persona. La tuya es la número {place} de la "
     "cola y empezará sola.",
