@@ -325,3 +325,21 @@ def test_a_turn_searches_once_and_never_returns_to_search_once_the_answer_begins
     tutor.ask("Any examples?", [turn_of(first)])  # a follow-up: several searches, all inside the one pass
     assert timeline.count("search_turn") == 1 and timeline.count("search") >= 2
     assert timeline[timeline.index("searched") :] == ["searched", "pick"]
+
+
+@pytest.mark.parametrize("question", ["Why do LLMs hallucinate?", "What is a token?"])
+def test_an_answer_cites_its_passages_from_one_in_order(tutor, question, monkeypatch):
+    """Seen by learners: an answer citing [3] then [2], with no [1]. The key sentences' passages are numbered
+    first, in the order the key sentences come (these questions' best sentences are in lower-ranked passages),
+    and every event of the turn uses those numbers."""
+    monkeypatch.setattr(tutor.llm, "stream", lambda *a, **k: iter(()))
+    events = list(tutor.stream(question))
+    retrieved = next(e for e in events if isinstance(e, Retrieved))
+    keys = next(e for e in events if isinstance(e, KeySentences)).sentences
+    answer = next(e for e in events if isinstance(e, Done)).answer
+    firsts = list(dict.fromkeys(k.number for k in keys))
+    assert firsts == list(range(1, len(firsts) + 1)) and answer.citations[: len(firsts)] == firsts
+    assert sorted(s.number for s in retrieved.sources) == list(range(1, len(retrieved.sources) + 1))
+    for k in keys:  # each key sentence is in the passage its number names, in every event
+        assert k.text in next(s for s in retrieved.sources if s.number == k.number).text
+        assert k.text in next(s for s in answer.sources if s.number == k.number).text

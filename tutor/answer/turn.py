@@ -218,8 +218,8 @@ class Tutor:
         if r.respelt:
             notice = " ".join(x for x in (notice, prompts.RESPELT_NOTICE.format(question=read_as)) if x)
         sources = [p.source() for p in r.passages]
-        yield Retrieved(sources, not r.answerable)
         if not r.answerable:
+            yield Retrieved(sources, True)
             scope = declined.scope_label(self.manifest(), program_titles(self.settings.lessons_dir), filters)
             yield from declined.refusal(
                 question, r, self.suggestions(r), sources, llm=self.llm, timings=timings, t0=t0, notice=notice,
@@ -230,8 +230,9 @@ class Tutor:
             notice = " ".join(x for x in (notice, prompts.UNUSED_NOTICE.format(words=prompts.quoted(r.unused))) if x)
         shown, more = shown_before(question, r.follow_up, history)
         qvec = r.query_vector if r.query_vector is not None else self.embedder.embed_one(r.asked)
-        keys = self.picker.pick(r.asked, qvec, sources, shown, more=more)
+        keys, sources = numbered(self.picker.pick(r.asked, qvec, sources, shown, more=more), sources)
         timings.key_s = time.perf_counter() - t0
+        yield Retrieved(sources, False)
         yield KeySentences(keys)
         answer = yield from self._explain(question, read_as, keys, sources, history, timings, t0)
         yield Done(replace(answer, retrieval_query=r.query, notice=notice, question_cut=cut, read_as=r.respelt,
@@ -350,6 +351,16 @@ def shown_before(question: str, follow_up: bool, history: Sequence[Turn]) -> tup
     if not follow_up or SAY_AGAIN.search(question):
         return [], False
     return [k for t in history for k in t.keys], bool(MORE_OF_IT.search(question))
+
+
+def numbered(keys: Sequence[KeySentence], sources: Sequence[Source]) -> tuple[list[KeySentence], list[Source]]:
+    """The passages renumbered so that the answer reads [1], [2] ... in order: those of the key sentences first,
+    in the order the key sentences come, then the others in retrieval order. New values; the prompt, the
+    check and the page all see these numbers."""
+    order = list(dict.fromkeys([k.number for k in keys] + [s.number for s in sources]))
+    new = {old: i for i, old in enumerate(order, start=1)}
+    renumbered = sorted((replace(s, number=new[s.number]) for s in sources), key=lambda s: s.number)
+    return [replace(k, number=new[k.number]) for k in keys], renumbered
 
 
 def cite(
