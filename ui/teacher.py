@@ -96,7 +96,8 @@ def helpful_line(gaps: GapLog) -> str:
     up, down = gaps.helpful()
     if not up and not down:
         return '<p class="muted">No learner has rated an answer yet ("Was this helpful?" under each answer).</p>'
-    return f"<p>Learners rated {up + down} answers: {up} helpful, {down} not helpful (listed below).</p>"
+    rated = f"{up + down} answer{'' if up + down == 1 else 's'}"
+    return f"<p>Learners rated {rated}: {up} helpful, {down} not helpful (listed below).</p>"
 
 
 def practice_rows(results: list[LessonResults], manifest: Manifest | None) -> list[list[str]]:
