@@ -24,6 +24,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Protocol
 
 import numpy as np
@@ -237,14 +238,15 @@ def search_turn(
     whether they answer it (`answerable`), the words of it no lesson uses (`unused`), the query as ranked
     (`asked`) or, when they do not answer it, why (`refusal`: the whole course is searched once more when a
     filter is on, to tell a filter's refusal from the course's)."""
-    options = dict(k=k, min_evidence=min_evidence, budget_tokens=budget_tokens, count_tokens=count_tokens)
-    r = _search(retriever, question, history, filters, rewrite=rewrite, **options)  # type: ignore[arg-type]
+    within = partial(_search, retriever, question, history, k=k, min_evidence=min_evidence,
+                     budget_tokens=budget_tokens, count_tokens=count_tokens, rewrite=rewrite)  # fmt: skip
+    r = within(filters)
     if r.covered(min_evidence):
         unused = tuple(gate.unused_words(r.respelt or question, r.unknown))
         return replace(r, answerable=True, unused=unused, asked=retriever.expand(r.query))
     whole = r
     if filters is not None and filters.where() is not None:
-        whole = _search(retriever, question, history, None, rewrite=rewrite, **options)  # type: ignore[arg-type]
+        whole = within(None)
         if whole.covered(min_evidence):
             return replace(r, refusal="filtered")
     return replace(r, refusal="not_covered" if whole.lessons else "no_lessons")
