@@ -17,6 +17,7 @@ from typing import Any
 
 from tutor.answer import declined, prompts
 from tutor.answer.attribution import Attributor, trim_to_sentence
+from tutor.answer.citations import cite, numbered
 from tutor.errors import BadQuestion, TutorError
 from tutor.events import (
     Answer,
@@ -25,7 +26,6 @@ from tutor.events import (
     KeySentence,
     KeySentences,
     Retrieved,
-    SentenceCheck,
     Source,
     Suggestion,
     Timings,
@@ -220,7 +220,7 @@ class Tutor:
         sources = [p.source() for p in r.passages]
         if not r.answerable:
             yield Retrieved(sources, True)
-            scope = declined.scope_label(self.manifest(), program_titles(self.settings.lessons_dir), filters)
+            scope = self._scope(filters)
             yield from declined.refusal(
                 question, r, self.suggestions(r), sources, llm=self.llm, timings=timings, t0=t0, notice=notice,
                 why=r.refusal, scope=scope, cut=cut,
@@ -237,6 +237,13 @@ class Tutor:
         answer = yield from self._explain(question, read_as, keys, sources, history, timings, t0)
         yield Done(replace(answer, retrieval_query=r.query, notice=notice, question_cut=cut, read_as=r.respelt,
                            unused=list(r.unused)))  # fmt: skip
+
+    def _scope(self, filters: Filters | None) -> str:
+        """The filter in words (a refusal's wording, the gap list); the program titles are read only when one
+        is on, not on every refusal."""
+        if filters is None or filters.where() is None:
+            return ""
+        return declined.scope_label(self.manifest(), program_titles(self.settings.lessons_dir), filters)
 
     def _read(self, question: str) -> tuple[str, str, int]:
         """(the question as asked, a notice, the tokens it was cut to or 0): a long question is cut to a
@@ -351,32 +358,6 @@ def shown_before(question: str, follow_up: bool, history: Sequence[Turn]) -> tup
     if not follow_up or SAY_AGAIN.search(question):
         return [], False
     return [k for t in history for k in t.keys], bool(MORE_OF_IT.search(question))
-
-
-def numbered(keys: Sequence[KeySentence], sources: Sequence[Source]) -> tuple[list[KeySentence], list[Source]]:
-    """The passages renumbered so that the answer reads [1], [2] ... in order: those of the key sentences first,
-    in the order the key sentences come, then the others in retrieval order. New values; the prompt, the
-    check and the page all see these numbers."""
-    order = list(dict.fromkeys([k.number for k in keys] + [s.number for s in sources]))
-    new = {old: i for i, old in enumerate(order, start=1)}
-    renumbered = sorted((replace(s, number=new[s.number]) for s in sources), key=lambda s: s.number)
-    return [replace(k, number=new[k.number]) for k in keys], renumbered
-
-
-def cite(
-    keys: Sequence[KeySentence], checks: Sequence[SentenceCheck], sources: Sequence[Source]
-) -> tuple[list[Source], list[int]]:
-    """(the sources as the answer shows them, the passage numbers it cites in order of first use): each source
-    with the sentences that back the explanation and the key sentences highlighted, marked cited or not, the
-    cited ones first in that order. New `Source` values; `sources` are left as they were."""
-    cited = list(dict.fromkeys([k.number for k in keys] + [n for c in checks for n in c.citations]))
-    spans: dict[int, list[tuple[int, int]]] = {}
-    for number, span in [*((c.source, c.span) for c in checks), *((k.number, (k.start, k.end)) for k in keys)]:
-        if span is not None and number is not None and span not in spans.setdefault(number, []):
-            spans[number].append(span)
-    shown = [replace(s, cited=s.number in cited, highlights=[*s.highlights, *spans.get(s.number, [])]) for s in sources]
-    shown.sort(key=lambda s: (not s.cited, cited.index(s.number) if s.cited else s.number))
-    return shown, cited
 
 
 def turn_of(answer: Answer) -> Turn:
