@@ -91,9 +91,8 @@ def gap_rows(groups: list[GapGroup], manifest: Manifest | None) -> list[list[str
     return rows
 
 
-def helpful_line(gaps: GapLog) -> str:
-    """How learners rated the answers ("Was this helpful?")."""
-    up, down = gaps.helpful()
+def helpful_line(up: int, down: int) -> str:
+    """How learners rated the answers ("Was this helpful?"): `up` helpful, `down` not."""
     if not up and not down:
         return '<p class="muted">No learner has rated an answer yet ("Was this helpful?" under each answer).</p>'
     rated = f"{up + down} answer{'' if up + down == 1 else 's'}"
@@ -217,8 +216,9 @@ class TeacherPage:
         watch = status_html.watch_html(load_report(report_path(s)), str(s.lessons_dir) if s.watch else None)
         problems: list[str] = []
         try:
-            rows: object = gap_rows(gaps.groups(), tutor.manifest())
-            rated: object = helpful_line(gaps)
+            groups, (up, down) = gaps.overview()
+            rows: object = gap_rows(groups, tutor.manifest())
+            rated: object = helpful_line(up, down)
         except TutorError as exc:
             problems.append(f"The course gaps are not shown: {exc}")
             rows = rated = gr.skip()

@@ -147,6 +147,17 @@ def current(rows: list[Gap]) -> list[Gap]:
     return out
 
 
+def ratings(rows: list[Gap]) -> tuple[int, int]:
+    """(helpful, not helpful) among `rows` (newest first), each answer counted by its newest feedback."""
+    seen: set[str] = set()
+    counts: Counter[str] = Counter()
+    for g in rows:
+        if g.kind in FEEDBACK_KINDS and g.answer_id not in seen:
+            seen.add(g.answer_id)
+            counts[g.kind] += 1
+    return counts["helpful"], counts["flagged"]
+
+
 class GapLog:
     def __init__(self, path: Path, legacy: Path | None = None):
         """`legacy`: where an older tutor kept this file; moved to `path` when only it exists."""
@@ -204,13 +215,12 @@ class GapLog:
 
     def helpful(self, limit: int = 5000) -> tuple[int, int]:
         """(answers learners found helpful, found not helpful), each answer by its newest feedback."""
-        seen: set[str] = set()
-        counts: Counter[str] = Counter()
-        for g in self.rows(limit):
-            if g.kind in FEEDBACK_KINDS and g.answer_id not in seen:
-                seen.add(g.answer_id)
-                counts[g.kind] += 1
-        return counts["helpful"], counts["flagged"]
+        return ratings(self.rows(limit))
+
+    def overview(self, limit: int = 5000, language: str = "en") -> tuple[builtins.list[GapGroup], tuple[int, int]]:
+        """`groups` and `helpful` from one read of the file (the teacher page shows both)."""
+        rows = self.rows(limit)
+        return group(current(rows), language), ratings(rows)
 
     def set_aside(self) -> builtins.list[Path]:
         """Damaged gap files kept beside this one (the teacher page warns of them)."""
