@@ -10,7 +10,7 @@ from tutor.learn.coach import Coach
 from tutor.learn.next_lesson import NextSteps
 from tutor.learn.practice import Feedback, QuizItem, Round
 from ui import render
-from ui.i18n import LANGUAGE_NAMES, t
+from ui.i18n import language_name, t
 from ui.render import esc
 
 CSS = """
@@ -115,7 +115,7 @@ def lesson_choices(coach: Coach, program: str = render.ALL, language: str | None
 
     def name(lid: str) -> str:
         e, n = m.lessons[lid], len(m.lessons[lid].quizzes)
-        where = "" if mine else f" · {LANGUAGE_NAMES.get(e.language, e.language)}"
+        where = "" if mine else f" · {language_name(e.language)}"
         return f"{e.title}{where} ({n} question{'s' if n != 1 else ''})"
 
     return [("Choose a lesson", render.ALL), *((name(lid), lid) for lid in mine or ids)]

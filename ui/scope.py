@@ -12,12 +12,13 @@ from urllib.parse import quote
 
 from tutor.events import Source
 from tutor.store.manifest import LessonEntry, Manifest
-from ui.i18n import LANGUAGE_NAMES, t
+from ui.i18n import CATALOGUE, language_name, t
 from ui.render import ALL, esc
 
 EXAMPLES = 5
 EXAMPLE_CHARS = 60  # Gradio's examples list shows this many characters of a sample, then "..."
-EXAMPLE = {"en": "What does the lesson teach about {topic}?", "es": "¿Qué enseña la lección sobre {topic}?"}
+QUESTION = "examples.question"  # the catalogue's example question, with the heading as {topic}
+QUOTES = (("“", "”"), ("«", "»"))  # a quotation a cut question opened is closed again
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,13 @@ def program_choices(m: Manifest | None, titles: Mapping[str, str], lang: str = "
 
 def lesson_choices(m: Manifest | None, scope: Scope, lang: str = "en") -> list[tuple[str, str]]:
     lessons = in_scope(m, Scope(scope.program, ALL, scope.language))
-    return [(t(lang, "all.lessons"), ALL), *((f"{e.title} ({e.language})", lid) for lid, e in lessons)]
+    return [(t(lang, "all.lessons"), ALL), *((f"{e.title} ({language_name(e.language)})", lid) for lid, e in lessons)]
 
 
 def language_choices(m: Manifest | None, lang: str = "en") -> list[tuple[str, str]]:
     """The lessons' languages, by name: a pick filters the lessons and sets the tutor's language."""
     langs = sorted({e.language for e in m.lessons.values()}) if m else []
-    return [(t(lang, "all.languages"), ALL), *((LANGUAGE_NAMES.get(x, x), x) for x in langs)]
+    return [(t(lang, "all.languages"), ALL), *((language_name(x), x) for x in langs)]
 
 
 def label(m: Manifest | None, titles: Mapping[str, str], scope: Scope) -> str:
@@ -72,7 +73,7 @@ def label(m: Manifest | None, titles: Mapping[str, str], scope: Scope) -> str:
     elif scope.program:
         parts.append(titles.get(scope.program, scope.program))
     if scope.language:
-        parts.append(LANGUAGE_NAMES.get(scope.language, scope.language))
+        parts.append(language_name(scope.language))
     return " · ".join(parts)
 
 
@@ -86,34 +87,64 @@ def banner(m: Manifest | None, titles: Mapping[str, str], scope: Scope, lang: st
 
 def examples(m: Manifest | None, headings: Iterable[tuple[str, str]], scope: Scope, lang: str = "en") -> list[str]:
     """Up to EXAMPLES questions about the lessons in scope, from their section headings (`headings`: lesson
-    id and breadcrumb of each chunk): one per lesson in course order, or one per section of a single lesson."""
-    lessons = [lid for lid, _ in in_scope(m, scope)]
+    id and breadcrumb of each chunk): one per lesson in course order, or one per section of a single lesson.
+
+    When the scope holds lessons in the learner's language `lang`, the questions come from those alone. Each
+    question is in its lesson's language, with that language's "examples.question" from the catalogue; a
+    lesson in a language the catalogue lacks offers its heading as written, never inside another language's
+    question."""
+    entries = in_scope(m, scope)
+    mine = [(lid, e) for lid, e in entries if _base(e.language) == _base(lang)]
+    lessons = {lid: _template(e.language) for lid, e in mine or entries}
     sections: dict[str, list[str]] = {lid: [] for lid in lessons}
     for lid, crumb in headings:
         parts = [p.strip() for p in crumb.split(" > ")]
         if lid in sections and len(parts) > 1 and parts[1] not in sections[lid]:
             sections[lid].append(parts[1])
-    language = {lid: e.language for lid, e in in_scope(m, scope)}
     picked: list[str] = []
     too_long: list[str] = []  # shown cut by the list: used only when too few questions fit
     for depth in range(3):  # the first section of every lesson, then the second ...
-        for lid in lessons:
+        for lid, template in lessons.items():
             if depth < len(sections[lid]) and len(picked) < EXAMPLES:
                 h = sections[lid][depth]
-                template = EXAMPLE.get(language[lid], EXAMPLE.get(lang, EXAMPLE["en"]))  # the lesson's language
-                about = topic(h)
-                if not about.strip("“” "):  # a heading of marks alone ("...", "?") asks nothing
+                about = topic(h) if template else h.strip()
+                if not about.strip("“” ?!:.…"):  # a heading of marks alone ("...", "?") asks nothing
                     continue
-                question = template.format(topic=about)
+                question = template.format(topic=about) if template else about
                 (picked if len(question) <= EXAMPLE_CHARS else too_long).append(question)
     return picked + [fit(q) for q in too_long[: max(0, min(EXAMPLES, len(lessons)) - len(picked))]]
 
 
+def _base(code: str) -> str:
+    """A language tag's language: "pt-BR" -> "pt"."""
+    return code.replace("_", "-").split("-")[0].lower()
+
+
+def _template(code: str) -> str:
+    """The example question of the catalogue's language `code` (or of its base language), "" when it has none."""
+    return CATALOGUE.get(code, {}).get(QUESTION) or CATALOGUE.get(_base(code), {}).get(QUESTION, "")
+
+
 def fit(question: str, chars: int = EXAMPLE_CHARS) -> str:
-    """A question the examples list would cut, shortened at a word boundary and marked "…"."""
+    """A question the examples list would cut, shortened to its first whole words and marked "…", with a
+    quotation it opened closed again; a question whose first word is already too long stays whole (the list
+    cuts it, as nothing here may cut inside a word)."""
     if len(question) <= chars:
         return question
-    return question[: chars - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    head = ""
+    for word in question.split(" "):
+        longer = f"{head} {word}" if head else word
+        if len(_ending(longer)) + len(longer) > chars:
+            break
+        head = longer
+    head = head.rstrip(" ,;:")
+    return head + _ending(head) if head else question
+
+
+def _ending(head: str) -> str:
+    """What follows a cut question: "…", then the closing mark of a quotation left open."""
+    shut = "".join(close for open_, close in QUOTES if head.count(open_) > head.count(close))
+    return "…" + shut
 
 
 def topic(heading: str) -> str:
@@ -148,7 +179,7 @@ def lessons_html(m: Manifest | None, titles: Mapping[str, str], lang: str = "en"
     for _, e in in_scope(m, Scope()):
         desc = f' <span class="muted">{esc(e.description)}</span>' if e.description else ""
         groups.setdefault(e.program, []).append(
-            f'<li><strong>{esc(e.title)}</strong> <span class="lang">{esc(e.language)}</span>{desc}</li>'
+            f'<li><strong>{esc(e.title)}</strong> <span class="lang">{esc(language_name(e.language))}</span>{desc}</li>'
         )
     body = "".join(f"<h4>{esc(titles.get(p, p))}</h4><ul>{''.join(items)}</ul>" for p, items in groups.items())
     return f'<div class="panel lessons">{body}</div>'

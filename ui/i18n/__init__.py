@@ -1,15 +1,18 @@
 """Which language the page speaks, and its words in that language (ui/i18n/catalogue.py).
 
 The language is the learner's pick when there is one, else the question's language (for the tutor's own
-sentences: refusals, notices), else the browser's (its Accept-Language header), else English.
+sentences: refusals, notices), else the browser's (its Accept-Language header), else English. A language is
+shown by its own name ("Français", "हिन्दी"), from babel's CLDR data (`language_name`, tutor/text/names.py),
+never by its code.
 """
 
 from __future__ import annotations
 
-from ui.i18n.catalogue import CATALOGUE, LANGUAGE_NAMES
+from tutor.text.names import language_name
+from ui.i18n.catalogue import CATALOGUE, DRAFTED
 
 DEFAULT = "en"
-__all__ = ["CATALOGUE", "DEFAULT", "LANGUAGE_NAMES", "browser_language", "choose", "t"]
+__all__ = ["CATALOGUE", "DEFAULT", "DRAFTED", "browser_language", "choose", "language_name", "t"]
 
 
 def t(lang: str | None, key: str, **fields: object) -> str:
