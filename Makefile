@@ -22,6 +22,9 @@ $(VENV)/.test-installed: $(VENV)/.installed
 	@command -v chromium >/dev/null || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@fc-list | grep -qi 'Noto Sans Devanagari' && fc-list | grep -qi 'Noto Sans Telugu' || { \
+	  echo "installing Debian's Noto fonts for the Hindi and Telugu browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core >/dev/null; }
 	touch $@
 
 run: $(VENV)/.installed
