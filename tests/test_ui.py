@@ -243,7 +243,7 @@ def test_filter_choices_come_from_the_manifest():
     m = Manifest(collection="c", lessons=lessons)
     titles = {"a": "Alpha Course"}  # a program's title from its program.json; none: its slug
     assert scope.program_choices(m, titles) == [("All programs", ""), ("Alpha Course", "a"), ("b", "b")]
-    assert scope.lesson_choices(m, scope.Scope(program="b")) == [("All lessons", ""), ("Dos (es)", "b/es/two")]
+    assert scope.lesson_choices(m, scope.Scope(program="b")) == [("All lessons", ""), ("Dos (Español)", "b/es/two")]
     assert len(scope.lesson_choices(m, scope.Scope())) == 3
     assert "no index yet" in status_html.status_html("m.gguf", False, None)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from tutor.events import Answer, Source, Suggestion
 from ui import bubble
-from ui.i18n import t
+from ui.i18n import language_name, t
 from ui.markdown import passage_html
 
 ALL = ""  # the dropdown value meaning "no filter"
@@ -133,7 +133,7 @@ def source_card(s: Source, lang: str = "en", link: str = "", prefix: str = "src"
         f'<article class="src {"cited" if s.cited else "uncited"}" id="{prefix}-{s.number}" '
         f'data-lesson="{esc(s.lesson_id)}" title="{esc(s.path)}">'
         f'<header>{num}<strong class="title">{esc(s.title)}</strong>'
-        f'<span class="lang">{esc(s.language)}</span></header>'
+        f'<span class="lang">{esc(language_name(s.language))}</span></header>'
         f'<div class="crumb"><span class="section">{esc(section)}</span>{open_link}'
         f' <span class="sim">{score_bar(s.similarity, lang)}</span></div>'
         f'<div class="text">{passage_html(s.text, s.highlights)}</div></article>'
