@@ -1,18 +1,22 @@
 """The keyword (BM25) adapter: the only module that builds a bm25s index.
 
-Texts are tokenised the same way for indexing and for questions: lower case, English stopwords dropped,
-English Snowball stems ('winters' matches 'winter'; words of other languages mostly pass through). Scores
-are BM25's own (>= 0; 0 means no term in common), one per indexed text, in indexing order.
+A text's terms are its words as tutor/text/words.py reads them in the text's language: lower case, that
+language's stop words dropped, its Snowball stems ('winters' matches 'winter'; Hindi 'भाषाओं' matches
+'भाषा'; Telugu words pass unstemmed), whole words in every script. A text of unknown language (None) is read
+as English, as every text was before the index told languages apart; a question of unknown language is read
+in the indexed texts' language when they have one, else as English. Scores are BM25's own (>= 0; 0 means no
+term in common), one per indexed text, in indexing order.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 
-from tutor.text.words import stemmer
+from tutor.text import words
 
 log = logging.getLogger(__name__)
 
@@ -21,41 +25,41 @@ def _quiet() -> None:
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
 
 
-def terms(text: str) -> list[str]:
-    """The stemmed, stopword-free terms of `text`, in order (repeats kept)."""
-    import bm25s
-
-    _quiet()
-    out = bm25s.tokenize([text], stopwords="en", stemmer=stemmer(), show_progress=False, return_ids=False)
-    return list(out[0]) if out and out[0] else []
+def terms(text: str, language: str | None = None) -> list[str]:
+    """The stemmed, stopword-free terms of `text` in `language`, in order (repeats kept)."""
+    return words.terms(text, language)
 
 
 @functools.lru_cache(maxsize=8192)
-def term_set(text: str) -> frozenset[str]:
-    """`terms(text)` as a set, cached: passages are checked again and again by the evidence gate."""
-    return frozenset(terms(text))
+def term_set(text: str, language: str | None = None) -> frozenset[str]:
+    """`terms(text, language)` as a set, cached: passages are checked again and again by the evidence gate."""
+    return frozenset(terms(text, language))
 
 
 class KeywordIndex:
-    """BM25 over a fixed list of texts; build a new one when the texts change (bm25s has no updates)."""
+    """BM25 over a fixed list of texts; build a new one when the texts change (bm25s has no updates).
+    `languages`: each text's language, in the order of `texts` (None: all read as English)."""
 
-    def __init__(self, texts: list[str]):
+    def __init__(self, texts: list[str], languages: Sequence[str | None] | None = None):
         import bm25s
 
         _quiet()
         self.size = len(texts)
+        self._df: dict[str, int] | None = None
         self._model = bm25s.BM25()
-        if texts:
-            self._model.index(
-                bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), show_progress=False),
-                show_progress=False,
-            )
+        told = list(languages) if languages is not None else [None] * len(texts)
+        self.languages = frozenset(words.code(lang) for lang in told) or frozenset({"en"})
+        vocab: dict[str, int] = {}  # term -> its id, in order of first use
+        ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in words.term_lists(texts, told)]
+        self._indexed = bool(vocab)  # bm25s cannot index texts without a single term
+        if self._indexed:
+            self._model.index((ids, vocab), show_progress=False)
 
     def document_frequency(self) -> dict[str, int]:
         """How many indexed texts hold each term (the evidence gate weighs a question's terms by rarity)."""
-        if getattr(self, "_df", None) is None:
+        if self._df is None:
             df: dict[str, int] = {}
-            if self.size:
+            if self._indexed:
                 indptr = self._model.scores["indptr"]  # term-major sparse matrix: one run of documents per term
                 for term, i in self._model.vocab_dict.items():
                     if term and i + 1 < len(indptr):
@@ -63,9 +67,17 @@ class KeywordIndex:
             self._df = df
         return self._df
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every indexed text for `query`, float32, shape (size,); zeros when no term."""
-        words = terms(query)
-        if not words or not self.size:
+    def query_language(self, language: str | None) -> str | None:
+        """The language a question is read in: `language` when told, else the indexed texts' language when
+        they have one (a French course's questions are read in French), else None (read as English)."""
+        if language:
+            return language
+        return next(iter(self.languages)) if len(self.languages) == 1 else None
+
+    def scores(self, query: str, language: str | None = None) -> np.ndarray:
+        """BM25 score of every indexed text for `query` read in `query_language(language)`, float32, shape
+        (size,); zeros when no term."""
+        asked = terms(query, self.query_language(language))
+        if not asked or not self._indexed:
             return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._model.get_scores(words), dtype=np.float32)
+        return np.asarray(self._model.get_scores(asked), dtype=np.float32)
