@@ -97,6 +97,9 @@ def test_a_question_of_unknown_language_is_read_in_the_index_language_else_as_en
     assert french.query_language(None) == "fr" and french.scores("réseau")[0] > 0
     both = KeywordIndex([ENGLISH, FRENCH], ["en", "fr"])
     assert both.query_language(None) is None and both.query_language("fr") == "fr"
+    # not told, each text is scored with the question read in its language: French stems 'réseaux', English not
+    assert both.scores("les réseaux")[1] > 0 and not both.scores("les réseaux", "en").any()
+    assert both.scores("machine learning")[0] == both.scores("machine learning", "en")[0] > 0
     assert KeywordIndex([ENGLISH]).query_language(None) == "en"
     assert words.code("pt-BR") == "pt" and words.code(None) == words.code("xx") == "en"
 

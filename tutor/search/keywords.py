@@ -3,9 +3,10 @@
 A text's terms are its words as tutor/text/words.py reads them in the text's language: lower case, that
 language's stop words dropped, its Snowball stems ('winters' matches 'winter'; Hindi 'भाषाओं' matches
 'भाषा'; Telugu words pass unstemmed), whole words in every script. A text of unknown language (None) is read
-as English, as every text was before the index told languages apart; a question of unknown language is read
-in the indexed texts' language when they have one, else as English. Scores are BM25's own (>= 0; 0 means no
-term in common), one per indexed text, in indexing order.
+as English, as every text was before the index told languages apart. A question is read in its language when
+told; when not, each text is scored with the question read in that text's language (in an index of English
+texts alone: as English, as before). Scores are BM25's own (>= 0; 0 means no term in common), one per indexed
+text, in indexing order.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ class KeywordIndex:
         self._df: dict[str, int] | None = None
         self._model = bm25s.BM25()
         told = list(languages) if languages is not None else [None] * len(texts)
-        self.languages = frozenset(words.code(lang) for lang in told) or frozenset({"en"})
+        codes = [words.code(lang) for lang in told]
+        self.languages = frozenset(codes) or frozenset({"en"})
+        self._rows = {lang: np.asarray([c == lang for c in codes], dtype=bool) for lang in self.languages}  # (size,)
         vocab: dict[str, int] = {}  # term -> its id, in order of first use
         ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in words.term_lists(texts, told)]
         self._indexed = bool(vocab)  # bm25s cannot index texts without a single term
@@ -68,16 +71,25 @@ class KeywordIndex:
         return self._df
 
     def query_language(self, language: str | None) -> str | None:
-        """The language a question is read in: `language` when told, else the indexed texts' language when
-        they have one (a French course's questions are read in French), else None (read as English)."""
+        """The one language a question's terms are read in: `language` when told, else the indexed texts'
+        language when they have one (a French course's questions are read in French), else None (as English)."""
         if language:
             return language
         return next(iter(self.languages)) if len(self.languages) == 1 else None
 
     def scores(self, query: str, language: str | None = None) -> np.ndarray:
-        """BM25 score of every indexed text for `query` read in `query_language(language)`, float32, shape
-        (size,); zeros when no term."""
-        asked = terms(query, self.query_language(language))
+        """BM25 score of every indexed text for `query`, float32, shape (size,); zeros when no term. The query
+        is read in `query_language(language)`; in an index of several languages and none told, each text's
+        score is the query's read in that text's language."""
+        one = self.query_language(language)
+        if one is not None:
+            return self._scores(terms(query, one))
+        out = np.zeros(self.size, dtype=np.float32)
+        for lang, rows in self._rows.items():
+            out[rows] = self._scores(terms(query, lang))[rows]
+        return out
+
+    def _scores(self, asked: list[str]) -> np.ndarray:
         if not asked or not self._indexed:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._model.get_scores(asked), dtype=np.float32)
