@@ -12,6 +12,8 @@ from tutor.learn.guard import QuizGuard
 from tutor.learn.practice import Practice
 from tutor.learn.progress import ProgressStore
 from tutor.models import ports
+from tutor.models.e5 import NAME as E5_NAME
+from tutor.models.e5 import E5Embedder
 from tutor.models.embedder import Embedder
 from tutor.models.llm_local import GGUFVocab, LocalLLM
 from tutor.models.llm_server import ServerLLM
@@ -22,7 +24,10 @@ from tutor.store.gaps import GapLog
 from tutor.store.sync import Progress, SyncSummary
 
 
-def build_embedder(settings: Settings) -> Embedder:
+def build_embedder(settings: Settings) -> ports.Embedder:
+    """all-MiniLM-L6-v2 (or the sentence-transformers model at `embedding_model`), or the multilingual e5."""
+    if settings.embedding_model == E5_NAME:
+        return E5Embedder()
     return Embedder(settings.embedding_model, settings.embedding_backend, settings.embedding_batch_size)
 
 

@@ -39,7 +39,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         where = s.chroma_url or s.index_dir  # a Chroma server, or the embedded index
         print(f"index at {where}: {'healthy' if not problems else f'{len(problems)} problem(s)'}")
         return 1 if problems else 0
-    summary = build_tutor(s).reindex(
+    tutor = build_tutor(s)
+    summary = tutor.reindex(
         rebuild=args.rebuild,
         progress=terminal.progress_bar(),
         allow_shrink=args.allow_shrink,
@@ -57,6 +58,14 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"note: repaired an interrupted index run ({summary.swept} stray chunks removed)")
     _print_left_out(summary.left_out)
     print(summary.line())
+    m = tutor.manifest()
+    languages = sorted({e.language for e in m.lessons.values()}) if m else []
+    if len(languages) > 1 and tutor.embedder.language:
+        print(
+            f"note: the lessons come in {len(languages)} languages ({', '.join(languages)}) and the embedding model "
+            f"reads {tutor.embedder.language} only; TUTOR_EMBEDDING_MODEL=multilingual-e5-small reads them all "
+            "(docs/embedders.md)"
+        )
     return 1 if args.strict and summary.warnings else 0
 
 
@@ -121,14 +130,14 @@ def cmd_lessons(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from tutor.models.embedder import describe_backend
+    from tutor.build import build_embedder
     from tutor.settings import describe
 
     settings = settings_of(args)
     for name, value, description in describe(settings):
         shown = "***" if name == "auth" and value else value
         print(f"{name:22} = {shown!s:30}  # {description}")
-    print(f"# embedding backend on this machine: {describe_backend(settings.embedding_backend)}")
+    print(f"# embedding on this machine: {build_embedder(settings).describe()}")
     return 0
 
 

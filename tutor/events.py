@@ -115,6 +115,8 @@ class Answer:
     read_as: str = ""  # the question as searched, when words no lesson uses were respelt (search/spelling.py)
     unused: list[str] = field(default_factory=list)  # words of a short question no lesson uses (search/gate.py)
     scope: str = ""  # the lessons in scope in words when a filter was on ("Prompting (AI Foundations)")
+    language: str = ""  # the question's language as the lessons tell it ("" when they do not)
+    other_language: str = ""  # the passages' language, when no lesson in the question's language covered it
     id: str = field(default_factory=lambda: uuid.uuid4().hex)  # names this answer in a learner's feedback
     model_text: str = ""  # the raw generated text, kept for the next turn's prompt (KV-cache reuse)
     prompt_message: str = ""  # the user message the model was given this turn (excerpts and question)

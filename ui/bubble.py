@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from tutor.answer import prompts
 from tutor.answer.sentences import TABLE_RULE
 from tutor.events import Answer, KeySentence, SentenceCheck
-from ui.i18n import t
+from ui.i18n import language_name, t
 
 KEYS_LABEL = t("en", "keys.label")  # the English words; every language's are in ui/i18n/catalogue.py
 MODEL_LABEL = t("en", "model.label")
@@ -124,6 +124,9 @@ def notes(answer: Answer, lang: str = "en") -> str:
         said.append(t(lang, "read_as", question=answer.read_as))
     if answer.unused:
         said.append(t(lang, "unused", words=prompts.quoted(answer.unused)))
+    if answer.other_language and answer.language:
+        asked, shown = language_name(answer.language), language_name(answer.other_language)
+        said.append(t(lang, "notice.other_language", asked=asked, shown=shown))
     return " ".join(said)
 
 

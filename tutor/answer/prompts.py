@@ -47,6 +47,7 @@ SUGGEST = "The nearest lessons are:"
 NO_LESSONS = "The index holds no lessons yet: run `tutor index`."
 CUT_NOTICE = "Your question was long, so only its first {kept} tokens were used."
 UNUSED_NOTICE = "No lesson uses {words}; what follows is the nearest the lessons come."
+OTHER_LANGUAGE_NOTICE = "No {asked} lesson covers this; the answer comes from the {shown} lessons."
 RESPELT_NOTICE = 'No lesson uses some words of your question as typed; it was read as "{question}".'
 
 

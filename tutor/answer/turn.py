@@ -44,6 +44,7 @@ from tutor.store.gaps import GapLog
 from tutor.store.manifest import LessonEntry, Manifest
 from tutor.store.sync import Progress, SyncSummary, sync_index
 from tutor.text.kinds import MORE_OF_IT, SAY_AGAIN
+from tutor.text.names import language_name
 
 log = logging.getLogger(__name__)
 
@@ -228,15 +229,20 @@ class Tutor:
             return
         if r.unused:  # "copyrighted": answered from what the lessons say nearby, and the learner is told
             notice = " ".join(x for x in (notice, prompts.UNUSED_NOTICE.format(words=prompts.quoted(r.unused))) if x)
+        other = other_language(r.language, sources)
+        if other:  # no lesson in the question's language covers it: the learner is told whose lessons answer
+            asked, shown_in = language_name(r.language or ""), language_name(other)
+            said = prompts.OTHER_LANGUAGE_NOTICE.format(asked=asked, shown=shown_in)
+            notice = " ".join(x for x in (notice, said) if x)
         shown, more = shown_before(question, r.follow_up, history)
-        qvec = r.query_vector if r.query_vector is not None else self.embedder.embed_one(r.asked)
+        qvec = r.query_vector if r.query_vector is not None else self.embedder.embed_query([r.asked])[0]
         keys, sources = numbered(self.picker.pick(r.asked, qvec, sources, shown, more=more), sources)
         timings.key_s = time.perf_counter() - t0
         yield Retrieved(sources, False)
         yield KeySentences(keys)
         answer = yield from self._explain(question, read_as, keys, sources, history, timings, t0)
         yield Done(replace(answer, retrieval_query=r.query, notice=notice, question_cut=cut, read_as=r.respelt,
-                           unused=list(r.unused)))  # fmt: skip
+                           unused=list(r.unused), language=r.language or "", other_language=other))  # fmt: skip
 
     def _scope(self, filters: Filters | None) -> str:
         """The filter in words (a refusal's wording, the gap list); the program titles are read only when one
@@ -377,3 +383,10 @@ def turn_of(answer: Answer) -> Turn:
         answer.retrieval_query,
         keys,
     )
+
+
+def other_language(asked: str | None, sources: Sequence[Source]) -> str:
+    """The language of the passages an answer rests on when the question's own (`asked`, as the lessons tell
+    it) is another: no lesson in that language covered it. "" when they agree or either is not known."""
+    shown = sources[0].language if sources else ""
+    return shown if asked and shown and shown != asked else ""

@@ -148,9 +148,10 @@ class QuizMatcher:
 
     def __init__(self, items: Sequence[QuizItem], embedder: Embedder):
         self.items = list(items)
-        texts = [it.question for it in self.items] + [item_text(it) for it in self.items]
-        vecs = embedder.embed(texts) if self.items else np.zeros((0, 1), dtype=np.float32)
-        self.questions, self.wholes = vecs[: len(self.items)], vecs[len(self.items) :]
+        # a quiz question is a question: embedded as a learner's are (e5's "query: "); the whole item as lesson text
+        none = np.zeros((0, 1), dtype=np.float32)
+        self.questions = embedder.embed_query([it.question for it in self.items]) if self.items else none
+        self.wholes = embedder.embed([item_text(it) for it in self.items]) if self.items else none
         self.embedder = embedder
 
     def candidates(self, question: str, vector: np.ndarray | None = None) -> list[Candidate]:
@@ -158,7 +159,7 @@ class QuizMatcher:
         least FLOOR), with what `caught` weighs. `vector`: the question's embedding if the caller has it."""
         if not self.items or not question.strip():
             return []
-        v = self.embedder.embed_one(question) if vector is None else vector
+        v = self.embedder.embed_query([question])[0] if vector is None else vector
         sims, whole = self.questions @ v, self.wholes @ v
         return [
             Candidate(

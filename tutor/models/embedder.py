@@ -157,6 +157,11 @@ class Embedder:
         return int(self._load().max_seq_length or 256)
 
     @property
+    def language(self) -> str:
+        """all-MiniLM-L6-v2 reads English (a model directory set by TUTOR_EMBEDDING_MODEL is taken to as well)."""
+        return "en"
+
+    @property
     def dim(self) -> int:
         model = self._load()
         get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
@@ -228,6 +233,10 @@ class Embedder:
         with torch.inference_mode():
             vecs = model(features)["sentence_embedding"].float().numpy()
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+
+    def embed_query(self, texts: list[str]) -> np.ndarray:
+        """A learner's words: all-MiniLM-L6-v2 embeds them as any other text."""
+        return self.embed(texts)
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]

@@ -25,11 +25,18 @@ class Embedder(Protocol):
     @property
     def max_seq_length(self) -> int: ...  # word pieces the model reads; longer texts are cut
 
+    @property
+    def language(self) -> str: ...  # the one language it was trained on ("en"), "" for a multilingual one
+
     def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         """float32 unit vectors, shape (len(texts), dim); `progress(n)` after each batch of n texts."""
         ...
 
-    def embed_one(self, text: str) -> np.ndarray: ...
+    def embed_query(self, texts: list[str]) -> np.ndarray:
+        """A learner's words (questions): some models embed them apart from lesson text (e5's "query: ")."""
+        ...
+
+    def embed_one(self, text: str) -> np.ndarray: ...  # lesson text, one
 
     def token_len(self, text: str) -> int: ...
 

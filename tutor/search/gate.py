@@ -101,8 +101,8 @@ RARE_DF = 3  # passages, at most, that hold the question's rarest term for it to
 # it has nothing to do with ("¿Cuál es la mejor receta de lasaña?"), and Spanish lesson questions 0.56-0.81.
 # Outside English a question needs both a higher cosine and a share of its terms in one passage. Measured on
 # corpus/'s 12 Spanish quiz questions, 5 short Spanish questions and 8 Spanish off-topic ones
-# (tests/test_answers.py); with a multilingual embedding model set EMBEDDER_LANGUAGE to "" to drop the rule.
-EMBEDDER_LANGUAGE = "en"
+# (tests/test_answers.py). A multilingual embedder (its `language` is "") drops the rule.
+EMBEDDER_LANGUAGE = "en"  # all-MiniLM-L6-v2's
 FOREIGN_OFFSET = 0.2
 FOREIGN_COVERAGE = 0.38
 

