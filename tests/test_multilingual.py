@@ -10,7 +10,7 @@ import pytest
 
 from tests import five_languages
 from tests.conftest import lesson, src
-from tutor.answer.turn import other_language
+from tutor.answer.citations import other_language
 from tutor.events import Answer, Source
 from tutor.models import e5
 from ui.bubble import notes

@@ -34,3 +34,10 @@ def cite(
     shown = [replace(s, cited=s.number in cited, highlights=[*s.highlights, *spans.get(s.number, [])]) for s in sources]
     shown.sort(key=lambda s: (not s.cited, cited.index(s.number) if s.cited else s.number))
     return shown, cited
+
+
+def other_language(asked: str | None, sources: Sequence[Source]) -> str:
+    """The language of the passages an answer rests on when the question's own (`asked`, as the lessons tell
+    it) is another: no lesson in that language covered it. "" when they agree or either is not known."""
+    shown = sources[0].language if sources else ""
+    return shown if asked and shown and shown != asked else ""

@@ -56,6 +56,11 @@ def quoted(words: Sequence[str]) -> str:
     return ", ".join(f'"{w}"' for w in words)
 
 
+def joined(*notices: str) -> str:
+    """Notices one after the other, the empty ones left out."""
+    return " ".join(x for x in notices if x)
+
+
 REWRITE = (
     "Rewrite the learner's last question so that it can be understood without the conversation. "
     "Reply with the rewritten question only.\n\nConversation:\n{history}\n\nLast question: {question}\n"

@@ -17,7 +17,7 @@ from typing import Any
 
 from tutor.answer import declined, prompts
 from tutor.answer.attribution import Attributor, trim_to_sentence
-from tutor.answer.citations import cite, numbered
+from tutor.answer.citations import cite, numbered, other_language
 from tutor.errors import BadQuestion, TutorError
 from tutor.events import (
     Answer,
@@ -217,7 +217,7 @@ class Tutor:
         timings.embed_s, timings.retrieve_s = r.embed_s, r.retrieve_s
         read_as = r.respelt or question  # a misspelt word read as the lessons spell it: the model reads it so too
         if r.respelt:
-            notice = " ".join(x for x in (notice, prompts.RESPELT_NOTICE.format(question=read_as)) if x)
+            notice = prompts.joined(notice, prompts.RESPELT_NOTICE.format(question=read_as))
         sources = [p.source() for p in r.passages]
         if not r.answerable:
             yield Retrieved(sources, True)
@@ -228,12 +228,11 @@ class Tutor:
             )  # fmt: skip
             return
         if r.unused:  # "copyrighted": answered from what the lessons say nearby, and the learner is told
-            notice = " ".join(x for x in (notice, prompts.UNUSED_NOTICE.format(words=prompts.quoted(r.unused))) if x)
+            notice = prompts.joined(notice, prompts.UNUSED_NOTICE.format(words=prompts.quoted(r.unused)))
         other = other_language(r.language, sources)
         if other:  # no lesson in the question's language covers it: the learner is told whose lessons answer
             asked, shown_in = language_name(r.language or ""), language_name(other)
-            said = prompts.OTHER_LANGUAGE_NOTICE.format(asked=asked, shown=shown_in)
-            notice = " ".join(x for x in (notice, said) if x)
+            notice = prompts.joined(notice, prompts.OTHER_LANGUAGE_NOTICE.format(asked=asked, shown=shown_in))
         shown, more = shown_before(question, r.follow_up, history)
         qvec = r.query_vector if r.query_vector is not None else self.embedder.embed_query([r.asked])[0]
         keys, sources = numbered(self.picker.pick(r.asked, qvec, sources, shown, more=more), sources)
@@ -383,10 +382,3 @@ def turn_of(answer: Answer) -> Turn:
         answer.retrieval_query,
         keys,
     )
-
-
-def other_language(asked: str | None, sources: Sequence[Source]) -> str:
-    """The language of the passages an answer rests on when the question's own (`asked`, as the lessons tell
-    it) is another: no lesson in that language covered it. "" when they agree or either is not known."""
-    shown = sources[0].language if sources else ""
-    return shown if asked and shown and shown != asked else ""
