@@ -143,7 +143,8 @@ def test_a_partial_language_file_reads_english_for_what_it_lacks():
             assert re.compile(phrases.pattern(name, language))  # every entry compiles, own or English's
     assert phrases.words("asks_why", "fr") == phrases.words("asks_why", "en")
     assert kinds.asks_why("Why is the sky blue?", "hi")
-    assert words.glue_words("es") == words.glue_words("en")  # es.json has none of its own yet
+    assert phrases.words("asks_how", "es") == phrases.words("asks_how", "en")  # es.json has none of its own
+    assert words.glue_words("es") != words.glue_words("en")  # it has its own glue words
 
 
 def _chunk(i: int, language: str, text: str) -> Chunk:

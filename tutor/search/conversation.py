@@ -188,6 +188,7 @@ class _TurnSearch:
             boost_lessons=q.boost,
             keep=q.keep,
             vectors=q.vectors,
+            language=self.language,
         )
         # the lessons in the question's language did not cover it nor hold its terms: another language's
         # passages must pass the stricter gate ("What is the capital of France?" is close to a French
@@ -217,7 +218,9 @@ class _TurnSearch:
         r = self.search(f"{topic} {question}", [question], last.lessons[:KEPT_LESSONS], last.passages)
         # read in English only: Spanish drops the pronoun ("¿Y por qué es cara?" is about the last answer)
         named = named_after_opener(question) if own.language in (None, gate.EMBEDDER_LANGUAGE) else frozenset()
-        if named and not any(named <= gate.passage_terms(p.chunk.embed_text) for p in [*r.passages, *own.passages]):
+        if named and not any(
+            named <= gate.passage_terms(p.chunk.embed_text, p.chunk.language) for p in [*r.passages, *own.passages]
+        ):
             return replace(r, follow_up=True, unheld=named)  # "And football?" after a question on AI: nothing on it
         return replace(r, follow_up=True)
 
@@ -242,7 +245,7 @@ def search_turn(
                      budget_tokens=budget_tokens, count_tokens=count_tokens, rewrite=rewrite)  # fmt: skip
     r = within(filters)
     if r.covered(min_evidence):
-        unused = tuple(gate.unused_words(r.respelt or question, r.unknown))
+        unused = tuple(gate.unused_words(r.respelt or question, r.unknown, retriever.reading_language(r.language)))
         return replace(r, answerable=True, unused=unused, asked=retriever.expand(r.query))
     whole = r
     if filters is not None and filters.where() is not None:

@@ -15,35 +15,42 @@ attention in class?" is close in meaning to self-attention, which holds "attenti
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 
 from tutor.settings import Settings
 from tutor.text.kinds import QUOTED, asks_what
 from tutor.text.phrases import words
-from tutor.text.words import TOKEN, stem_set
+from tutor.text.words import TOKEN, code, stem_set
 
 QUESTION_WORDS = stem_set(" ".join(words("question_words")))
 CHAT_WORDS = stem_set(" ".join(words("chat_words")))  # never named as unused
 
 
-def question_terms(question: str) -> frozenset[str]:
+@functools.cache
+def question_words(language: str | None = None) -> frozenset[str]:
+    """The stems of `language`'s question words (English's where its data file has none)."""
+    return stem_set(" ".join(words("question_words", code(language))), language)
+
+
+def question_terms(question: str, language: str | None = None) -> frozenset[str]:
     """The terms the question is about: its stems without question words ("what", "explain")."""
-    terms = stem_set(question)
-    return terms - QUESTION_WORDS or terms
+    terms = stem_set(question, language)
+    return terms - question_words(language) or terms
 
 
-def unused_words(question: str, unknown: frozenset[str]) -> list[str]:
+def unused_words(question: str, unknown: frozenset[str], language: str | None = None) -> list[str]:
     """The words of a short question that no indexed passage uses (their stems are in `unknown`), as typed:
     "Is AI art copyrighted?" -> ["copyrighted"]. The question may still be answered, from what the lessons say
     nearby, and the learner is told that the lessons never use those words. In a long question such a word is
     mostly incidental ("What is the main advantage of ...?"), so only questions of at most SHORT_QUESTION
     terms are read."""
-    if not unknown or len(question_terms(question)) > SHORT_QUESTION:
+    if not unknown or len(question_terms(question, language)) > SHORT_QUESTION:
         return []
     out: dict[str, str] = {}  # lower case -> as typed, first seen
     for word in TOKEN.findall(question):
-        stems = stem_set(word)
+        stems = stem_set(word, language)
         if len(word) >= 3 and stems & unknown and not stems & CHAT_WORDS:
             out.setdefault(word.lower(), word)
     return list(out.values())
@@ -61,9 +68,9 @@ def close_in_meaning(similarity: float, min_evidence: float, held: float, n_term
     return similarity >= WEAK_COSINE or n_terms > FEW_TERMS or held >= SHORT_COVERAGE
 
 
-def passage_terms(text: str) -> frozenset[str]:
+def passage_terms(text: str, language: str | None = None) -> frozenset[str]:
     """A passage's terms outside quotation marks."""
-    return stem_set(QUOTED.sub(" ", text))
+    return stem_set(QUOTED.sub(" ", text), language)
 
 
 def names_rare(question: str, terms: frozenset[str], covers: float, df: Mapping[str, int]) -> bool:

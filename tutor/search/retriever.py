@@ -182,6 +182,11 @@ class Retriever:
         if self.store.manifest() is not None:
             self.snapshot()
 
+    def reading_language(self, language: str | None) -> str | None:
+        """The language a question's terms are read in (search/keywords.py `query_language`)."""
+        s = self.snapshot()
+        return s.keywords.query_language(language) if s.keywords else language
+
     def language_of(self, text: str) -> str | None:
         """The lesson language `text` is written in, by the indexed passages' common words (None: not clear)."""
         return self.snapshot().language_of(text)
@@ -201,7 +206,8 @@ class Retriever:
         (search/spelling.py); unchanged when there is none."""
         s = self.snapshot()
         df = s.keywords.document_frequency() if s.keywords else {}
-        return s.spelling.respell(question, lambda word: all(df.get(t, 0) for t in stem_set(word)))
+        reading = s.keywords.query_language(None) if s.keywords else None
+        return s.spelling.respell(question, lambda word: all(df.get(t, 0) for t in stem_set(word, reading)))
 
     def embed_queries(self, queries: list[str]) -> np.ndarray:
         """Unit vectors of the queries as ranked (acronyms spelled out), one row each."""
@@ -219,6 +225,7 @@ class Retriever:
         boost_lessons: list[str] | None = None,
         keep: list[str] | None = None,
         vectors: np.ndarray | None = None,
+        language: str | None = None,
     ) -> Retrieval:
         """Rank passages for `query`; `extra_queries` add rankings (follow-ups); `boost_lessons` adds a
         ranking of those lessons' passages among the dense candidates, so a follow-up stays on the
@@ -234,13 +241,14 @@ class Retriever:
         s = self.snapshot()
         allowed = s.allowed(filters)
         sims = fusion.cosines(s.matrix, vecs)  # (queries, n): every live chunk, exact
-        fused = self._fused(self._rankings(s, queries, sims, allowed, boost_lessons))
+        reading = s.keywords.query_language(filters.language or language) if s.keywords else None
+        fused = self._fused(self._rankings(s, queries, sims, allowed, boost_lessons, filters.language or language))
         ranked, passages = _passages(s, fused, sims, k, keep)
         if budget_tokens and count_tokens:
             passages = fusion.within_budget(passages, budget_tokens, count_tokens)
         passages = [replace(p, number=i) for i, p in enumerate(passages, start=1)]  # the [n] the prompt shows
         # a follow-up's evidence is read for its own words, the last query
-        ev = _evidence(s, queries[-1] if boost_lessons else query, ranked[: max(k, GATE_TOP)])
+        ev = _evidence(s, queries[-1] if boost_lessons else query, ranked[: max(k, GATE_TOP)], reading)
         t2 = time.perf_counter()
         return Retrieval(
             query,
@@ -266,13 +274,18 @@ class Retriever:
         sims: np.ndarray,
         allowed: np.ndarray | None,
         boost_lessons: list[str] | None,
+        language: str | None = None,
     ) -> list[tuple[float, list[tuple[int, float]], bool]]:
         """(weight, (row, score) best first, is BM25) of each query's dense and BM25 ranking, and of the
         boosted lessons' passages among the first query's dense candidates."""
         rankings: list[tuple[float, list[tuple[int, float]], bool]] = []
         for i, q in enumerate(queries):
             dense = [(int(r), float(sims[i, r])) for r in fusion.top_k(sims[i], DENSE_K, allowed)]
-            bm25 = s.keywords.scores(acronyms.expand(q, s.glossary)) if s.keywords else np.zeros(0, dtype=np.float32)
+            bm25 = (
+                s.keywords.scores(acronyms.expand(q, s.glossary), language)
+                if s.keywords
+                else np.zeros(0, dtype=np.float32)
+            )
             sparse = [(int(r), float(bm25[r])) for r in fusion.top_k(bm25, SPARSE_K, allowed) if bm25[r] > 0]
             w = 1.0 if i == 0 else EXTRA_WEIGHT
             rankings += [(w * DENSE_WEIGHT, dense, False), (w * SPARSE_WEIGHT[self.fusion], sparse, True)]
@@ -323,13 +336,15 @@ class _Evidence:
     held: float
 
 
-def _evidence(s: Snapshot, question: str, top: list[Passage]) -> _Evidence:
-    """The evidence the `top` passages hold for `question`, as asked."""
-    lexical = fusion.term_coverage(term_set(question), [term_set(p.chunk.embed_text) for p in top])
+def _evidence(s: Snapshot, question: str, top: list[Passage], language: str | None = None) -> _Evidence:
+    """The evidence the `top` passages hold for `question`, as asked, read in `language` (None: English)."""
+    lexical = fusion.term_coverage(
+        term_set(question, language), [term_set(p.chunk.embed_text, p.chunk.language) for p in top]
+    )
     best = max((p.similarity for p in top), default=-1.0)
     df = s.keywords.document_frequency() if s.keywords else {}
-    asked = gate.question_terms(question)
-    holding = [gate.passage_terms(p.chunk.embed_text) for p in top]
+    asked = gate.question_terms(question, language)
+    holding = [gate.passage_terms(p.chunk.embed_text, p.chunk.language) for p in top]
     covers = gate.coverage(asked, holding, df, len(s.chunks))
     names_rare = gate.names_rare(question, asked, covers, df)
     used = frozenset(t for t in asked if df.get(t))

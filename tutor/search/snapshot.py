@@ -8,7 +8,6 @@ reloads it when the manifest generation changes; nothing here reads the store.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -19,13 +18,13 @@ from tutor.ingest.chunking import Chunk
 from tutor.search import acronyms
 from tutor.search.keywords import KeywordIndex
 from tutor.search.spelling import Spelling
+from tutor.text.words import WORD
 
 if TYPE_CHECKING:  # the filters live with the retriever; the snapshot only reads their fields
     from tutor.search.retriever import Filters
 
 LANGUAGE_SAMPLE = 300  # passages per language read to learn its most common words
 LANGUAGE_WORDS = 100  # a language's most common words that tell it apart (its function words, mostly)
-WORD = re.compile(r"\w+")
 
 
 @dataclass
@@ -53,7 +52,7 @@ class Snapshot:
             {c.id: i for i, c in enumerate(chunks)},
             matrix,
             {name: _codes([getattr(c, name) for c in chunks]) for name in ("program", "lesson_id", "language")},
-            KeywordIndex([c.embed_text for c in chunks]),
+            KeywordIndex([c.embed_text for c in chunks], [c.language for c in chunks]),
             _common_words(chunks),
             acronyms.glossary(c.text for c in chunks),
             Spelling([c.embed_text for c in chunks]),
