@@ -3,8 +3,10 @@
 For each lessons directory: index it into a scratch index, then
 - lesson recall@1/3/5 and MRR of the lessons' own quiz questions (English quizzes, and all languages),
   searched within the quiz's language; targets: recall@1 >= 0.80, recall@3 >= 0.97, MRR >= 0.88;
-- the evidence gate: for each candidate `min_evidence`, the share of quiz questions answered and of the
-  shipped off-topic questions (tutor/off_topic.txt) refused; targets: >= 98% answered, >= 97% refused.
+- the evidence gate: for each candidate `min_evidence`, the share of English quiz questions answered and of
+  the shipped off-topic questions (tutor/off_topic.txt) refused; targets: >= 98% answered, >= 97% refused;
+- per question language (English first, then by code): n, recall@1, recall@3, MRR of the default fusion and
+  the share answered at the default `min_evidence`, from the same searches as the lines above.
 Every search goes through `Tutor.search`, the path `tutor search`, `tutor ask`, the page and `tutor eval`
 share. The baseline in the same run is a naive dense-only ranking of the same chunks (exact top-k by cosine);
 beside the default fusion (convex), the previous convex fusion (min-max scaled cosines), the same hybrid with
@@ -27,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import DEFAULT_LESSONS, Targets, describe_machine  # noqa: E402
 from tutor.build import build_tutor  # noqa: E402
+from tutor.evaluation.languages import by_language, table  # noqa: E402
 from tutor.evaluation.quizzes import QuizQuery, load_off_topic, quiz_queries, retrieval_metrics  # noqa: E402
 from tutor.ingest.lessons import load_lessons  # noqa: E402
 from tutor.models.embedder import Embedder  # noqa: E402
@@ -107,10 +110,12 @@ def main() -> None:
             }
             queries = quiz_queries(load_lessons(d).lessons)
             print(f"\n{d}: {len(s.added)} lessons, {s.chunks} chunks, {len(queries)} quiz questions")
+            every = None  # the default fusion's metrics over every quiz question
             for label, qs in (("English quizzes", [q for q in queries if q.language == "en"]), ("all", queries)):
                 if not qs:
                     continue
                 m = retrieval_metrics(tutor.search, qs)
+                every = m if label == "all" else every
                 b1, b3, bmrr = dense_only(tutor.retriever, embedder, qs)
                 print(
                     f"  {label:16} n={m.n:3}  hybrid ({DEFAULT_FUSION}) recall@1 {m.recall[1]:.3f} "
@@ -142,7 +147,8 @@ def main() -> None:
                     targets.check(f"{d.name} recall@1", m.recall[1], ">=", 0.80)
                     targets.check(f"{d.name} recall@3", m.recall[3], ">=", 0.97)
                     targets.check(f"{d.name} MRR", m.mrr, ">=", 0.88)
-            on = [tutor.search(q.question, Filters(language=q.language)) for q in queries if q.language == "en"]
+            gated = [tutor.search(q.question, Filters(language=q.language)) for q in queries]  # the gate's search
+            on = [r for q, r in zip(queries, gated, strict=True) if q.language == "en"]
             gone = [tutor.search(q) for q in off]
             print(f"  evidence gate over {len(on)} English quiz questions and {len(gone)} off-topic questions:")
             for t in THRESHOLDS:
@@ -153,6 +159,11 @@ def main() -> None:
                 if t == DEFAULT_THRESHOLD:
                     targets.check(f"{d.name} quiz questions answered", answered, ">=", 0.98)
                     targets.check(f"{d.name} off-topic refused", refused, ">=", 0.97)
+            if every is not None:
+                gate = f"answered at min_evidence {DEFAULT_THRESHOLD:.2f}"
+                print(f"  per question language (hybrid {DEFAULT_FUSION}; {gate}):")
+                rows = by_language(every.languages, every.ranks, [r.covered(DEFAULT_THRESHOLD) for r in gated])
+                print("\n".join("  " + line for line in table(rows)))
     targets.report()
 
 

@@ -2,7 +2,8 @@
 
 The lessons' own `<Quiz>` questions are the queries and each one's target is its own lesson (quizzes are
 not in the index). Each question is searched within its lesson's language, as a learner reading that
-language would. Figures go to report.json, report.md and PNG plots.
+language would. Figures go to report.json, report.md and PNG plots, over all questions and per question
+language (tutor/evaluation/languages.py) from the same searches.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tutor import fitted
+from tutor.evaluation.languages import NOT_FOUND, LanguageRow, by_language, markdown, table
 from tutor.ingest.lessons import Lesson, Quiz, load_lessons
 from tutor.search.retriever import Filters, Retrieval
 
@@ -43,6 +45,8 @@ class RetrievalMetrics:
     mrr: float
     misses: list[dict[str, Any]] = field(default_factory=list)  # rank > 1: question, lesson, got, rank
     latency_ms: list[float] = field(default_factory=list)
+    ranks: list[int] = field(default_factory=list)  # per question, in order: its lesson's rank (NOT_FOUND: absent)
+    languages: list[str] = field(default_factory=list)  # per question, in order: the language it was asked in
 
 
 def quiz_queries(lessons: list[Lesson]) -> list[QuizQuery]:
@@ -60,19 +64,21 @@ def retrieval_metrics(
     ranks: list[int] = []
     misses: list[dict[str, Any]] = []
     latency: list[float] = []
+    languages: list[str] = []
     for q in queries:
         t0 = time.perf_counter()
         r = search(q.question, Filters(language=q.language), k=max(ks))
         latency.append((time.perf_counter() - t0) * 1000)
-        rank = r.lessons.index(q.lesson_id) + 1 if q.lesson_id in r.lessons else 10**6
+        rank = r.lessons.index(q.lesson_id) + 1 if q.lesson_id in r.lessons else NOT_FOUND
         ranks.append(rank)
+        languages.append(q.language)
         if rank > 1:
             misses.append(
                 {
                     "question": q.question,
                     "lesson": q.lesson_id,
                     "got": r.lessons[0] if r.lessons else None,
-                    "rank": rank if rank < 10**6 else None,
+                    "rank": rank if rank < NOT_FOUND else None,
                 }
             )
     n = max(1, len(ranks))
@@ -82,6 +88,8 @@ def retrieval_metrics(
         sum(1 / r for r in ranks) / n,
         misses,
         latency,
+        ranks,
+        languages,
     )
 
 
@@ -113,6 +121,7 @@ class EvalReport:
     files: list[str] = field(default_factory=list)
     embedding: str = ""  # the embedding backend that ran and the CPU features that chose it
     fitted: str = ""  # the key-sentence scorer's and the gate's weights (tutor/fitted), and for which embedder
+    by_language: list[LanguageRow] = field(default_factory=list)  # per question language, English first
 
     def summary(self) -> str:
         r, f = self.retrieval, self.refusal
@@ -123,6 +132,7 @@ class EvalReport:
             f"lesson recall@1 {r['recall@1']:.3f}  @3 {r['recall@3']:.3f}  @5 {r['recall@5']:.3f}  MRR {r['mrr']:.3f}",
             f"off-topic refused {f['off_topic_refused']:.3f} of {f['off_topic']}; "
             f"quiz questions answered {f['quiz_answered']:.3f}",
+            *(["per question language:", *table(self.by_language)] if self.by_language else []),
             f"retrieval p50 {self.latency_ms['retrieval_p50']:.1f} ms, p95 {self.latency_ms['retrieval_p95']:.1f} ms",
         ]
         if self.answers:
@@ -185,7 +195,7 @@ def run_eval(
     queries = quiz_queries(load_lessons(settings.lessons_dir).lessons)[:limit]
     ks = tuple(range(1, 11))
     metrics = retrieval_metrics(tutor.search, track(queries, "retrieval"), ks)
-    refusal = _refusal(tutor, load_off_topic(off_topic), queries, settings.min_evidence)
+    refusal, answered = _refusal(tutor, load_off_topic(off_topic), queries, settings.min_evidence)
     latency = {"retrieval_p50": percentile(metrics.latency_ms, 50), "retrieval_p95": percentile(metrics.latency_ms, 95)}
     answer_stats: dict[str, Any] | None = None
     ttft: list[float] = []
@@ -206,21 +216,26 @@ def run_eval(
         metrics.misses,
         embedding=tutor.embedder.describe(),
         fitted=fitted.describe(tutor.embedder.name),
+        by_language=by_language(metrics.languages, metrics.ranks, answered),
     )
     report.files = _write_report(report, out_dir, metrics, ttft)
     return report
 
 
-def _refusal(tutor: Tutor, off: list[str], queries: list[QuizQuery], min_evidence: float) -> dict[str, Any]:
-    """How many off-topic questions the evidence gate refuses, and how many quiz questions it lets through."""
+def _refusal(
+    tutor: Tutor, off: list[str], queries: list[QuizQuery], min_evidence: float
+) -> tuple[dict[str, Any], list[bool]]:
+    """How many off-topic questions the evidence gate refuses, and how many quiz questions it lets through;
+    and whether it let each quiz question through, in order."""
     refused_off = sum(not tutor.search(q).covered(min_evidence) for q in off)
-    answered = sum(tutor.search(q.question, Filters(language=q.language)).covered(min_evidence) for q in queries)
-    return {
+    answered = [tutor.search(q.question, Filters(language=q.language)).covered(min_evidence) for q in queries]
+    figures = {
         "off_topic": len(off),
         "off_topic_refused": refused_off / max(1, len(off)),
-        "quiz_answered": answered / max(1, len(queries)),
+        "quiz_answered": sum(answered) / max(1, len(queries)),
         "min_evidence": min_evidence,
     }
+    return figures, answered
 
 
 def _ask_quizzes(
@@ -296,6 +311,10 @@ def _markdown(r: EvalReport) -> str:
         "```",
         "",
         "![recall](recall_at_k.png) ![latency](latency.png)",
+        "",
+        "## Per question language",
+        "",
+        *markdown(r.by_language),
         "",
         "## Questions whose lesson was not ranked first",
         "",
