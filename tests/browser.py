@@ -1,5 +1,6 @@
-"""Shared set-up for the real-browser tests: the app on its own scratch copy of corpus/ and its own index,
-served on loopback to headless Chromium, and a recorder of what the page receives."""
+"""Shared set-up for the real-browser tests: a tutor (by default the app on its own scratch copy of corpus/
+and its own index) served on loopback to headless Chromium, the page as a browser in a given language opens
+it, and a recorder of what the page receives."""
 
 from __future__ import annotations
 
@@ -25,6 +26,32 @@ ARGS = [
 ]
 
 
+def playwright():
+    """Playwright's sync API; skips the test when Chromium or Playwright is missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    return pytest.importorskip("playwright.sync_api")
+
+
+@contextlib.contextmanager
+def served(tutor, credentials: object = None) -> Iterator[SimpleNamespace]:
+    """`tutor` served by the app on loopback (launched with `credentials`) and a headless Chromium: yields url,
+    browser. Skips when Chromium or Playwright is missing."""
+    sync_api = playwright()
+    from ui.app import build_app
+    from ui.server import launch
+
+    demo = build_app(tutor)
+    launch(demo, "127.0.0.1", None, credentials, prevent_thread_lock=True)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            yield SimpleNamespace(url=demo.local_url, browser=browser)
+            browser.close()
+    finally:
+        demo.close()
+
+
 @contextlib.contextmanager
 def running_site(
     tmp_path_factory: pytest.TempPathFactory,
@@ -39,13 +66,9 @@ def running_site(
     """The corpus copied into a `name` scratch folder (plus `extra_lessons`, path under it -> text), indexed,
     served by the app (launched with `credentials`) and a headless Chromium: yields url, browser, tutor,
     settings, lessons. Skips when Chromium or Playwright is missing. `settings` go to Settings."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    playwright()  # before indexing: a missing browser skips at once
     from tutor.build import build_tutor, reindex
     from tutor.settings import Settings
-    from ui.app import build_app
-    from ui.server import launch
 
     base = tmp_path_factory.mktemp(name)
     lessons = base / "lessons"
@@ -55,15 +78,21 @@ def running_site(
     config = Settings(lessons_dir=lessons, index_dir=base / "index", **settings)
     tutor = build_tutor(config, embedder=embedder, llm=llm)
     reindex(tutor)
-    demo = build_app(tutor)
-    launch(demo, "127.0.0.1", None, credentials, prevent_thread_lock=True)
+    with served(tutor, credentials) as site:
+        yield SimpleNamespace(url=site.url, browser=site.browser, tutor=tutor, settings=config, lessons=lessons)
+
+
+@contextlib.contextmanager
+def page_in(site, locale: str):
+    """The page as a browser set to `locale` shows it (no sign-in), once its load events are done."""
+    context = site.browser.new_context(locale=locale, viewport={"width": 1300, "height": 1000})
+    page = context.new_page()
+    page.goto(site.url, wait_until="domcontentloaded")
+    page.wait_for_selector("#examples .gallery-item", timeout=60_000)
     try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            yield SimpleNamespace(url=demo.local_url, browser=browser, tutor=tutor, settings=config, lessons=lessons)
-            browser.close()
+        yield page
     finally:
-        demo.close()
+        context.close()
 
 
 class Traffic:

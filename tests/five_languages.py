@@ -2,9 +2,12 @@
 and "Precision and recall", each in English, French, Dutch, Hindi and Telugu, laid out as a course
 (`programs/data-basics/lessons/<lang>/<slug>.mdx`, so each lesson's language comes from its folder).
 
-`write_course` writes the ten files under a folder; `indexed` writes them to a scratch folder and indexes them
-with the real embedder: the page test (tests/test_page_languages.py) serves it, and an answer-language test
-can ask it questions. Original text; nothing here reads ../shared.
+With `english_only`, a third lesson joins them in English alone ("Hash tables"): a question in another
+language can only be answered from English.
+
+`write_course` writes the files under a folder; `indexed` writes them to a scratch folder and indexes them with
+the real embedder: the page tests (tests/test_page_languages.py, tests/test_page_answer_languages.py) serve it,
+and tests/test_multilingual.py asks it questions. Original text; nothing here reads ../shared.
 """
 
 from __future__ import annotations
@@ -175,8 +178,27 @@ LESSONS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+# a lesson the course has in English only, written with `english_only`: slug -> (title, body)
+ENGLISH_ONLY: dict[str, tuple[str, str]] = {
+    "hash-tables": (
+        "Hash tables",
+        """
+        ## Finding a value by its key
+
+        A hash table stores each value in a bucket chosen by a hash function of its key, so looking a key up
+        takes about the same time however many values the table holds.
+        """,
+    ),
+}
+
+
 def lesson_id(slug: str, language: str) -> str:
     return f"{PROGRAM}/{language}/{slug}"
+
+
+def title_of(slug: str, language: str) -> str:
+    """A lesson's title in a language (the English-only lesson's in English)."""
+    return LESSONS[slug][language][0] if slug in LESSONS else ENGLISH_ONLY[slug][0]
 
 
 def sections(slug: str, language: str) -> list[str]:
@@ -185,8 +207,9 @@ def sections(slug: str, language: str) -> list[str]:
     return [line.strip()[3:] for line in body.splitlines() if line.strip().startswith("## ")]
 
 
-def write_course(root: Path) -> Path:
-    """The ten lessons (and the program's program.json) under `root`, in course order; returns `root`."""
+def write_course(root: Path, english_only: bool = False) -> Path:
+    """The ten lessons (and the program's program.json) under `root`, in course order, and with `english_only`
+    the lesson only in English; returns `root`."""
     program = root / "programs" / PROGRAM
     for order, (slug, versions) in enumerate(LESSONS.items(), start=1):
         for language, (title, body) in versions.items():
@@ -195,17 +218,22 @@ def write_course(root: Path) -> Path:
             (folder / f"{slug}.mdx").write_text(lesson(title, body, order=order), encoding="utf-8")
     meta = {"slug": PROGRAM, "title": "Data basics", "lessons": list(LESSONS)}
     (program / "program.json").write_text(json.dumps(meta), encoding="utf-8")
+    if english_only:  # after the course's lessons, in English alone
+        for order, (slug, (title, body)) in enumerate(ENGLISH_ONLY.items(), start=len(LESSONS) + 1):
+            (program / "lessons" / "en" / f"{slug}.mdx").write_text(lesson(title, body, order=order), encoding="utf-8")
     return root
 
 
-def indexed(tmp_path_factory: pytest.TempPathFactory, embedder, llm=None, **settings: object):
-    """The course written to a scratch folder and indexed with `embedder`: a Tutor over it (`llm` answers;
-    `settings` go to Settings)."""
+def indexed(
+    tmp_path_factory: pytest.TempPathFactory, embedder, llm=None, *, english_only: bool = False, **settings: object
+):
+    """The course (with `english_only`, its English-only lesson too) written to a scratch folder and indexed with
+    `embedder`: a Tutor over it (`llm` answers; `settings` go to Settings)."""
     from tutor.build import build_tutor, reindex
     from tutor.settings import Settings
 
     base = tmp_path_factory.mktemp("five-languages")
-    config = Settings(lessons_dir=write_course(base / "lessons"), index_dir=base / "index", **settings)
+    config = Settings(lessons_dir=write_course(base / "lessons", english_only), index_dir=base / "index", **settings)
     tutor = build_tutor(config, embedder=embedder, llm=llm)
     reindex(tutor)
     return tutor

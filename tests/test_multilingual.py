@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests import five_languages
-from tests.conftest import lesson, src
+from tests.conftest import src
 from tutor.answer.citations import other_language
 from tutor.events import Answer, Source
 from tutor.models import e5
@@ -72,28 +72,13 @@ def test_the_learner_is_told_when_the_answer_comes_from_lessons_in_another_langu
 # gate's terms it made both tests below pass, and moved a Spanish follow-up ("dame un ejemplo", coverage 0.374)
 # under the hand-set FOREIGN_COVERAGE (0.38) of tests/test_tutor.py: it waits for a gate fitted per language
 
+
 # --- end to end: the five-language course, with an English-only lesson --------------------------------------
-HASHING = lesson(
-    "Hash tables",
-    """
-    ## Finding a value by its key
-
-    A hash table stores each value in a bucket chosen by a hash function of its key, so looking a key up
-    takes about the same time however many values the table holds.
-    """,
-    order=3,
-)
-
-
 @pytest.fixture(scope="module")
 def course(tmp_path_factory, multilingual, llm):
     """The five-language course and an English-only lesson on hash tables, indexed with the multilingual
     embedder."""
-    tutor = five_languages.indexed(tmp_path_factory, multilingual, llm)
-    extra = tutor.settings.lessons_dir / "programs" / five_languages.PROGRAM / "lessons" / "en" / "hash-tables.mdx"
-    extra.write_text(HASHING, encoding="utf-8")
-    tutor.reindex()
-    return tutor
+    return five_languages.indexed(tmp_path_factory, multilingual, llm, english_only=True)
 
 
 @pytest.mark.parametrize(

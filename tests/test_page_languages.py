@@ -6,15 +6,13 @@ as empty boxes. The font is read from Chromium itself (the DevTools protocol's p
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 import subprocess
 from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
 
-from tests.browser import ARGS, CHROMIUM
+from tests.browser import page_in, playwright, served
 from tests.five_languages import NAMES, indexed
 from tests.learner_page import ARTIFACTS
 from ui.i18n import t
@@ -29,34 +27,9 @@ OPTIONS = (  # each option's own words, without the tick before the chosen one
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, embedder) -> Iterator[SimpleNamespace]:
     """The five-language course indexed and served (no model: nothing here is asked), and a headless Chromium."""
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from ui.app import build_app
-    from ui.server import launch
-
-    demo = build_app(indexed(tmp_path_factory, embedder))
-    launch(demo, "127.0.0.1", None, None, prevent_thread_lock=True)
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            yield SimpleNamespace(url=demo.local_url, browser=browser)
-            browser.close()
-    finally:
-        demo.close()
-
-
-@contextlib.contextmanager
-def page_in(site, locale: str):
-    """The page as a browser set to `locale` shows it, once its load events are done."""
-    context = site.browser.new_context(locale=locale, viewport={"width": 1300, "height": 1000})
-    page = context.new_page()
-    page.goto(site.url, wait_until="domcontentloaded")
-    page.wait_for_selector("#examples .gallery-item", timeout=60_000)
-    try:
-        yield page
-    finally:
-        context.close()
+    playwright()  # before indexing: a missing browser skips at once
+    with served(indexed(tmp_path_factory, embedder)) as site:
+        yield site
 
 
 def language_options(page) -> list[str]:
