@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -177,3 +178,30 @@ def test_the_retriever_tells_a_hindi_and_a_telugu_question_from_english():
     assert snapshot.language_of("मशीन लर्निंग क्या है?") == "hi"
     assert snapshot.language_of("న్యూరల్ నెట్‌వర్క్ ఎలా నేర్చుకుంటుంది?") == "te"
     assert snapshot.language_of("न्यूरल नेटवर्क कैसे सीखता है?") == "hi"
+
+
+def test_a_question_in_a_language_no_lesson_is_in_is_told_and_the_main_language_is_the_most_written():
+    french = ["Une pile rend le dernier élément posé.", "Une file rend le premier élément arrivé."]
+    english = ["A stack hands back the newest item first."]
+    chunks = [_chunk(i, "fr", t) for i, t in enumerate(french)] + [_chunk(9, "en", english[0])]
+    chunks += [replace(_chunk(10, "fr", french[0]), id="c10", lesson_id="course/fr/queues")]
+    snapshot = Snapshot.of(1, "course", chunks, np.zeros((len(chunks), 4), dtype=np.float32))
+    assert snapshot.main_language == "fr"  # two French lessons, one English
+    assert snapshot.language_of("¿Cuál es la diferencia entre una pila y una cola?") == "es"  # no Spanish lesson
+    assert snapshot.language_of("Was ist der Unterschied zwischen einem Stapel und einer Schlange?") == "de"
+    assert snapshot.language_of("What does a stack hand back first?") == "en"
+    assert snapshot.language_of("RLHF") is None  # nothing tells
+    one = Snapshot.of(1, "course", chunks[-2:-1], np.zeros((1, 4), dtype=np.float32))
+    assert one.main_language == "en" and one.language_of("What is a stack?") is None  # the only language
+    assert one.language_of("¿Qué es una pila?") == "es"
+    tied = Snapshot.of(1, "course", chunks[:1] + chunks[-2:-1], np.zeros((2, 4), dtype=np.float32))
+    assert tied.main_language == "en"  # one lesson each: English
+
+
+def test_a_language_is_guessed_from_its_script_or_its_function_words_never_from_a_topic():
+    assert words.guess_language("ELIZA क्या थी?") == "hi"  # English terms mixed in: the script tells
+    assert words.guess_language("ChatGPT ఏ రకం AI?") == "te"
+    assert words.guess_language("Wat is het verschil tussen precisie en recall?") == "nl"
+    assert words.guess_language("Que rend une pile en premier ?") == "fr"
+    assert words.guess_language("dame un ejemplo") == "es"
+    assert words.guess_language("precision vs recall") is None and words.guess_language("transformer") is None

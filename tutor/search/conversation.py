@@ -2,10 +2,11 @@
 `search_turn`, so they narrow by language and apply filters the same way.
 
 - Language: when the lessons come in several languages and none was chosen, passages are taken in the
-  question's language; when those do not cover the question (the evidence gate), all languages are searched,
-  and the passages are taken in the best one's language when that covers it (a short question's words may
-  not tell its language). Passages in another language than the question's pass the stricter gate for
-  questions outside the embedder's language, unless the question's own-language passages hold its terms.
+  question's language, or in the main language when no lesson is written in the question's; when those do
+  not cover the question (the evidence gate), all languages are searched, and the passages are taken in the
+  best one's language when that covers it (a short question's words may not tell its language). Passages in
+  another language than the question's pass the stricter gate for questions outside the embedder's
+  language, unless the question's own-language passages hold its terms.
 - Follow-ups: a question that leans on the conversation (a pronoun, an opener like "and", four words or
   fewer) and whose own words find no close passage is searched together with the previous question, the
   previous lessons favoured and the previous passages kept first. A short question without a pronoun that
@@ -110,11 +111,14 @@ def named_after_opener(question: str) -> frozenset[str]:
 
 def in_question_language(retriever: Retriever, question: str, filters: Filters | None) -> Filters | None:
     """`filters` narrowed to the question's language when the lessons come in several and none was chosen:
-    an English question gets English passages. None when there is nothing to narrow."""
+    an English question gets English passages; a question in a language no lesson is written in, the main
+    language's (the one most lessons are in). None when there is nothing to narrow."""
     f = filters or Filters()
     if f.language or f.lesson:
         return None
     lang = retriever.language_of(question)
+    if lang and lang not in retriever.languages():
+        lang = retriever.main_language()
     return replace(f, language=lang) if lang else None
 
 
@@ -245,7 +249,10 @@ def search_turn(
                      budget_tokens=budget_tokens, count_tokens=count_tokens, rewrite=rewrite)  # fmt: skip
     r = within(filters)
     if r.covered(min_evidence):
-        unused = tuple(gate.unused_words(r.respelt or question, r.unknown, retriever.reading_language(r.language)))
+        # in a language no lesson is written in, every word is one no lesson uses: nothing worth saying
+        told = r.language is None or r.language in retriever.languages()
+        reading = retriever.reading_language(r.language)
+        unused = tuple(gate.unused_words(r.respelt or question, r.unknown, reading)) if told else ()
         return replace(r, answerable=True, unused=unused, asked=retriever.expand(r.query))
     whole = r
     if filters is not None and filters.where() is not None:

@@ -187,6 +187,14 @@ class Retriever:
         s = self.snapshot()
         return s.keywords.query_language(language) if s.keywords else language
 
+    def languages(self) -> frozenset[str]:
+        """The languages the live lessons are written in."""
+        return frozenset(self.snapshot().language_words)
+
+    def main_language(self) -> str | None:
+        """The language most lessons are written in (search/snapshot.py)."""
+        return self.snapshot().main_language
+
     def language_of(self, text: str) -> str | None:
         """The lesson language `text` is written in, by the indexed passages' common words (None: not clear)."""
         return self.snapshot().language_of(text)

@@ -8,6 +8,7 @@ reloads it when the manifest generation changes; nothing here reads the store.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from tutor.ingest.chunking import Chunk
 from tutor.search import acronyms
 from tutor.search.keywords import KeywordIndex
 from tutor.search.spelling import Spelling
-from tutor.text.words import WORD
+from tutor.text.words import WORD, code, guess_language
 
 if TYPE_CHECKING:  # the filters live with the retriever; the snapshot only reads their fields
     from tutor.search.retriever import Filters
@@ -69,9 +70,23 @@ class Snapshot:
                 mask = hit if mask is None else mask & hit
         return mask
 
+    @functools.cached_property
+    def main_language(self) -> str | None:
+        """The language most of the lessons are written in (English on a tie, then the first code); None when
+        there are none."""
+        lessons: dict[str, set[str]] = {}
+        for c in self.chunks:
+            lessons.setdefault(c.language, set()).add(c.lesson_id)
+        return min(lessons, key=lambda lang: (-len(lessons[lang]), code(lang) != "en", lang), default=None)
+
     def language_of(self, text: str) -> str | None:
-        """The lesson language `text` is written in, judged by which language's most common words in the
-        passages it uses most; None when the snapshot holds one language or no language wins."""
+        """The language `text` is written in: a language the lessons lack when its script or function words
+        tell it (a Spanish question in a course in English and French: tutor/text/words.py `guess_language`),
+        else the lesson language whose most common words in the passages it uses most; None when the snapshot
+        holds one language (and `text` is in it or does not tell) or no language wins."""
+        guess = guess_language(text)
+        if guess and guess not in {code(lang) for lang in self.language_words}:
+            return guess
         words = self.language_words
         if len(words) < 2:
             return None

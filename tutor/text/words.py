@@ -56,6 +56,10 @@ LANGUAGES: dict[str, tuple[str | None, str | None]] = {
 }
 
 
+# the languages of LANGUAGES written in a script of their own (its code points): their letters tell them
+SCRIPTS: dict[str, range] = {"hi": range(0x0900, 0x0980), "te": range(0x0C00, 0x0C80)}
+
+
 def code(language: str | None) -> str:
     """The LANGUAGES code `language` is read with: its base code ('pt-BR' -> 'pt'), English when unknown."""
     base = (language or "en").replace("_", "-").split("-")[0].lower()
@@ -142,3 +146,27 @@ def content_words(text: str, language: str | None = "en") -> frozenset[str]:
     """Stemmed content words of `text`, as the keyword search sees them (Snowball stems, no stop words),
     without the question and glue words that say nothing of the topic ("what", "explain")."""
     return stem_set(text, language) - _glue_stems(language)
+
+
+@functools.cache
+def function_words(language: str | None) -> frozenset[str]:
+    """The words that carry `language`'s grammar, not a topic: its stop words and its data file's own glue and
+    question words (never English's in their place), lower case."""
+    lang = code(language)
+    own = phrases.data(lang) if lang in phrases.languages() else {}
+    extra = " ".join([*own.get("glue_words", []), *own.get("question_words", [])])
+    return stop_words(lang) | frozenset(WORD.findall(extra.lower()))
+
+
+def guess_language(text: str) -> str | None:
+    """The language of LANGUAGES `text` is written in, known without any lesson: the one whose own script its
+    letters are in (Hindi, Telugu: "ELIZA क्या थी?", English terms mixed in), else the one whose function words
+    it uses most, strictly more than any other's; None when nothing tells ("RLHF?", "transformer attention")."""
+    letters = [ord(ch) for ch in text if ch.isalpha()]
+    written = max((sum(c in script for c in letters), lang) for lang, script in SCRIPTS.items())
+    if written[0]:
+        return written[1]
+    tokens = WORD.findall(text.lower())
+    hits = sorted((sum(t in function_words(lang) for t in tokens), lang) for lang in LANGUAGES if lang not in SCRIPTS)
+    (second, _), (best, lang) = hits[-2], hits[-1]
+    return lang if best > second else None
