@@ -25,6 +25,10 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# one embedder across every course a bench reads: the one named, else the packaged English one (unnamed, the
+# tutor picks by the lessons' languages, tutor/build.py `embedding_model`, and a fit over three courses would
+# mix embedders)
+os.environ.setdefault("TUTOR_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LESSONS = ROOT / "corpus"

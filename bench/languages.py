@@ -32,7 +32,7 @@ from tutor.ingest.lessons import load_lessons  # noqa: E402
 from tutor.models import e5  # noqa: E402
 from tutor.settings import Settings  # noqa: E402
 
-EMBEDDERS = {"MiniLM": None, "e5": e5.NAME}  # TUTOR_EMBEDDING_MODEL values
+EMBEDDERS = {"MiniLM": "all-MiniLM-L6-v2", "e5": e5.NAME}  # TUTOR_EMBEDDING_MODEL values
 
 
 def run(root: Path, model: str | None, tmp: Path) -> tuple[dict[str, dict[str, float]], float, float]:

