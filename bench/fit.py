@@ -1,5 +1,5 @@
 """Fit the key-sentence scorer and the evidence gate on labelled questions of three courses, judge each on the
-course left out, and write tutor/fitted/weights.json.
+course left out, and write tutor/fitted/weights.json (or the embedding model's own file, tutor/fitted OWN_WEIGHTS).
 
 Data: bench/data/labels/<course>.json (bench/labels.py): learner questions with the lesson sentences that
 answer them, off-topic questions; and each course's own quiz questions. Every question is asked as a turn
@@ -465,7 +465,9 @@ def main() -> None:
         )
     )
     out = Fitted(courses[0].tutor.embedder.name, picker, g, about)
-    fitted.WEIGHTS.write_text(
+    # an embedder with weights of its own (tutor/fitted OWN_WEIGHTS) gets them written to its file
+    target = fitted.WEIGHTS.with_name(fitted.OWN_WEIGHTS.get(out.embedder.split(":")[0], fitted.WEIGHTS.name))
+    target.write_text(
         json.dumps(
             {
                 "about": out.about,
@@ -494,7 +496,7 @@ def main() -> None:
         + "\n",
         encoding="utf-8",
     )
-    print(f"\nwrote {fitted.WEIGHTS}")
+    print(f"\nwrote {target}")
     for n, w in sorted(zip(picker.names, picker.coef), key=lambda t: -abs(t[1])):
         print(f"  picker {n:18s} {w:+.3f}")
     for n, w in zip(g.names, g.coef):

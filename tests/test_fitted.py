@@ -15,8 +15,9 @@ from tutor.fitted import Linear
 from tutor.search import gate
 
 
-def test_every_model_in_the_weights_file_reads_features_the_code_computes():
-    raw = json.loads(fitted.WEIGHTS.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("path", [fitted.WEIGHTS, *(fitted.WEIGHTS.with_name(n) for n in fitted.OWN_WEIGHTS.values())])
+def test_every_model_in_the_weights_file_reads_features_the_code_computes(path):
+    raw = json.loads(path.read_text(encoding="utf-8"))
     for key in ("picker", "picker_fitted"):
         Linear.from_dict(raw[key]).aligned(features.NAMES)  # raises when a weighed feature is gone
     for key in ("gate", "gate_fitted"):
@@ -44,3 +45,11 @@ def test_the_project_courses_labels_quote_its_lessons():
     course = labels.load("corpus")
     assert len(course.learner) >= 80 and len(course.off_topic) >= 80
     assert labels.problems(course) == []
+
+
+def test_an_embedder_with_weights_of_its_own_is_read_with_them():
+    for family, name in fitted.OWN_WEIGHTS.items():
+        own = fitted.weights_for(f"{family}:any")
+        assert own.name == name and fitted.load(own).embedder.split(":")[0] == family  # fitted on its cosines
+        assert "fitted for this embedding model" in fitted.describe(f"{family}:any")
+    assert fitted.weights_for(fitted.load().embedder) == fitted.WEIGHTS  # all-MiniLM-L6-v2's

@@ -59,7 +59,7 @@ def is_overview(source: Source) -> bool:
 class KeySentencePicker:
     def __init__(self, embedder: Embedder, cache_size: int = 8192, model: Linear | None = None):
         self.embedder = embedder
-        self.model = (model or fitted.load().picker).aligned(features.NAMES)
+        self.model = (model or fitted.load(fitted.weights_for(embedder.name)).picker).aligned(features.NAMES)
         # least recently used entries go first: chunk id -> units; (chunk id, unit start) -> vector
         self._units: LRUCache[str, tuple[list[Unit], list[Unit]]] = LRUCache(maxsize=max(1, cache_size // 8))
         self._vecs: LRUCache[tuple[str, int], np.ndarray] = LRUCache(maxsize=cache_size)

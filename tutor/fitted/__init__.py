@@ -17,6 +17,15 @@ from typing import Any
 import numpy as np
 
 WEIGHTS = Path(__file__).with_name("weights.json")
+# an embedding model with weights of its own (fitted on its cosines by bench/fit.py), by its family's name
+OWN_WEIGHTS = {"multilingual-e5-small": "weights-e5.json"}
+
+
+def weights_for(embedder: str) -> Path:
+    """The weights fitted for `embedder` (its name, e.g. "multilingual-e5-small:e5q4c"): its own file when it
+    has one, else weights.json (all-MiniLM-L6-v2's)."""
+    own = WEIGHTS.with_name(OWN_WEIGHTS.get(embedder.split(":")[0], WEIGHTS.name))
+    return own if own.exists() else WEIGHTS
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,7 @@ def load(path: Path = WEIGHTS) -> Fitted:
 def describe(embedder: str, path: Path = WEIGHTS) -> str:
     """One line on the weights in use, for `tutor eval` and the teacher page: what they were fitted on and
     whether for the embedding model that runs (`embedder`: its family, e.g. "...all-MiniLM-L6-v2:f32")."""
+    path = path if path != WEIGHTS else weights_for(embedder)
     f = load(path)
     gate = f"gate threshold {f.gate.threshold:.3f}" if f.gate else "gate from rules (tutor/search/gate.py)"
     same = f.embedder.split(":")[0] == embedder.split(":")[0]
