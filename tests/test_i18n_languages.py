@@ -4,18 +4,26 @@ languages marked, and example questions in the lessons' language, never cut insi
 
 from __future__ import annotations
 
+import html
+import re
 import string
 from types import SimpleNamespace
 
 import pytest
 
 from tests.five_languages import LESSONS, NAMES, PROGRAM, lesson_id, sections
+from tutor.learn.next_lesson import NextSteps
+from tutor.learn.practice import Feedback, QuizItem, Round
 from tutor.store.manifest import LessonEntry, Manifest
 from ui import practice_html, scope
 from ui.i18n import CATALOGUE, DRAFTED, browser_language, choose, language_name, t
 from ui.i18n.catalogue import EN
 
 OTHERS = sorted(set(CATALOGUE) - {"en"})
+SAME_WORD = {  # words French or Dutch write as English does
+    "fr": {"practice.col.score", "practice.item", "practice.questions.one", "practice.questions.many"},
+    "nl": {"practice.col.score"},
+}
 
 
 def fields(message: str) -> set[str]:
@@ -57,7 +65,8 @@ def test_every_language_has_every_english_message_with_the_same_fields(lang):
 @pytest.mark.parametrize("lang", sorted(DRAFTED))
 def test_a_drafted_language_is_a_translation_not_a_copy_of_english(lang):
     shared = {k for k, v in EN.items() if CATALOGUE[lang][k] == v}
-    assert shared <= {"lesson.order", "panel.sources", "chat.label"}, shared  # "{title}"; "Sources" is French too
+    allowed = {"lesson.order", "panel.sources", "chat.label", *SAME_WORD.get(lang, ())}  # "{title}"; "Sources"
+    assert shared <= allowed, shared
 
 
 @pytest.mark.parametrize("lang", sorted(CATALOGUE))
@@ -97,6 +106,67 @@ def test_the_practice_lessons_name_their_language():
     names = [name for name, _ in practice_html.lesson_choices(coach, language="de")]  # type: ignore[arg-type]
     assert any("· हिन्दी" in n for n in names) and any("· Nederlands" in n for n in names)
     assert not any(f"· {code} " in n for n in names for code in NAMES)
+
+
+# --- the Practice tab's words -----------------------------------------------------------------------------
+def text_of(page: str) -> str:
+    """What a reader sees of an HTML fragment: its text, tags and attributes left out."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def english_left(lang: str, shown: str) -> set[str]:
+    """The English words of the Practice tab's messages (each literal run between fields) that `shown` still
+    has, leaving out those `lang` writes the same way."""
+    runs = {
+        run.strip()
+        for key, english in EN.items()
+        if key.startswith("practice.") and CATALOGUE[lang][key] != english
+        for run, _, _, _ in string.Formatter().parse(english)
+    }
+    return {run for run in runs if len(run) > 3 and run in shown}
+
+
+def practice_pages(lang: str) -> str:
+    """Everything the Practice tab's HTML says over a round with a missed item, in `lang`."""
+    one = QuizItem("p/xx/a", 1, "q-one", ("o-one", "o-two"), "T-a")
+    two = QuizItem("p/xx/a", 2, "q-two", ("o-one", "o-two"), "T-a")
+    rnd = Round.start([one, two])
+    missed = Feedback(one, 1, False, 0, "", None)
+    rnd.answer(missed)
+    rnd.answer(Feedback(two, 0, True, 0, "", None))  # `one` comes back: "again"
+    retry = practice_html.question_html(rnd, lang)
+    rnd.answer(Feedback(one, 0, True, 0, "", None))
+    m = Manifest(collection="c", lessons={"p/xx/a": entry("T-a", "xx", "a"), "p/xx/b": entry("T-b", "xx", "b")})
+    coach = SimpleNamespace(
+        manifest=lambda: m, items_per_lesson=lambda: {"p/xx/a": 2}, threshold=0.8, order=lambda: list(m.lessons)
+    )
+    steps = [
+        NextSteps("p/xx/a", "p/xx/b", "xx", {"p/xx/a": 0.5}, False),
+        NextSteps(None, None, "xx", {}, True),
+        NextSteps(None, None, None, {}, False),
+    ]
+    pages = [retry, practice_html.feedback_html(missed, lang), practice_html.summary_html(rnd, lang)]
+    pages += [practice_html.next_html(s, coach, lang) for s in steps]  # type: ignore[arg-type]
+    pages += [name for name, _ in practice_html.lesson_choices(coach, language="xx", lang=lang)]  # type: ignore[arg-type]
+    return " ".join(text_of(p) for p in pages)
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+def test_the_practice_tab_says_what_it_builds_in_the_learners_language(lang):
+    shown = practice_pages(lang)
+    assert not english_left(lang, shown), english_left(lang, shown)
+    for expected in (
+        t(lang, "practice.again"),
+        t(lang, "practice.wrong", choice="o-two"),
+        t(lang, "practice.summary", right=1, total=2),
+        t(lang, "practice.next"),
+        t(lang, "practice.finished", pct=80),
+        t(lang, "practice.no_items"),
+        t(lang, "practice.choose_lesson"),
+    ):
+        assert expected in shown, (lang, expected)
+    english = practice_pages("en")
+    assert "Not quite: you chose “o-two”." in english and "Round over: 1 of 2" in english  # the English still reads
 
 
 # --- example questions -------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The page in the course's languages, in headless Chromium (issue 32, item 4), over a course in English,
 French, Dutch, Hindi and Telugu (tests/five_languages.py): the Language filter names each language in its own
-words, never by code; a French browser gets the page's words and example questions in French; and Hindi and
-Telugu text is drawn with a font that has their letters (Debian's Noto fonts, which `make test` installs), not
-as empty boxes. The font is read from Chromium itself (the DevTools protocol's platform fonts of a node)."""
+words, never by code; a French browser gets the page's words, the example questions and the Practice tab in
+French; and Hindi and Telugu text is drawn with a font that has their letters (Debian's Noto fonts, which
+`make test` installs), not as empty boxes. The font is read from Chromium itself (the DevTools protocol's
+platform fonts of a node)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,24 @@ def test_a_french_browser_gets_the_page_and_the_examples_in_french(site):
         assert t("fr", "scope.all") in page.locator("#scope").inner_text()
         examples = page.locator("#examples .gallery-item").all_inner_texts()
         assert examples and all(e.startswith("Qu’enseigne la leçon sur") for e in examples), examples
+
+
+def test_a_french_browser_gets_the_practice_tab_in_french(site):
+    """Its labels through gr.I18n, its lesson list and its "what next" built by the server in French."""
+    with page_in(site, "fr-FR") as page:
+        page.get_by_role("tab", name="Practice").click()
+        page.wait_for_selector("#practice-next .what-next", timeout=60_000)
+        page.wait_for_function(
+            "v => document.querySelector('#practice-lesson input').value === v", arg=t("fr", "practice.choose_lesson")
+        )
+        tab = page.locator("#practice-tab").inner_text()
+        assert page.locator("#practice-start").inner_text().strip() == t("fr", "practice.start")
+        assert t("fr", "practice.every_language") in page.locator("#practice-all-languages").inner_text()
+        assert t("fr", "practice.hint") in tab and t("fr", "filter.lesson") in tab
+        said = page.locator("#practice-next").inner_text()
+        assert t("fr", "practice.next") in said or t("fr", "practice.no_items") in said, said
+        for english in ("Start a round", "Show the lessons of every language", "Empty lesson", "Next:", "No lesson"):
+            assert english not in tab, english
 
 
 @pytest.mark.parametrize("lang", ["hi", "te"])

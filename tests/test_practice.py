@@ -324,3 +324,51 @@ def test_the_learner_is_the_signed_in_user_else_this_browser():
     assert learner_id(SimpleNamespace(username="ana", session_hash="s1"), "kept") == ("user:ana", "kept")
     assert learner_id(SimpleNamespace(username=None, session_hash="s1"), "kept") == ("browser:kept", "kept")
     assert learner_id(SimpleNamespace(username=None, session_hash="s1"), "") == ("browser:s1", "s1")  # kept from now
+
+
+def test_the_practice_tab_answers_in_the_learners_language():
+    """Issue 32, item 4: the tab's handlers build their sentences in the browser's language, from the catalogue
+    (a stand-in coach that grades by the first option: no index, no model)."""
+    from types import SimpleNamespace
+
+    from tutor.learn.next_lesson import NextSteps
+    from ui.i18n import t
+    from ui.practice import PracticeTab
+
+    def answer(learner: str, rnd: Round, choice: int) -> Feedback:
+        f = Feedback(rnd.current, choice, choice == 0, 0, "", None)  # type: ignore[arg-type]
+        rnd.answer(f)
+        return f
+
+    coach = SimpleNamespace(
+        answer=answer,
+        next_steps=lambda learner: NextSteps("p/en/x", None, "en", {}, False),
+        manifest=lambda: SimpleNamespace(lessons={}),
+        items_per_lesson=lambda: {},
+        threshold=0.8,
+    )
+    tab = PracticeTab(None, coach)  # type: ignore[arg-type]
+    french = SimpleNamespace(headers={"accept-language": "fr-FR,fr;q=0.9,en;q=0.5"})
+    rnd = Round.start([item("p/en/x", 1), item("p/en/x", 2)])
+
+    _, _, nothing_chosen, *_ = tab.check(None, rnd, "browser:b", french)  # type: ignore[arg-type]
+    assert t("fr", "check.pick") in nothing_chosen and "Choose an answer first" not in nothing_chosen
+    _, _, no_round, *_ = tab.check(0, None, "browser:b", french)  # type: ignore[arg-type]
+    assert t("fr", "practice.start_first") in no_round and "Start a round" not in no_round
+
+    _, _, wrong, _, advance, what_next = tab.check(1, rnd, "browser:b", french)  # type: ignore[arg-type]
+    assert t("fr", "practice.wrong", choice="option 1") in wrong and "Not quite" not in wrong
+    assert advance.value == t("fr", "practice.next_question") and t("fr", "practice.next") in what_next
+    asked, *_ = tab.advance(rnd, "browser:b", french)  # type: ignore[arg-type]
+    assert t("fr", "practice.item", number=2) in asked and "right on the first try" not in asked
+    _, _, right, _, advance, _ = tab.check(0, rnd, "browser:b", french)  # type: ignore[arg-type]
+    assert t("fr", "practice.right") in right and advance.value == t("fr", "practice.next_question")
+    again, *_ = tab.advance(rnd, "browser:b", french)  # type: ignore[arg-type]  # item 1 comes back
+    assert t("fr", "practice.again") in again and "Again" not in again
+    *_, advance, _ = tab.check(0, rnd, "browser:b", french)  # type: ignore[arg-type]
+    assert advance.value == t("fr", "practice.see_score")
+    summary, *_ = tab.advance(rnd, "browser:b", french)  # type: ignore[arg-type]
+    assert t("fr", "practice.summary", right=1, total=2) in summary and "Round over" not in summary
+
+    _, _, english, *_ = tab.check(None, rnd, "browser:b", SimpleNamespace(headers={}))  # type: ignore[arg-type]
+    assert "Start a round first." in english  # the round is over; no header: English

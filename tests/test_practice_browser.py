@@ -64,7 +64,8 @@ def play_round(page, site, traffic, wrong_items: set[int]) -> list[dict]:
         if not retry:  # nothing so far has carried this item's explanation or any verdict on it
             seen = traffic.text()
             assert quiz["explanation"] not in seen and f'data-item="{number}">' not in seen.replace("\\", "")
-            assert answered > 0 or "The answer:" not in seen
+            # no feedback yet ("The answer:" itself comes with the page, among the catalogue's words)
+            assert answered > 0 or "practice feedback" not in seen
         options = page.locator("#practice-choice label")
         assert options.all_inner_texts() == quiz["options"]
         pick = quiz["answer"] if retry or number not in wrong_items else (quiz["answer"] + 1) % len(quiz["options"])

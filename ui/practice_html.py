@@ -1,4 +1,5 @@
-"""The Practice tab's HTML: pure functions from practice values to strings, no gradio.
+"""The Practice tab's HTML: pure functions from practice values to strings, no gradio, in the learner's language
+(`lang`; the words from ui/i18n's catalogue).
 
 Everything from a lesson (titles, questions, options, explanations, passages) is escaped with ui/render.py's
 `esc`; the passage card is render.py's own `source_card`, with the sentences that support the key marked.
@@ -23,16 +24,17 @@ CSS = """
 
 
 # --- HTML (pure) ------------------------------------------------------------------------------------
-def question_html(rnd: Round) -> str:
+def question_html(rnd: Round, lang: str = "en") -> str:
     item = rnd.current
     if item is None:
         return ""
-    again = '<span class="again">Again: you missed this one. </span>' if rnd.is_retry else ""
+    again = f'<span class="again">{esc(t(lang, "practice.again"))} </span>' if rnd.is_retry else ""
+    progress = t(lang, "practice.progress", answered=rnd.answered, right=rnd.right_first_try, left=len(rnd.queue))
     return (
         f'<div class="panel practice question-card" data-lesson="{esc(item.lesson_id)}" '
         f'data-item="{item.number}" data-answered="{rnd.answered}">'
-        f'<p class="item-meta">{again}{esc(item.title)} &middot; question {item.number} &middot; '
-        f"{rnd.answered} answered, {rnd.right_first_try} right on the first try, {len(rnd.queue)} to go</p>"
+        f'<p class="item-meta">{again}{esc(item.title)} &middot; {esc(t(lang, "practice.item", number=item.number))}'
+        f" &middot; {esc(progress)}</p>"
         f'<p class="question">{esc(item.question)}</p></div>'
     )
 
@@ -47,30 +49,30 @@ def offer_html(item: QuizItem, lang: str = "en") -> str:
     )
 
 
-def feedback_html(fb: Feedback) -> str:
-    verdict = "Right." if fb.correct else f"Not quite: you chose “{esc(fb.item.options[fb.choice])}”."
+def feedback_html(fb: Feedback, lang: str = "en") -> str:
+    chosen = fb.item.options[fb.choice]
+    verdict = t(lang, "practice.right") if fb.correct else t(lang, "practice.wrong", choice=chosen)
     passage = ""
     if fb.passage is not None:  # the card names the lesson and section; its file is the teacher's business
-        passage = "<h4>From the lesson</h4>" + render.source_card(fb.passage)
+        passage = f"<h4>{esc(t(lang, 'practice.from_lesson'))}</h4>" + render.source_card(fb.passage)
     explanation = f'<p class="explanation">{esc(fb.explanation)}</p>' if fb.explanation else ""
     return (
         f'<div class="panel practice feedback {"right" if fb.correct else "wrong"}" '
         f'data-lesson="{esc(fb.item.lesson_id)}" data-item="{fb.item.number}">'
-        f'<p class="verdict">{verdict}</p><p class="key">The answer: <strong>{esc(fb.key_option)}</strong></p>'
+        f'<p class="verdict">{esc(verdict)}</p>'
+        f'<p class="key">{esc(t(lang, "practice.key"))} <strong>{esc(fb.key_option)}</strong></p>'
         f"{explanation}{passage}</div>"
     )
 
 
-def summary_html(rnd: Round) -> str:
+def summary_html(rnd: Round, lang: str = "en") -> str:
     missed = "".join(f'<li>{esc(i.question)} <span class="muted">({esc(i.title)})</span></li>' for i in rnd.missed)
-    missed = f"<h4>Missed on the first try</h4><ul>{missed}</ul>" if missed else ""
-    return (
-        f'<div class="panel practice summary"><p class="verdict">Round over: {rnd.right_first_try} of '
-        f"{rnd.total} right on the first try.</p>{missed}</div>"
-    )
+    missed = f"<h4>{esc(t(lang, 'practice.missed'))}</h4><ul>{missed}</ul>" if missed else ""
+    over = t(lang, "practice.summary", right=rnd.right_first_try, total=rnd.total)
+    return f'<div class="panel practice summary"><p class="verdict">{esc(over)}</p>{missed}</div>'
 
 
-def next_html(steps: NextSteps, coach: Coach) -> str:
+def next_html(steps: NextSteps, coach: Coach, lang: str = "en") -> str:
     m = coach.manifest()
     items = coach.items_per_lesson()
 
@@ -78,37 +80,42 @@ def next_html(steps: NextSteps, coach: Coach) -> str:
         e = m.lessons.get(lid)
         return esc(e.title if e else lid)
 
+    def say(key: str, **fields: object) -> str:
+        return esc(t(lang, key, **fields))
+
     pct = round(coach.threshold * 100)
     if steps.next:
         nxt = (
-            f'<p class="next">Next: <strong data-lesson="{esc(steps.next)}">{title(steps.next)}</strong> '
-            f'<span class="muted">(the first lesson in course order not yet practised to {pct}%)</span></p>'
+            f'<p class="next">{say("practice.next")} <strong data-lesson="{esc(steps.next)}">{title(steps.next)}'
+            f'</strong> <span class="muted">{say("practice.next_why", pct=pct)}</span></p>'
         )
     elif steps.finished:
-        nxt = f'<p class="next">Every lesson practised to {pct}%. Well done.</p>'
+        nxt = f'<p class="next">{say("practice.finished", pct=pct)}</p>'
     else:
-        nxt = '<p class="next muted">No lesson with quiz items is indexed.</p>'
+        nxt = f'<p class="next muted">{say("practice.no_items")}</p>'
     review = ""
     if steps.review:
         review = (
-            f'<p class="review">Review: <strong data-lesson="{esc(steps.review)}">{title(steps.review)}'
-            '</strong> <span class="muted">(the most items missed)</span></p>'
+            f'<p class="review">{say("practice.review")} <strong data-lesson="{esc(steps.review)}">'
+            f'{title(steps.review)}</strong> <span class="muted">{say("practice.review_why")}</span></p>'
         )
     rows = "".join(
         f"<tr><td>{title(lid)}</td><td>{round(score * 100)}%</td><td>{items.get(lid, 0)}</td></tr>"
         for lid, score in steps.scores.items()
     )
-    table = (
-        f'<table class="scores"><tr><th>Lesson practised</th><th>score</th><th>items</th></tr>{rows}</table>'
-        if rows
-        else ""
+    head = "".join(
+        f"<th>{say(key)}</th>" for key in ("practice.col.lesson", "practice.col.score", "practice.col.items")
     )
+    table = f'<table class="scores"><tr>{head}</tr>{rows}</table>' if rows else ""
     return f'<div class="panel practice what-next">{nxt}{review}{table}</div>'
 
 
-def lesson_choices(coach: Coach, program: str = render.ALL, language: str | None = None) -> list[tuple[str, str]]:
+def lesson_choices(
+    coach: Coach, program: str = render.ALL, language: str | None = None, lang: str = "en"
+) -> list[tuple[str, str]]:
     """The lessons with quiz items, in course order: those in `language` (all when None, or when the program
-    has none in it), each by its title and number of questions; with every language, its language named."""
+    has none in it), each by its title and number of questions; with every language, its language named.
+    `lang`: the language the page's own words are in."""
     m = coach.manifest()
     ids = [lid for lid in coach.order() if not program or m.lessons[lid].program == program]
     mine = [lid for lid in ids if m.lessons[lid].language == language]
@@ -116,6 +123,7 @@ def lesson_choices(coach: Coach, program: str = render.ALL, language: str | None
     def name(lid: str) -> str:
         e, n = m.lessons[lid], len(m.lessons[lid].quizzes)
         where = "" if mine else f" · {language_name(e.language)}"
-        return f"{e.title}{where} ({n} question{'s' if n != 1 else ''})"
+        count = t(lang, "practice.questions.one" if n == 1 else "practice.questions.many", n=n)
+        return f"{e.title}{where} ({count})"
 
-    return [("Choose a lesson", render.ALL), *((name(lid), lid) for lid in mine or ids)]
+    return [(t(lang, "practice.choose_lesson"), render.ALL), *((name(lid), lid) for lid in mine or ids)]
