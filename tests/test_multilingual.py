@@ -13,7 +13,9 @@ from tests.conftest import src
 from tutor import build
 from tutor.answer.citations import other_language
 from tutor.events import Answer, Source
+from tutor.ingest.chunking import Chunk
 from tutor.models import e5
+from tutor.search.retriever import Filters, Passage, Retrieval
 from tutor.settings import Settings
 from ui.bubble import notes
 
@@ -130,7 +132,7 @@ def test_lessons_in_several_languages_get_the_multilingual_embedder_unless_one_i
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUTOR_")}
     chosen = run_cli("index", *where, env=env)
     assert chosen.returncode == 0, chosen.stderr
-    assert "multilingual multilingual-e5-small" in chosen.stdout and "all-MiniLM-L6-v2" in chosen.stdout  # said
+    assert "embedded with multilingual-e5-small" in chosen.stdout and "all-MiniLM-L6-v2" in chosen.stdout  # said
     named = run_cli("index", *where, env={**env, "TUTOR_EMBEDDING_MODEL": "all-MiniLM-L6-v2"})
     assert named.returncode == 0, named.stderr
     assert "embedding model changed" in named.stdout and "rebuilding" in named.stdout
@@ -148,3 +150,41 @@ def test_lessons_in_several_languages_get_the_multilingual_embedder_unless_one_i
     assert found.returncode == 0, found.stderr
     passages = json.loads(found.stdout.splitlines()[-1])["passages"]
     assert passages and {p["language"] for p in passages} == {"fr"}
+
+
+class _Translations:
+    """A retriever double over one lesson in five languages: only the Hindi passages are close enough to the
+    question for the gate (as 4-bit e5 put a Spanish question on Google Maps: Hindi 0.37, English 0.25)."""
+
+    languages = ("en", "fr", "hi")
+
+    def search(self, query, filters, **_):
+        lang = (
+            filters.language
+            if filters and filters.language
+            else (filters.lesson.split("/")[1] if filters and filters.lesson else "hi")
+        )
+        chunk = Chunk(
+            "c-" + lang, f"course/{lang}/maps", "h", "course", lang, "maps", "Maps", "maps.md", "Maps", "", 0, 1, "t"
+        )
+        similarity = 0.6 if lang == "hi" else 0.2
+        return Retrieval(query, [Passage(chunk, similarity, similarity)], similarity, embedder_language="")
+
+    def embed_queries(self, queries):
+        return np.zeros((len(queries), 4), dtype=np.float32)
+
+    def readable_languages(self, language):
+        return ["fr"]  # after the main language, English: those in Latin letters
+
+    def has_lesson(self, lesson_id):
+        return lesson_id.split("/")[1] in self.languages
+
+
+def test_a_lesson_found_in_a_script_the_learner_does_not_write_is_shown_in_its_translation():
+    from tutor.search.conversation import _TurnSearch
+
+    turn = _TurnSearch(_Translations(), None, Filters(language="en"), "es", k=3, min_evidence=0.35,
+                       budget_tokens=None, count_tokens=None)  # fmt: skip
+    r = turn.search("¿Cómo sabe Google Maps que hay un atasco?", [])
+    assert r.passages[0].chunk.lesson_id == "course/en/maps"  # the main language's translation of the lesson
+    assert r.covered(0.35) and r.best_similarity == 0.6  # on the Hindi passages' evidence

@@ -198,6 +198,19 @@ def test_a_question_in_a_language_no_lesson_is_in_is_told_and_the_main_language_
     assert tied.main_language == "en"  # one lesson each: English
 
 
+def test_a_learner_writing_one_script_is_read_lessons_in_that_script_first():
+    assert words.same_script("es", "fr") and words.same_script("hi", "hi") and words.same_script("pt-BR", "en")
+    assert not words.same_script("es", "hi") and not words.same_script("te", "hi")
+    lessons = [("hi", "a"), ("hi", "b"), ("hi", "c"), ("fr", "a"), ("fr", "b"), ("nl", "a"), ("en", "a")]
+    chunks = [
+        replace(_chunk(i, lang, "text"), lesson_id=f"course/{lang}/{slug}") for i, (lang, slug) in enumerate(lessons)
+    ]
+    snapshot = Snapshot.of(1, "course", chunks, np.zeros((len(chunks), 4), dtype=np.float32))
+    assert snapshot.by_lessons == ["hi", "fr", "en", "nl"]  # most lessons first; English first on a tie
+    readable = [lang for lang in snapshot.by_lessons[1:] if words.same_script(lang, "es")]
+    assert readable == ["fr", "en", "nl"]  # after the main language (Hindi), a Spanish learner's: Latin letters
+
+
 def test_a_language_is_guessed_from_its_script_or_its_function_words_never_from_a_topic():
     assert words.guess_language("ELIZA क्या थी?") == "hi"  # English terms mixed in: the script tells
     assert words.guess_language("ChatGPT ఏ రకం AI?") == "te"

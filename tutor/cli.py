@@ -68,8 +68,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         )
     elif len(languages) > 1 and not tutor.settings.embedding_model:
         print(
-            f"note: the lessons come in {len(languages)} languages ({', '.join(languages)}): embedded with the "
-            f"multilingual {tutor.embedder.name.split(':')[0]}, which reads them all; "
+            f"note: the lessons come in {len(languages)} languages ({', '.join(languages)}): embedded with "
+            f"{tutor.embedder.name.split(':')[0]}, which reads them all; "
             "TUTOR_EMBEDDING_MODEL=all-MiniLM-L6-v2 keeps the English one (docs/embedders.md)"
         )
     return 1 if args.strict and summary.warnings else 0

@@ -2,11 +2,12 @@
 `search_turn`, so they narrow by language and apply filters the same way.
 
 - Language: when the lessons come in several languages and none was chosen, passages are taken in the
-  question's language, or in the main language when no lesson is written in the question's; when those do
-  not cover the question (the evidence gate), all languages are searched, and the passages are taken in the
-  best one's language when that covers it (a short question's words may not tell its language). Passages in
-  another language than the question's pass the stricter gate for questions outside the embedder's
-  language, unless the question's own-language passages hold its terms.
+  question's language, or when no lesson is written in the question's, in the main language, else in the
+  first language written in its script that covers it; when those do not cover the question (the evidence
+  gate), all languages are searched, and the passages are taken in the best one's language when that
+  covers it (a short question's words may not tell its language). Passages in another language than the
+  question's pass the stricter gate for questions outside the embedder's language, unless the question's
+  own-language passages hold its terms.
 - Follow-ups: a question that leans on the conversation (a pronoun, an opener like "and", four words or
   fewer) and whose own words find no close passage is searched together with the previous question, the
   previous lessons favoured and the previous passages kept first. A short question without a pronoun that
@@ -150,6 +151,11 @@ class _TurnSearch:
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     embed_s: float = 0.0
 
+    @property
+    def foreign(self) -> bool:
+        """The question is in a language no lesson is written in, and no language was chosen."""
+        return self.narrowed is not None and bool(self.language) and self.narrowed.language != self.language
+
     def embedded(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
         if missing:
@@ -169,6 +175,11 @@ class _TurnSearch:
             if r.covered(self.min_evidence):
                 return r
             fallback = r.coverage < gate.MIN_COVERAGE
+            # no lesson in the question's language: the main language's did not do, so those in its script
+            for lang in self.retriever.readable_languages(self.language or "") if self.foreign else ():
+                r = self.within(q, replace(self.narrowed, language=lang), fallback)
+                if r.covered(self.min_evidence):
+                    return r
         r = self.within(q, self.filters, fallback)
         languages = {p.chunk.language for p in r.passages}
         f = self.filters or Filters()
@@ -177,7 +188,27 @@ class _TurnSearch:
             # one's language, not the same section twice, in English and in its translation
             same = self.within(q, replace(f, language=r.passages[0].chunk.language), fallback)
             if same.covered(self.min_evidence):
-                return same
+                r = same
+        return self.translated(q, r) if self.foreign else r
+
+    def translated(self, q: _Query, r: Retrieval) -> Retrieval:
+        """`r`, covered by a lesson in a script the learner does not write (a Spanish question answered from
+        Hindi passages, the translations' cosines under the gate), taken from that lesson's translation in
+        the main language or the question's script when the course has one: the evidence is the lesson's, the
+        passages its translation's, ranked for the question."""
+        if not (r.passages and r.covered(self.min_evidence)) or self.narrowed is None:
+            return r
+        top = r.passages[0].chunk
+        readable = [self.narrowed.language, *self.retriever.readable_languages(self.language or "")]
+        if top.language in readable:
+            return r
+        for lang in readable:
+            twin = f"{top.program}/{lang}/{top.slug}"
+            if self.retriever.has_lesson(twin):
+                t = self.within(q, replace(self.filters or Filters(), lesson=twin), fallback=True)
+                if t.passages:
+                    evidence = ("best_similarity", "coverage", "held", "lexical", "names_rare", "terms")
+                    return replace(t, **{name: getattr(r, name) for name in evidence})
         return r
 
     def within(self, q: _Query, f: Filters | None, fallback: bool = False) -> Retrieval:

@@ -29,7 +29,7 @@ from tutor.search import acronyms, fusion, gate
 from tutor.search.keywords import term_set
 from tutor.search.snapshot import Snapshot
 from tutor.store.chroma import ChunkStore
-from tutor.text.words import stem_set
+from tutor.text.words import same_script, stem_set
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,15 @@ class Retriever:
     def main_language(self) -> str | None:
         """The language most lessons are written in (search/snapshot.py)."""
         return self.snapshot().main_language
+
+    def has_lesson(self, lesson_id: str) -> bool:
+        """Whether the live index holds the lesson."""
+        return lesson_id in self.snapshot().columns.get("lesson_id", ({}, None))[0]
+
+    def readable_languages(self, language: str) -> list[str]:
+        """For a question in `language`, which no lesson is written in: the lessons' languages after the main
+        one that are written in its script, most lessons first (a Spanish learner reads French before Hindi)."""
+        return [lang for lang in self.snapshot().by_lessons[1:] if same_script(lang, language)]
 
     def language_of(self, text: str) -> str | None:
         """The lesson language `text` is written in, by the indexed passages' common words (None: not clear)."""

@@ -71,13 +71,18 @@ class Snapshot:
         return mask
 
     @functools.cached_property
-    def main_language(self) -> str | None:
-        """The language most of the lessons are written in (English on a tie, then the first code); None when
-        there are none."""
+    def by_lessons(self) -> list[str]:
+        """The lessons' languages, the one most lessons are written in first (English first on a tie, then by
+        code)."""
         lessons: dict[str, set[str]] = {}
         for c in self.chunks:
             lessons.setdefault(c.language, set()).add(c.lesson_id)
-        return min(lessons, key=lambda lang: (-len(lessons[lang]), code(lang) != "en", lang), default=None)
+        return sorted(lessons, key=lambda lang: (-len(lessons[lang]), code(lang) != "en", lang))
+
+    @property
+    def main_language(self) -> str | None:
+        """The language most of the lessons are written in; None when there are none."""
+        return self.by_lessons[0] if self.by_lessons else None
 
     def language_of(self, text: str) -> str | None:
         """The language `text` is written in: a language the lessons lack when its script or function words

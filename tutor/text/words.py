@@ -148,6 +148,11 @@ def content_words(text: str, language: str | None = "en") -> frozenset[str]:
     return stem_set(text, language) - _glue_stems(language)
 
 
+def same_script(a: str | None, b: str | None) -> bool:
+    """Whether two languages are written in the same script (SCRIPTS; the others in Latin letters)."""
+    return code(a) in SCRIPTS and code(a) == code(b) or not {code(a), code(b)} & SCRIPTS.keys()
+
+
 @functools.cache
 def function_words(language: str | None) -> frozenset[str]:
     """The words that carry `language`'s grammar, not a topic: its stop words and its data file's own glue and
