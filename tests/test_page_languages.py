@@ -81,7 +81,7 @@ def test_a_french_browser_gets_the_page_and_the_examples_in_french(site):
 def test_a_french_browser_gets_the_practice_tab_in_french(site):
     """Its labels through gr.I18n, its lesson list and its "what next" built by the server in French."""
     with page_in(site, "fr-FR") as page:
-        page.get_by_role("tab", name="Practice").click()
+        page.get_by_role("tab", name=t("fr", "tab.practice")).click()  # its title too
         page.wait_for_selector("#practice-next .what-next", timeout=60_000)
         page.wait_for_function(
             "v => document.querySelector('#practice-lesson input').value === v", arg=t("fr", "practice.choose_lesson")

@@ -314,7 +314,7 @@ def build_app(tutor: Tutor) -> gr.Blocks:
         gr.Markdown(i18n("page.title"))
         with gr.Tab(i18n("tab.chat"), id="chat", elem_id="chat-tab"), gr.Row(equal_height=False):
             tab.layout(m)
-        with gr.Tab("Practice", id="practice", elem_id="practice-tab"):
+        with gr.Tab(i18n("tab.practice"), id="practice", elem_id="practice-tab"):
             learner = practice_tab(tutor, coach)
         turns = gr.State([])  # the session's finished `Answer`s, server-side
         tab.wire(demo, turns, learner)

@@ -90,7 +90,7 @@ class CheckYourself:
             fb = self.coach.check_yourself(self._learner(learner, request), item, int(choice))
         except TutorError as exc:
             return gr.skip(), gr.skip(), render.error_html(str(exc)), item
-        return gr.Radio(interactive=False), gr.Button(interactive=False), feedback_html(fb), None
+        return gr.Radio(interactive=False), gr.Button(interactive=False), feedback_html(fb, lang), None
 
     # --- wiring -----------------------------------------------------------------------------------------
     def outputs(self) -> list[Any]:

@@ -14,6 +14,7 @@ EN: dict[str, str] = {
     # --- the page's static words (gr.I18n) ---
     "page.title": "## Lesson Tutor\nAnswers come from the lessons only, with the passages they rest on.",
     "tab.chat": "Chat",
+    "tab.practice": "Practice",
     "chat.label": "Conversation",
     "box.placeholder": "Ask about the lessons… (Enter sends; a question sent during an answer waits its turn)",
     "btn.ask": "Ask",
@@ -124,6 +125,7 @@ ES: dict[str, str] = {
     "page.title": "## Tutor de lecciones\nLas respuestas salen solo de las lecciones, con los pasajes en que se "
     "apoyan.",
     "tab.chat": "Conversación",
+    "tab.practice": "Práctica",
     "chat.label": "Conversación",
     "box.placeholder": "Pregunta sobre las lecciones… (Intro envía; una pregunta enviada durante una respuesta "
     "espera su turno)",
@@ -230,6 +232,7 @@ FR: dict[str, str] = {  # machine-drafted (French)
     "page.title": "## Tuteur de leçons\nLes réponses viennent uniquement des leçons, avec les passages sur lesquels "
     "elles s’appuient.",
     "tab.chat": "Discussion",
+    "tab.practice": "Entraînement",
     "chat.label": "Conversation",
     "box.placeholder": "Posez une question sur les leçons… (Entrée envoie ; une question envoyée pendant une réponse "
     "attend son tour)",
@@ -336,6 +339,7 @@ FR: dict[str, str] = {  # machine-drafted (French)
 NL: dict[str, str] = {  # machine-drafted (Dutch)
     "page.title": "## Lessentutor\nAntwoorden komen alleen uit de lessen, met de passages waarop ze steunen.",
     "tab.chat": "Gesprek",
+    "tab.practice": "Oefenen",
     "chat.label": "Gesprek",
     "box.placeholder": "Stel een vraag over de lessen… (Enter verstuurt; een vraag die tijdens een antwoord wordt "
     "verstuurd, wacht op haar beurt)",
@@ -441,6 +445,7 @@ NL: dict[str, str] = {  # machine-drafted (Dutch)
 HI: dict[str, str] = {  # machine-drafted (Hindi)
     "page.title": "## पाठ ट्यूटर\nउत्तर केवल पाठों से आते हैं, उन अंशों के साथ जिन पर वे आधारित हैं।",
     "tab.chat": "बातचीत",
+    "tab.practice": "अभ्यास",
     "chat.label": "बातचीत",
     "box.placeholder": "पाठों के बारे में पूछें… (Enter भेजता है; उत्तर के दौरान भेजा गया प्रश्न अपनी बारी की प्रतीक्षा करता है)",
     "btn.ask": "पूछें",
@@ -541,6 +546,7 @@ HI: dict[str, str] = {  # machine-drafted (Hindi)
 TE: dict[str, str] = {  # machine-drafted (Telugu)
     "page.title": "## పాఠాల ట్యూటర్\nసమాధానాలు పాఠాల నుంచి మాత్రమే వస్తాయి, అవి ఆధారపడిన భాగాలతో పాటు.",
     "tab.chat": "సంభాషణ",
+    "tab.practice": "అభ్యాసం",
     "chat.label": "సంభాషణ",
     "box.placeholder": "పాఠాల గురించి అడగండి… (Enter పంపుతుంది; సమాధానం వస్తున్నప్పుడు పంపిన ప్రశ్న తన వంతు కోసం వేచి ఉంటుంది)",
     "btn.ask": "అడగండి",
