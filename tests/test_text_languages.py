@@ -9,6 +9,7 @@ import json
 import re
 import unicodedata
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -218,3 +219,22 @@ def test_a_language_is_guessed_from_its_script_or_its_function_words_never_from_
     assert words.guess_language("Que rend une pile en premier ?") == "fr"
     assert words.guess_language("dame un ejemplo") == "es"
     assert words.guess_language("precision vs recall") is None and words.guess_language("transformer") is None
+
+
+def test_a_passage_is_cut_into_sentences_by_the_rules_of_its_own_language(monkeypatch):
+    from tests.conftest import src
+    from tutor.answer.key_sentences import KeySentencePicker
+    from tutor.text import segment
+
+    asked: list[str] = []
+    cut = segment.sentence_spans
+
+    def recorded(text, start=0, end=None, language="en"):
+        asked.append(language)
+        return cut(text, start, end, language)
+
+    monkeypatch.setattr(segment, "sentence_spans", recorded)
+    french = replace(src(1, "Une pile rend le dernier élément posé. Une file rend le premier."), language="fr")
+    picker = KeySentencePicker(SimpleNamespace(name="any:f32"))  # type: ignore[arg-type]  # cutting embeds nothing
+    every, _ = picker.units_of(french)
+    assert len(every) == 2 and asked == ["fr"]

@@ -68,7 +68,7 @@ class KeySentencePicker:
         """(all the passage's units, the prose ones worth comparing)."""
         got = self._units.get(source.chunk_id)
         if got is None:
-            every = units(source.text)
+            every = units(source.text, source.language or "en")
             got = self._units[source.chunk_id] = (every, [u for u in every if _prose(u, source.text)])
         return got
 

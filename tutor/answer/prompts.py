@@ -117,7 +117,7 @@ def excerpts(
         s = by_number.get(k.number)
         if s is None:
             continue
-        spans = [(u.start, u.end) for u in units(s.text) if u.kind in ("sentence", "item")]
+        spans = [(u.start, u.end) for u in units(s.text, s.language or "en") if u.kind in ("sentence", "item")]
         inside = [sp for sp in spans if sp[0] >= k.start and sp[1] <= k.end] or [(k.start, k.end)]
         for sp in inside:
             take(k.number, sp, key=True)

@@ -33,16 +33,17 @@ class Unit:
         return source[self.start : self.end]
 
 
-def units(text: str) -> list[Unit]:
+def units(text: str, language: str = "en") -> list[Unit]:
     """The units of a passage, in order. Blocks are separated by blank lines; inside a block, lines that
-    start like list items are items, other lines are prose split into sentences."""
+    start like list items are items, other lines are prose split into sentences by `language`'s rules."""
     out: list[Unit] = []
     block = -1
     prose: list[tuple[int, int]] = []  # consecutive prose lines of the current block
 
     def flush() -> None:
         if prose:
-            out.extend(Unit(a, b, "sentence", block) for a, b in split_sentences(text, prose[0][0], prose[-1][1]))
+            spans = split_sentences(text, prose[0][0], prose[-1][1], language)
+            out.extend(Unit(a, b, "sentence", block) for a, b in spans)
             prose.clear()
 
     pos, blank = 0, True
@@ -74,10 +75,10 @@ def units(text: str) -> list[Unit]:
     return [u for u in out if text[u.start : u.end].strip()]
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+def split_sentences(text: str, start: int = 0, end: int | None = None, language: str = "en") -> list[tuple[int, int]]:
     """(start, end) spans of the sentences of `text[start:end]`, line breaks inside it read as spaces
-    (tutor/text/segment.py: sentencex with Markdown repairs)."""
-    return segment.sentence_spans(text, start, end)
+    (tutor/text/segment.py: sentencex with Markdown repairs, by `language`'s rules)."""
+    return segment.sentence_spans(text, start, end, language)
 
 
 def answer_sentences(text: str) -> list[str]:
