@@ -20,6 +20,10 @@ from tutor.events import Source
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# the embedding model the fixtures index with, for every process a test starts too (unnamed, corpus/'s two
+# languages would pick the multilingual one: tutor/build.py `embedding_model`; tests/test_multilingual.py
+# runs the unnamed choice)
+os.environ.setdefault("TUTOR_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

@@ -137,14 +137,18 @@ def test_lessons_in_several_languages_get_the_multilingual_embedder_unless_one_i
     assert named.returncode == 0, named.stderr
     assert "embedding model changed" in named.stdout and "rebuilding" in named.stdout
     assert "reads en only" in named.stdout and "multilingual-e5-small reads them all" in named.stdout
+    stale = run_cli("search", "Que rend une pile en premier ?", *where, env=env)  # unnamed: e5, on MiniLM's index
+    assert stale.returncode != 0 and "built with the embedding model all-MiniLM-L6-v2" in stale.stderr + stale.stdout
+    assert "run `tutor index`" in stale.stderr + stale.stdout  # what to do, never MiniLM's vectors read by e5
     again = run_cli("index", *where, env=env)
     assert "embedding model changed" in again.stdout  # unnamed again: the multilingual one, rebuilt
     english = tmp_path / "english"
     one = next(lessons.rglob("en/*.mdx"))
     (english / one.relative_to(lessons).parent).mkdir(parents=True)
     (english / one.relative_to(lessons)).write_text(one.read_text(encoding="utf-8"), encoding="utf-8")
-    assert build.embedding_model(Settings(lessons_dir=english)) is None  # one language: MiniLM, faster to index
-    assert build.embedding_model(Settings(lessons_dir=lessons)) == e5.NAME
+    unnamed = {"embedding_model": None}  # over the tests' own TUTOR_EMBEDDING_MODEL (tests/conftest.py)
+    assert build.embedding_model(Settings(lessons_dir=english, **unnamed)) is None  # one language: MiniLM
+    assert build.embedding_model(Settings(lessons_dir=lessons, **unnamed)) == e5.NAME
     assert build.embedding_model(Settings(lessons_dir=lessons, embedding_model="all-MiniLM-L6-v2")) is None
     found = run_cli("search", "Que rend une pile en premier ?", "--json", *where, env=env)
     assert found.returncode == 0, found.stderr

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from tutor import fitted
+from tutor.errors import IndexMismatch
 from tutor.events import Refusal, Source
 from tutor.fitted import Linear
 from tutor.ingest.chunking import Chunk
@@ -171,6 +172,7 @@ class Retriever:
         m = self.store.require()
         with self._lock:
             if m.generation != self._snap.generation or m.collection != self._snap.collection:
+                _same_model(m.embedder, self.embedder.name)
                 t0 = time.perf_counter()
                 m, chunks, matrix = self.store.live_vectors()
                 self._snap = Snapshot.of(m.generation, m.collection, chunks, matrix)
@@ -338,6 +340,21 @@ def _passages(
         fresh = [p for p in passages[:FRESH_IN_FOLLOW_UP] if p.chunk.id not in ids]
         passages = kept[: max(0, k - len(fresh))] + fresh
     return ranked, passages
+
+
+def _same_model(indexed: str, running: str) -> None:
+    """Raise IndexMismatch when the index's vectors come from another embedding model than the one that embeds
+    the questions (their number types may differ: 'f32' or 'int8' vectors of one model are close)."""
+    before, now = indexed.split(":")[0], running.split(":")[0]
+    if before and before != now:
+        before, now = (PACKAGED.get(n, n) for n in (before, now))
+        raise IndexMismatch(
+            f"the index was built with the embedding model {before} and questions would be embedded with {now}: "
+            f"run `tutor index` to rebuild it with {now}, or set TUTOR_EMBEDDING_MODEL={before}"
+        )
+
+
+PACKAGED = {"model": "all-MiniLM-L6-v2"}  # the packaged model's directory, as an index records it: its name
 
 
 @dataclass(frozen=True)
