@@ -157,7 +157,7 @@ def test_lessons_in_several_languages_get_the_multilingual_embedder_unless_one_i
 
 
 class _Translations:
-    """A retriever double over one lesson in five languages: only the Hindi passages are close enough to the
+    """A retriever and snapshot double over one lesson in five languages: only the Hindi passages are close enough to the
     question for the gate (as 4-bit e5 put a Spanish question on Google Maps: Hindi 0.37, English 0.25)."""
 
     languages = ("en", "fr", "hi")
@@ -187,7 +187,8 @@ class _Translations:
 def test_a_lesson_found_in_a_script_the_learner_does_not_write_is_shown_in_its_translation():
     from tutor.search.conversation import _TurnSearch
 
-    turn = _TurnSearch(_Translations(), None, Filters(language="en"), "es", k=3, min_evidence=0.35,
+    course = _Translations()  # the retriever and the snapshot it reads
+    turn = _TurnSearch(course, course, None, Filters(language="en"), "es", k=3, min_evidence=0.35,
                        budget_tokens=None, count_tokens=None)  # fmt: skip
     r = turn.search("¿Cómo sabe Google Maps que hay un atasco?", [])
     assert r.passages[0].chunk.lesson_id == "course/en/maps"  # the main language's translation of the lesson

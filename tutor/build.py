@@ -17,6 +17,7 @@ from tutor.learn.progress import ProgressStore
 from tutor.models import ports
 from tutor.models.e5 import NAME as E5_NAME
 from tutor.models.e5 import E5Embedder
+from tutor.models.embedder import NAME as MINILM
 from tutor.models.embedder import Embedder
 from tutor.models.llm_local import GGUFVocab, LocalLLM
 from tutor.models.llm_server import ServerLLM
@@ -25,8 +26,6 @@ from tutor.settings import Settings
 from tutor.store.chroma import ChunkStore
 from tutor.store.gaps import GapLog
 from tutor.store.sync import Progress, SyncSummary
-
-MINILM = "all-MiniLM-L6-v2"  # the TUTOR_EMBEDDING_MODEL value that keeps the packaged English embedder
 
 
 def lesson_languages(settings: Settings, store: ChunkStore | None = None) -> set[str]:

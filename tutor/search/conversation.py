@@ -33,6 +33,7 @@ import numpy as np
 
 from tutor.search import gate
 from tutor.search.retriever import Filters, Retrieval, Retriever
+from tutor.search.snapshot import Snapshot
 from tutor.text.kinds import MORE_OF_IT
 from tutor.text.phrases import pattern, words
 from tutor.text.words import stem_set
@@ -110,16 +111,16 @@ def named_after_opener(question: str) -> frozenset[str]:
     return stem_set(question[m.end() :]) - gate.QUESTION_WORDS
 
 
-def in_question_language(retriever: Retriever, question: str, filters: Filters | None) -> Filters | None:
+def in_question_language(snapshot: Snapshot, question: str, filters: Filters | None) -> Filters | None:
     """`filters` narrowed to the question's language when the lessons come in several and none was chosen:
     an English question gets English passages; a question in a language no lesson is written in, the main
     language's (the one most lessons are in). None when there is nothing to narrow."""
     f = filters or Filters()
     if f.language or f.lesson:
         return None
-    lang = retriever.language_of(question)
-    if lang and lang not in retriever.languages():
-        lang = retriever.main_language()
+    lang = snapshot.language_of(question)
+    if lang and lang not in snapshot.languages:
+        lang = snapshot.main_language
     return replace(f, language=lang) if lang else None
 
 
@@ -141,6 +142,7 @@ class _TurnSearch:
     texts embedded so far (each once a turn)."""
 
     retriever: Retriever
+    snapshot: Snapshot  # the index as this turn reads it: its languages and lessons
     filters: Filters | None
     narrowed: Filters | None  # `filters` in the question's language (`in_question_language`)
     language: str | None  # the question's: the gate is stricter on questions not in English
@@ -176,7 +178,7 @@ class _TurnSearch:
                 return r
             fallback = r.coverage < gate.MIN_COVERAGE
             # no lesson in the question's language: the main language's did not do, so those in its script
-            for lang in self.retriever.readable_languages(self.language or "") if self.foreign else ():
+            for lang in self.snapshot.readable_languages(self.language or "") if self.foreign else ():
                 r = self.within(q, replace(self.narrowed, language=lang), fallback)
                 if r.covered(self.min_evidence):
                     return r
@@ -199,12 +201,12 @@ class _TurnSearch:
         if not (r.passages and r.covered(self.min_evidence)) or self.narrowed is None:
             return r
         top = r.passages[0].chunk
-        readable = [self.narrowed.language, *self.retriever.readable_languages(self.language or "")]
+        readable = [self.narrowed.language, *self.snapshot.readable_languages(self.language or "")]
         if top.language in readable:
             return r
         for lang in readable:
             twin = f"{top.program}/{lang}/{top.slug}"
-            if self.retriever.has_lesson(twin):
+            if self.snapshot.has_lesson(twin):
                 t = self.within(q, replace(self.filters or Filters(), lesson=twin), fallback=True)
                 if t.passages:
                     evidence = ("best_similarity", "coverage", "held", "lexical", "names_rare", "terms")
@@ -281,8 +283,9 @@ def search_turn(
     r = within(filters)
     if r.covered(min_evidence):
         # in a language no lesson is written in, every word is one no lesson uses: nothing worth saying
-        told = r.language is None or r.language in retriever.languages()
-        reading = retriever.reading_language(r.language)
+        s = retriever.snapshot()
+        told = r.language is None or r.language in s.languages
+        reading = s.reading_language(r.language)
         unused = tuple(gate.unused_words(r.respelt or question, r.unknown, reading)) if told else ()
         return replace(r, answerable=True, unused=unused, asked=retriever.expand(r.query))
     whole = r
@@ -305,11 +308,13 @@ def _search(
     count_tokens: Callable[[str], int] | None,
     rewrite: Rewrite | None,
 ) -> Retrieval:
+    s = retriever.snapshot()
     turn = _TurnSearch(
         retriever,
+        s,
         filters,
-        narrowed=in_question_language(retriever, question, filters),
-        language=retriever.language_of(question),
+        narrowed=in_question_language(s, question, filters),
+        language=s.language_of(question),
         k=k,
         min_evidence=min_evidence,
         budget_tokens=budget_tokens,

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from tutor import fitted
-from tutor.errors import IndexMismatch
 from tutor.events import Refusal, Source
 from tutor.fitted import Linear
 from tutor.ingest.chunking import Chunk
@@ -30,7 +29,7 @@ from tutor.search import acronyms, fusion, gate
 from tutor.search.keywords import term_set
 from tutor.search.snapshot import Snapshot
 from tutor.store.chroma import ChunkStore
-from tutor.text.words import same_script, stem_set
+from tutor.text.words import stem_set
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +171,7 @@ class Retriever:
         m = self.store.require()
         with self._lock:
             if m.generation != self._snap.generation or m.collection != self._snap.collection:
-                _same_model(m.embedder, self.embedder.name)
+                m.require_model(self.embedder.name)
                 t0 = time.perf_counter()
                 m, chunks, matrix = self.store.live_vectors()
                 self._snap = Snapshot.of(m.generation, m.collection, chunks, matrix)
@@ -183,28 +182,6 @@ class Retriever:
         """Load the live chunks now (after a sync, at start), not on the next learner's question."""
         if self.store.manifest() is not None:
             self.snapshot()
-
-    def reading_language(self, language: str | None) -> str | None:
-        """The language a question's terms are read in (search/keywords.py `query_language`)."""
-        s = self.snapshot()
-        return s.keywords.query_language(language) if s.keywords else language
-
-    def languages(self) -> frozenset[str]:
-        """The languages the live lessons are written in."""
-        return frozenset(self.snapshot().language_words)
-
-    def main_language(self) -> str | None:
-        """The language most lessons are written in (search/snapshot.py)."""
-        return self.snapshot().main_language
-
-    def has_lesson(self, lesson_id: str) -> bool:
-        """Whether the live index holds the lesson."""
-        return lesson_id in self.snapshot().columns.get("lesson_id", ({}, None))[0]
-
-    def readable_languages(self, language: str) -> list[str]:
-        """For a question in `language`, which no lesson is written in: the lessons' languages after the main
-        one that are written in its script, most lessons first (a Spanish learner reads French before Hindi)."""
-        return [lang for lang in self.snapshot().by_lessons[1:] if same_script(lang, language)]
 
     def language_of(self, text: str) -> str | None:
         """The lesson language `text` is written in, by the indexed passages' common words (None: not clear)."""
@@ -340,21 +317,6 @@ def _passages(
         fresh = [p for p in passages[:FRESH_IN_FOLLOW_UP] if p.chunk.id not in ids]
         passages = kept[: max(0, k - len(fresh))] + fresh
     return ranked, passages
-
-
-def _same_model(indexed: str, running: str) -> None:
-    """Raise IndexMismatch when the index's vectors come from another embedding model than the one that embeds
-    the questions (their number types may differ: 'f32' or 'int8' vectors of one model are close)."""
-    before, now = indexed.split(":")[0], running.split(":")[0]
-    if before and before != now:
-        before, now = (PACKAGED.get(n, n) for n in (before, now))
-        raise IndexMismatch(
-            f"the index was built with the embedding model {before} and questions would be embedded with {now}: "
-            f"run `tutor index` to rebuild it with {now}, or set TUTOR_EMBEDDING_MODEL={before}"
-        )
-
-
-PACKAGED = {"model": "all-MiniLM-L6-v2"}  # the packaged model's directory, as an index records it: its name
 
 
 @dataclass(frozen=True)

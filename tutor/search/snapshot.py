@@ -19,7 +19,7 @@ from tutor.ingest.chunking import Chunk
 from tutor.search import acronyms
 from tutor.search.keywords import KeywordIndex
 from tutor.search.spelling import Spelling
-from tutor.text.words import WORD, code, guess_language
+from tutor.text.words import WORD, code, guess_language, same_script
 
 if TYPE_CHECKING:  # the filters live with the retriever; the snapshot only reads their fields
     from tutor.search.retriever import Filters
@@ -83,6 +83,24 @@ class Snapshot:
     def main_language(self) -> str | None:
         """The language most of the lessons are written in; None when there are none."""
         return self.by_lessons[0] if self.by_lessons else None
+
+    @property
+    def languages(self) -> frozenset[str]:
+        """The languages the live lessons are written in."""
+        return frozenset(self.language_words)
+
+    def readable_languages(self, language: str) -> list[str]:
+        """For a question in `language`, which no lesson is written in: the lessons' languages after the main
+        one that are written in its script, most lessons first (a Spanish learner reads French before Hindi)."""
+        return [lang for lang in self.by_lessons[1:] if same_script(lang, language)]
+
+    def has_lesson(self, lesson_id: str) -> bool:
+        """Whether the live index holds the lesson."""
+        return lesson_id in self.columns.get("lesson_id", ({}, None))[0]
+
+    def reading_language(self, language: str | None) -> str | None:
+        """The language a question's terms are read in (search/keywords.py `query_language`)."""
+        return self.keywords.query_language(language) if self.keywords else language
 
     def language_of(self, text: str) -> str | None:
         """The language `text` is written in: a language the lessons lack when its script or function words

@@ -16,6 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tutor.errors import IndexMismatch
+from tutor.models.embedder import NAME, RECORDED
+
 MANIFEST = "manifest.json"
 FORMAT = 1
 
@@ -45,6 +48,18 @@ class Manifest:
     generation: int = 0  # bumped on every write; readers cache derived data (BM25) by it
     dirty: bool = False
     lessons: dict[str, LessonEntry] = field(default_factory=dict)
+
+    def require_model(self, embedder: str) -> None:
+        """Raise IndexMismatch when the index's vectors come from another embedding model than `embedder` (its
+        name), the one that embeds the questions; their number types may differ ('f32' or 'int8' vectors of
+        one model are close)."""
+        before, now = (name.split(":")[0] for name in (self.embedder, embedder))
+        if before and before != now:
+            before, now = (NAME if n == RECORDED else n for n in (before, now))
+            raise IndexMismatch(
+                f"the index was built with the embedding model {before} and questions would be embedded with "
+                f"{now}: run `tutor index` to rebuild it with {now}, or set TUTOR_EMBEDDING_MODEL={before}"
+            )
 
     @property
     def live(self) -> set[tuple[str, str]]:
