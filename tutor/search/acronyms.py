@@ -24,14 +24,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tutor.text.phrases import words
-from tutor.text.words import WORD as WORD_ANY_SCRIPT
+from tutor.text.words import WORD as ANY_WORD  # a word in any script, its vowel signs kept
 
 DEFINED = re.compile(r"((?:[\w'’*-]+[ \t]+){1,9}?[\w'’*-]+)[ \t]*\((?:the[ \t]+)?([A-Z][A-Za-z]{1,7}?)s?\)")
 DEFINED_OR = re.compile(  # "**Artificial Intelligence** - or **AI** -", "machine learning, or ML,"
     r"((?:[\w'’*-]+[ \t]+){1,9}?[\w'’*-]+)[ \t]*[-–—,][ \t]*or[ \t]+\**([A-Z][A-Za-z]{1,7}?)s?\**(?=[ \t]*[-–—,)])"
 )
 WORD = re.compile(r"[A-Za-z]+")
-ANY_WORD = WORD_ANY_SCRIPT  # a word in any script, its vowel signs kept (tutor/text/words.py)
 SMALL = frozenset(words("small_words"))  # words an acronym may skip: "from" in "learning from human feedback"
 TOKEN = re.compile(r"\b[A-Za-z]{2,8}\b")
 ASKING = frozenset(words("asks_acronym"))  # the words of "What does AI stand for?" and the like

@@ -24,7 +24,6 @@ from tutor.text.kinds import QUOTED, asks_what
 from tutor.text.phrases import words
 from tutor.text.words import TOKEN, code, stem_set
 
-QUESTION_WORDS = stem_set(" ".join(words("question_words")))
 CHAT_WORDS = stem_set(" ".join(words("chat_words")))  # never named as unused
 
 
@@ -32,6 +31,9 @@ CHAT_WORDS = stem_set(" ".join(words("chat_words")))  # never named as unused
 def question_words(language: str | None = None) -> frozenset[str]:
     """The stems of `language`'s question words (English's where its data file has none)."""
     return stem_set(" ".join(words("question_words", code(language))), language)
+
+
+QUESTION_WORDS = question_words("en")  # English's, which the follow-up checks read (search/conversation.py)
 
 
 def question_terms(question: str, language: str | None = None) -> frozenset[str]:
